@@ -1,0 +1,32 @@
+"""Serve the site with gunicorn (the production WSGI server), after applying migrations."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the site on HOST:PORT with gunicorn (applies pending migrations first)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("AFTERSALES_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("AFTERSALES_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("AFTERSALES_WORKERS", "2")))
+        parser.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
+
+    def handle(self, *args, host, port, workers, no_migrate, **options):
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(f"aftersales: serving on http://{host}:{port}/  (Ctrl+C stops)")
+        sys.stdout.flush()
+        argv = [
+            sys.executable, "-m", "gunicorn", "aftersales.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", "--graceful-timeout", "10", "--timeout", "60",
+        ]
+        # exec: gunicorn becomes this process, so signals (Ctrl+C, SIGTERM) reach it directly.
+        os.execv(sys.executable, argv)

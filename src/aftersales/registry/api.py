@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from aftersales.api.errors import COMMON_ERRORS, ErrorOut
+from aftersales.core.errors import Forbidden
+from aftersales.core.phones import display_phone, mask_phone
+from aftersales.registry import policies, selectors, services
+from aftersales.registry.models import CustomerClass, ProductModel
+
+router = Router(tags=["customers and machines"])
+WRITE_ERRORS = {**COMMON_ERRORS, 409: ErrorOut}
+
+
+class PhoneOut(Schema):
+    number: str
+    display: str
+    kind: str
+    is_primary: bool
+    masked: bool
+
+
+class CustomerIn(Schema):
+    name: str = Field(..., max_length=100, examples=["张三"])
+    phones: list[str] = Field(..., min_length=1, examples=[["138 1234 5678", "0371-6688 1234"]])
+    customer_class: str = Field(CustomerClass.FARMER, examples=["farmer"])
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    township: str = ""
+    village: str = ""
+    address: str = ""
+    notes: str = ""
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    customer_class: str
+    customer_class_display: str
+    province: str
+    city: str
+    county: str
+    township: str
+    village: str
+    address: str
+    notes: str
+    phones: list[PhoneOut]
+    registered_by_id: int | None
+
+
+def customer_out(customer, user) -> dict:
+    full = policies.may_see_full_phone(user, customer)
+    phones = [
+        {
+            "number": p.number if full else mask_phone(p.number),
+            "display": display_phone(p.number) if full else mask_phone(p.number),
+            "kind": p.kind,
+            "is_primary": p.is_primary,
+            "masked": not full,
+        }
+        for p in customer.phones.all()
+    ]
+    return {
+        "id": customer.id, "name": customer.name, "customer_class": customer.customer_class,
+        "customer_class_display": customer.get_customer_class_display(),
+        "province": customer.province, "city": customer.city, "county": customer.county,
+        "township": customer.township, "village": customer.village, "address": customer.address,
+        "notes": customer.notes if full else "", "phones": phones, "registered_by_id": customer.registered_by_id,
+    }
+
+
+@router.get("/customers", response={200: list[CustomerOut], **COMMON_ERRORS}, summary="Find customers")
+@paginate(PageNumberPagination, page_size=25)
+def customers(request, q: str = "", phone: str = "", name: str = "", serial: str = ""):
+    """Search by any of: ``q`` (name, serial number prefix, or phone digits), ``phone`` (whole number or
+    its last 4+ digits), ``name`` (a fragment), ``serial`` (a serial number prefix)."""
+    qs = selectors.customer_search(request.user, q=q, phone=phone, name=name, serial=serial)
+    return _LazyOut(qs, lambda c: customer_out(c, request.user))
+
+
+@router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS}, summary="Register a customer")
+def customer_create(request, payload: CustomerIn):
+    if not policies.may_create(request.user):
+        raise Forbidden(_("You may not register customers."))
+    org = None if _sees_all(request.user) else request.user.organization
+    customer = services.customer_create(data=services.CustomerInput(**payload.dict()), registered_by=org)
+    return Status(201, customer_out(customer, request.user))
+
+
+@router.get("/customers/{customer_id}", response={200: CustomerOut, **COMMON_ERRORS})
+def customer_detail(request, customer_id: int):
+    return customer_out(selectors.customer_get(request.user, pk=customer_id), request.user)
+
+
+@router.put("/customers/{customer_id}", response={200: CustomerOut, **WRITE_ERRORS}, summary="Update a customer")
+def customer_update(request, customer_id: int, payload: CustomerIn):
+    customer = selectors.customer_get(request.user, pk=customer_id)
+    if not policies.may_edit_customer(request.user, customer):
+        raise Forbidden(_("You may not change this customer."))
+    customer = services.customer_update(customer=customer, data=services.CustomerInput(**payload.dict()))
+    customer = selectors.customer_get(request.user, pk=customer.pk)
+    return customer_out(customer, request.user)
+
+
+class MachineIn(Schema):
+    serial_number: str = Field(..., max_length=40, examples=["LX904-2026-000123"])
+    model_code: str = Field(..., examples=["LX904"])
+    owner_id: int | None = None
+    engine_number: str = ""
+    invoice_date: date | None = None
+    delivery_date: date | None = None
+    selling_dealer_id: int | None = None
+    notes: str = ""
+
+
+class MachineOut(Schema):
+    id: int
+    serial_number: str
+    engine_number: str
+    model_code: str
+    model_name: str
+    category: str
+    rated_power_kw: Decimal | None
+    owner_id: int | None
+    owner_name: str | None
+    selling_dealer_id: int | None
+    invoice_date: date | None
+    delivery_date: date | None
+    status: str
+
+
+def machine_out(m) -> dict:
+    return {
+        "id": m.id, "serial_number": m.serial_number, "engine_number": m.engine_number,
+        "model_code": m.model.code, "model_name": m.model.name, "category": m.model.category,
+        "rated_power_kw": m.model.rated_power_kw, "owner_id": m.owner_id,
+        "owner_name": m.owner.name if m.owner_id else None, "selling_dealer_id": m.selling_dealer_id,
+        "invoice_date": m.invoice_date, "delivery_date": m.delivery_date, "status": m.status,
+    }
+
+
+class HoursIn(Schema):
+    hours: Decimal = Field(..., ge=0)
+    read_on: date
+    source: str = ""
+
+
+class HoursOut(Schema):
+    id: int
+    hours: Decimal
+    read_on: date
+    source: str
+
+
+@router.get("/machines", response={200: list[MachineOut], **COMMON_ERRORS}, summary="Find machines")
+@paginate(PageNumberPagination, page_size=25)
+def machines(request, q: str = "", serial: str = "", owner_id: int | None = None):
+    qs = selectors.machine_search(request.user, q=q, serial=serial, owner_id=owner_id)
+    return _LazyOut(qs, machine_out)
+
+
+@router.post("/machines", response={201: MachineOut, **WRITE_ERRORS}, summary="Register a machine")
+def machine_create(request, payload: MachineIn):
+    if not policies.may_create(request.user):
+        raise Forbidden(_("You may not register machines."))
+    if payload.owner_id is not None:
+        selectors.customer_get(request.user, pk=payload.owner_id)  # an invisible owner is a 404
+    org = None if _sees_all(request.user) else request.user.organization
+    machine = services.machine_create(data=services.MachineInput(**payload.dict()), registered_by=org)
+    return Status(201, machine_out(selectors.machine_get(request.user, pk=machine.pk)))
+
+
+@router.get("/machines/{machine_id}", response={200: MachineOut, **COMMON_ERRORS})
+def machine_detail(request, machine_id: int):
+    return machine_out(selectors.machine_get(request.user, pk=machine_id))
+
+
+@router.put("/machines/{machine_id}", response={200: MachineOut, **WRITE_ERRORS}, summary="Update a machine")
+def machine_update(request, machine_id: int, payload: MachineIn):
+    machine = selectors.machine_get(request.user, pk=machine_id)
+    if not policies.may_edit_machine(request.user, machine):
+        raise Forbidden(_("You may not change this machine."))
+    if payload.owner_id is not None:
+        selectors.customer_get(request.user, pk=payload.owner_id)
+    services.machine_update(machine=machine, data=services.MachineInput(**payload.dict()))
+    return machine_out(selectors.machine_get(request.user, pk=machine_id))
+
+
+@router.post("/machines/{machine_id}/hours", response={201: HoursOut, **WRITE_ERRORS}, summary="Record an hour-meter reading")
+def machine_hours(request, machine_id: int, payload: HoursIn):
+    machine = selectors.machine_get(request.user, pk=machine_id)
+    reading = services.machine_record_hours(
+        machine=machine, hours=payload.hours, read_on=payload.read_on, source=payload.source, user=request.user
+    )
+    return Status(201, reading)
+
+
+class ProductModelOut(Schema):
+    id: int
+    code: str
+    name: str
+    category: str
+    rated_power_kw: Decimal | None
+    main_components: list[str]
+    wear_parts: list[str]
+
+
+@router.get("/product-models", response={200: list[ProductModelOut], **COMMON_ERRORS})
+def product_models(request, category: str | None = None):
+    qs = ProductModel.objects.filter(is_active=True)  # the catalogue is public within the network
+    if category:
+        qs = qs.filter(category=category)
+    return list(qs)
+
+
+def _sees_all(user) -> bool:
+    from aftersales.accounts.policies import sees_whole_network
+
+    return sees_whole_network(user)
+
+
+class _LazyOut:
+    """A sliceable view of a queryset that converts rows as the paginator takes its page."""
+
+    def __init__(self, qs, convert):
+        self.qs, self.convert = qs, convert
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        rows = self.qs[item]
+        return [self.convert(r) for r in rows] if isinstance(item, slice) else self.convert(rows)

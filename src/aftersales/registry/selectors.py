@@ -1,0 +1,112 @@
+"""Scoped reads of customers and machines. Every read takes the acting user; what the user's
+organization may not see does not exist for them (404)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from aftersales.accounts import policies
+from aftersales.core.errors import NotFound
+from aftersales.core.phones import phone_search_digits
+from aftersales.registry.models import Customer, CustomerPhone, Machine
+
+# Later apps (service orders) add the customers a partner may see through its orders. Each
+# provider takes an organization id and returns a Q over Customer. Registered in AppConfig.ready,
+# so the dependency points from service to registry and not back.
+_customer_visibility: list[Callable[[int], Q]] = []
+
+
+def register_customer_visibility(provider: Callable[[int], Q]) -> None:
+    if provider not in _customer_visibility:
+        _customer_visibility.append(provider)
+
+
+def _partner_customer_q(org_id: int) -> Q:
+    q = Q(registered_by_id=org_id) | Q(Exists(Machine.objects.filter(owner=OuterRef("pk"), selling_dealer_id=org_id)))
+    for provider in _customer_visibility:
+        q |= provider(org_id)
+    return q
+
+
+def customer_queryset(user) -> QuerySet[Customer]:
+    qs = Customer.objects.all()
+    if policies.sees_whole_network(user):
+        return qs
+    if user.is_authenticated and user.organization_id:
+        return qs.filter(_partner_customer_q(user.organization_id))
+    return qs.none()
+
+
+def customer_get(user, *, pk: int) -> Customer:
+    try:
+        return customer_queryset(user).prefetch_related("phones").get(pk=pk)
+    except Customer.DoesNotExist:
+        raise NotFound("Customer not found.") from None
+
+
+def customer_search(user, *, q: str = "", phone: str = "", name: str = "", serial: str = "") -> QuerySet[Customer]:
+    """Find customers by a phone (whole number or last 4+ digits), a name fragment or a serial number."""
+    qs = customer_queryset(user)
+    if phone:
+        digits = phone_search_digits(phone)
+        qs = qs.filter(phones__reversed_digits__startswith=digits[::-1]) if len(digits) >= 4 else qs.none()
+    if name:
+        qs = qs.filter(name__contains=name.strip())
+    if serial:
+        qs = qs.filter(machines__serial_number__startswith=serial.strip().upper())
+    if q:
+        text = q.strip()
+        digits = phone_search_digits(text)
+        cond = Q(name__contains=text) | Q(machines__serial_number__startswith=text.upper())
+        if len(digits) >= 4 and digits == text.replace(" ", "").replace("-", "").lstrip("+"):
+            cond |= Q(phones__reversed_digits__startswith=digits[::-1])
+        qs = qs.filter(cond)
+    return qs.distinct().prefetch_related("phones").order_by("-updated_at", "-id")
+
+
+def customer_find_by_phone(user, *, phone: str) -> Customer | None:
+    """The one customer whose number this is, in any spelling; None if unknown or not visible."""
+    from aftersales.core.errors import ValidationFailed
+    from aftersales.core.phones import normalize_phone
+
+    try:
+        number = normalize_phone(phone)
+    except ValidationFailed:
+        return None
+    owner_ids = CustomerPhone.objects.filter(number=number).values("customer_id")
+    return customer_queryset(user).filter(pk__in=owner_ids).first()
+
+
+def machine_queryset(user) -> QuerySet[Machine]:
+    qs = Machine.objects.select_related("model", "owner", "selling_dealer")
+    if policies.sees_whole_network(user):
+        return qs
+    if user.is_authenticated and user.organization_id:
+        org_id = user.organization_id
+        visible_owners = Customer.objects.filter(_partner_customer_q(org_id)).values("pk")
+        return qs.filter(Q(registered_by_id=org_id) | Q(selling_dealer_id=org_id) | Q(owner_id__in=visible_owners))
+    return qs.none()
+
+
+def machine_get(user, *, pk: int) -> Machine:
+    try:
+        return machine_queryset(user).get(pk=pk)
+    except Machine.DoesNotExist:
+        raise NotFound("Machine not found.") from None
+
+
+def machine_search(user, *, q: str = "", serial: str = "", owner_id: int | None = None) -> QuerySet[Machine]:
+    qs = machine_queryset(user)
+    if serial:
+        qs = qs.filter(serial_number__startswith=serial.strip().upper())
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if q:
+        text = q.strip()
+        qs = qs.filter(
+            Q(serial_number__startswith=text.upper()) | Q(engine_number__startswith=text.upper())
+            | Q(model__code__startswith=text.upper()) | Q(owner__name__contains=text)
+        )
+    return qs.order_by("-id")

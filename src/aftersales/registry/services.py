@@ -1,0 +1,270 @@
+"""Writes to the customer and machine archives. Every function validates all fields first and
+writes nothing when any is wrong, so a caller gets every field error at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.choices import ProductCategory
+from aftersales.core.errors import Conflict, ValidationFailed
+from aftersales.core.phones import normalize_phone, phone_kind
+from aftersales.registry.models import (
+    Customer,
+    CustomerClass,
+    CustomerPhone,
+    HoursReading,
+    Machine,
+    ProductModel,
+)
+
+
+def _reversed_national(e164: str) -> str:
+    national = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
+    return national[::-1]
+
+
+def _clean_text(value, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def _normalize_phones(phones, errors: dict[str, str], field: str = "phones") -> dict[str, int]:
+    """Valid numbers in the order given, each with the position the caller gave it at."""
+    result: dict[str, int] = {}
+    for i, raw in enumerate(phones or []):
+        try:
+            number = normalize_phone(raw, field=f"{field}[{i}]")
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+            continue
+        result.setdefault(number, i)
+    return result
+
+
+def _check_phones_free(numbers: dict[str, int], errors: dict[str, str], *, customer: Customer | None = None) -> None:
+    taken = CustomerPhone.objects.filter(number__in=list(numbers))
+    if customer is not None:
+        taken = taken.exclude(customer=customer)
+    for number, owner_id in taken.values_list("number", "customer_id"):
+        errors[f"phones[{numbers[number]}]"] = _("This number already belongs to customer #%(id)s.") % {"id": owner_id}
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    name: str
+    phones: list[str]
+    customer_class: str = CustomerClass.FARMER
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    township: str = ""
+    village: str = ""
+    address: str = ""
+    notes: str = ""
+
+
+def _validate_customer(data: CustomerInput, *, customer: Customer | None = None) -> tuple[dict, list[str]]:
+    errors: dict[str, str] = {}
+    name = _clean_text(data.name, 100)
+    if not name:
+        errors["name"] = _("This field is required.")
+    if data.customer_class not in CustomerClass.values:
+        errors["customer_class"] = _("Unknown customer class %(value)s; use one of %(choices)s.") % {
+            "value": data.customer_class, "choices": ", ".join(CustomerClass.values)}
+    if not data.phones:
+        errors["phones"] = _("At least one phone number is required.")
+    numbers = _normalize_phones(data.phones, errors)
+    if numbers:
+        _check_phones_free(numbers, errors, customer=customer)
+    if errors:
+        raise ValidationFailed(_("The customer was not saved."), fields=errors)
+    numbers = list(numbers)
+    fields = dict(
+        name=name,
+        customer_class=data.customer_class,
+        province=_clean_text(data.province, 20),
+        city=_clean_text(data.city, 30),
+        county=_clean_text(data.county, 30),
+        township=_clean_text(data.township, 30),
+        village=_clean_text(data.village, 30),
+        address=_clean_text(data.address, 200),
+        notes=(data.notes or "").strip(),
+    )
+    return fields, numbers
+
+
+def _set_phones(customer: Customer, numbers: list[str]) -> None:
+    customer.phones.exclude(number__in=numbers).delete()
+    existing = set(customer.phones.values_list("number", flat=True))
+    CustomerPhone.objects.bulk_create(
+        [
+            CustomerPhone(
+                customer=customer, number=n, kind=phone_kind(n), is_primary=(i == 0),
+                reversed_digits=_reversed_national(n),
+            )
+            for i, n in enumerate(numbers)
+            if n not in existing
+        ]
+    )
+    if numbers:
+        customer.phones.exclude(number=numbers[0]).update(is_primary=False)
+        customer.phones.filter(number=numbers[0]).update(is_primary=True)
+
+
+def customer_create(*, data: CustomerInput, registered_by=None) -> Customer:
+    fields, numbers = _validate_customer(data)
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(registered_by=registered_by, **fields)
+            _set_phones(customer, numbers)
+    except IntegrityError:
+        # Another request took one of the numbers between our check and our insert.
+        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken")
+    return customer
+
+
+def customer_update(*, customer: Customer, data: CustomerInput) -> Customer:
+    fields, numbers = _validate_customer(data, customer=customer)
+    try:
+        with transaction.atomic():
+            for key, value in fields.items():
+                setattr(customer, key, value)
+            customer.save()
+            _set_phones(customer, numbers)
+    except IntegrityError:
+        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken")
+    return customer
+
+
+@dataclass(frozen=True)
+class MachineInput:
+    serial_number: str
+    model_code: str
+    owner_id: int | None = None
+    engine_number: str = ""
+    invoice_date: date | None = None
+    delivery_date: date | None = None
+    selling_dealer_id: int | None = None
+    notes: str = ""
+
+
+def _validate_machine(data: MachineInput, *, machine: Machine | None = None) -> dict:
+    errors: dict[str, str] = {}
+    serial = _clean_text(data.serial_number, 40).upper()
+    if not serial:
+        errors["serial_number"] = _("This field is required.")
+    elif Machine.objects.filter(serial_number=serial).exclude(pk=getattr(machine, "pk", None)).exists():
+        errors["serial_number"] = _("Serial number %(serial)s is already registered.") % {"serial": serial}
+    model = ProductModel.objects.filter(code=_clean_text(data.model_code, 40)).first() if data.model_code else None
+    if model is None:
+        errors["model_code"] = _("Unknown product model %(code)s.") % {"code": data.model_code or ""}
+    today = timezone.localdate()
+    for key in ("invoice_date", "delivery_date"):
+        value = getattr(data, key)
+        if value is not None and value > today:
+            errors[key] = _("The date %(date)s is in the future.") % {"date": value.isoformat()}
+    owner = None
+    if data.owner_id is not None:
+        owner = Customer.objects.filter(pk=data.owner_id).first()
+        if owner is None:
+            errors["owner_id"] = _("Unknown customer #%(id)s.") % {"id": data.owner_id}
+    dealer = None
+    if data.selling_dealer_id is not None:
+        from aftersales.accounts.models import Organization, OrganizationKind
+
+        dealer = Organization.objects.filter(pk=data.selling_dealer_id).first()
+        if dealer is None:
+            errors["selling_dealer_id"] = _("Unknown organization #%(id)s.") % {"id": data.selling_dealer_id}
+        elif dealer.kind not in (OrganizationKind.DEALER, OrganizationKind.DIRECT_BRANCH, OrganizationKind.AUTHORIZED_AGENCY):
+            errors["selling_dealer_id"] = _("%(name)s does not sell machines.") % {"name": dealer.name}
+    if errors:
+        raise ValidationFailed(_("The machine was not saved."), fields=errors)
+    return dict(
+        serial_number=serial,
+        model=model,
+        owner=owner,
+        engine_number=_clean_text(data.engine_number, 40).upper(),
+        invoice_date=data.invoice_date,
+        delivery_date=data.delivery_date,
+        selling_dealer=dealer,
+        notes=(data.notes or "").strip(),
+    )
+
+
+def machine_create(*, data: MachineInput, registered_by=None) -> Machine:
+    fields = _validate_machine(data)
+    try:
+        with transaction.atomic():
+            return Machine.objects.create(registered_by=registered_by, **fields)
+    except IntegrityError:
+        raise Conflict(
+            _("Serial number %(serial)s is already registered.") % {"serial": fields["serial_number"]},
+            code="serial_taken", fields={"serial_number": _("Already registered.")},
+        )
+
+
+def machine_update(*, machine: Machine, data: MachineInput) -> Machine:
+    fields = _validate_machine(data, machine=machine)
+    try:
+        with transaction.atomic():
+            for key, value in fields.items():
+                setattr(machine, key, value)
+            machine.save()
+    except IntegrityError:
+        raise Conflict(_("Serial number is already registered."), code="serial_taken")
+    return machine
+
+
+def machine_record_hours(*, machine: Machine, hours, read_on: date, source: str = "", user=None) -> HoursReading:
+    errors = {}
+    try:
+        value = Decimal(str(hours))
+        if value < 0:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["hours"] = _("Enter a number of hours, 0 or more.")
+        value = None
+    if read_on > timezone.localdate():
+        errors["read_on"] = _("The date %(date)s is in the future.") % {"date": read_on.isoformat()}
+    last = machine.hours_readings.filter(read_on__lte=read_on).order_by("-read_on", "-id").first()
+    if value is not None and last is not None and value < last.hours:
+        errors["hours"] = _("The meter read %(last)s h on %(date)s; a reading cannot go back.") % {
+            "last": last.hours, "date": last.read_on.isoformat()}
+    if errors:
+        raise ValidationFailed(_("The reading was not saved."), fields=errors)
+    return HoursReading.objects.create(machine=machine, hours=value, read_on=read_on, source=source[:40], recorded_by=user)
+
+
+def product_model_create(
+    *, code: str, name: str, category: str, rated_power_kw=None, main_components=(), wear_parts=()
+) -> ProductModel:
+    errors: dict[str, str] = {}
+    code = _clean_text(code, 40).upper()
+    if not code:
+        errors["code"] = _("This field is required.")
+    elif ProductModel.objects.filter(code=code).exists():
+        errors["code"] = _("Model %(code)s already exists.") % {"code": code}
+    if category not in ProductCategory.values:
+        errors["category"] = _("Unknown product category %(value)s; use one of %(choices)s.") % {
+            "value": category, "choices": ", ".join(ProductCategory.values)}
+    power = None
+    if rated_power_kw not in (None, ""):
+        try:
+            power = Decimal(str(rated_power_kw))
+            if power <= 0:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors["rated_power_kw"] = _("Enter the rated power in kW, greater than 0.")
+    if category == ProductCategory.TRACTOR and power is None and "rated_power_kw" not in errors:
+        errors["rated_power_kw"] = _("A tractor needs its rated power: the warranty differs above and below 18 kW.")
+    if errors:
+        raise ValidationFailed(_("The product model was not saved."), fields=errors)
+    return ProductModel.objects.create(
+        code=code, name=_clean_text(name, 100) or code, category=category, rated_power_kw=power,
+        main_components=list(main_components), wear_parts=list(wear_parts),
+    )

@@ -1,0 +1,78 @@
+"""The warranty engine meets the database: which policy version applies, the facts of a stored
+machine, and evaluations that record the version they used."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.calendar import adjusted_workdays, statutory_holidays
+from aftersales.core.errors import Conflict, ValidationFailed
+from aftersales.warranty.models import WarrantyPolicy
+from aftersales.warranty.policy import PolicyError, Regime, default_regime
+
+
+def policy_ensure_default() -> WarrantyPolicy:
+    """The bundled statutory regime as version 1, if no policy has been stored yet."""
+    regime = default_regime()
+    policy = WarrantyPolicy.objects.filter(name=regime.name).order_by("-version").first()
+    if policy is None:
+        policy, _created = WarrantyPolicy.objects.get_or_create(
+            name=regime.name, version=regime.version,
+            defaults={"effective_from": regime.effective_from, "data": regime.to_dict(), "note": "bundled default"},
+        )
+    return policy
+
+
+def policy_current(*, on: date | None = None) -> WarrantyPolicy:
+    """The newest active version in force on the date (the default regime when none is stored)."""
+    on = on or timezone.localdate()
+    policy = (
+        WarrantyPolicy.objects.filter(is_active=True, effective_from__lte=on)
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+    return policy or policy_ensure_default()
+
+
+@lru_cache(maxsize=32)
+def _regime_of(policy_id: int, name: str, version: int) -> Regime:
+    # Keyed by (id, name, version): a version never changes once saved, so the cache is never stale.
+    return Regime.from_dict(WarrantyPolicy.objects.get(pk=policy_id).data)
+
+
+def policy_regime(policy: WarrantyPolicy) -> Regime:
+    return _regime_of(policy.pk, policy.name, policy.version)
+
+
+def policy_validate(data) -> Regime:
+    try:
+        return Regime.from_dict(data)
+    except PolicyError as exc:
+        raise ValidationFailed(_("The warranty policy is not valid."), fields={getattr(exc, "key", "data"): str(exc)})
+
+
+def policy_create_version(*, base: WarrantyPolicy, data: dict, effective_from: date, note: str = "", user=None) -> WarrantyPolicy:
+    """Save an edited policy as the next version of its name. The old version stays as it was."""
+    for attempt in range(3):
+        version = (WarrantyPolicy.objects.filter(name=base.name).aggregate(m=Max("version"))["m"] or 0) + 1
+        data = {**data, "name": base.name, "version": version, "effective_from": effective_from.isoformat()}
+        policy_validate(data)
+        try:
+            with transaction.atomic():
+                return WarrantyPolicy.objects.create(
+                    name=base.name, version=version, effective_from=effective_from, data=data,
+                    note=note[:200], created_by=user,
+                )
+        except IntegrityError:
+            continue  # another administrator saved the same version number first: take the next one
+    raise Conflict(_("The policy was changed by someone else at the same time; try again."))
+
+
+def calendar_sets() -> tuple[frozenset[date], frozenset[date]]:
+    return statutory_holidays(), adjusted_workdays()

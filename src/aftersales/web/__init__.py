@@ -1,0 +1,1 @@
+"""Base templates, static assets and the pages that belong to no single domain app."""
