@@ -1,5 +1,6 @@
 """三包 (three guarantees) warranty: the policy as data and a pure engine that evaluates it.
 
-Nothing in this package may import Django except ``models.py``: the engine must stay callable
-from tests, management commands and the API alike without a configured project.
+``dates``, ``policy`` and ``engine`` import nothing but the standard library and each other: the
+engine must stay callable from tests, commands and the API alike without a configured Django
+project. The Django side (models, services, api, admin) depends on them, never the other way round.
 """

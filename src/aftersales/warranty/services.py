@@ -3,6 +3,7 @@ machine, and evaluations that record the version they used."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
@@ -13,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from aftersales.core.calendar import adjusted_workdays, statutory_holidays
 from aftersales.core.errors import Conflict, ValidationFailed
+from aftersales.warranty import engine
+from aftersales.warranty.engine import FaultFacts, MachineFacts, RepairRecord
 from aftersales.warranty.models import WarrantyPolicy
 from aftersales.warranty.policy import PolicyError, Regime, default_regime
 
@@ -76,3 +79,75 @@ def policy_create_version(*, base: WarrantyPolicy, data: dict, effective_from: d
 
 def calendar_sets() -> tuple[frozenset[date], frozenset[date]]:
     return statutory_holidays(), adjusted_workdays()
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+# The service-order app knows a machine's repair history; it registers a provider here in its
+# AppConfig.ready so that this app does not import it (dependencies point towards warranty).
+_repair_history: list[Callable[[object], list[RepairRecord]]] = []
+
+
+def register_repair_history(provider: Callable[[object], list[RepairRecord]]) -> None:
+    if provider not in _repair_history:
+        _repair_history.append(provider)
+
+
+def machine_facts(machine) -> MachineFacts:
+    """The engine's facts about a stored machine (设备档案 + its product model + exchanges)."""
+    model = machine.model
+    exchanges = sorted(machine.exchanges_in.filter(kind="exchange").values_list("happened_on", flat=True))
+    return MachineFacts(
+        category=model.category,
+        rated_power_kw=model.rated_power_kw,
+        invoice_date=machine.invoice_date,
+        delivery_date=machine.delivery_date,
+        exchanges=tuple(exchanges),
+        main_parts=tuple(model.main_components) or None,
+        wear_parts=tuple(model.wear_parts) or None,
+    )
+
+
+def _repairs(items) -> list[RepairRecord]:
+    return [r if isinstance(r, RepairRecord) else RepairRecord(**r) for r in items]
+
+
+def _fault(data) -> FaultFacts | None:
+    if data is None or isinstance(data, FaultFacts):
+        return data
+    return FaultFacts(**{**data, "exclusions": frozenset(data.get("exclusions") or ())})
+
+
+def evaluate(
+    *, machine=None, facts: dict | None = None, on: date | None = None, components=(), repairs=(), fault=None
+) -> dict:
+    """Evaluate a stored machine (with its recorded repairs) or inline facts; JSON-ready result.
+
+    The policy is the version in force on the evaluation date; the result names it, and callers
+    that keep the result (an order at intake) keep that name and version with it.
+    """
+    on = on or timezone.localdate()
+    policy = policy_current(on=on)
+    regime = policy_regime(policy)
+    try:
+        if machine is not None:
+            subject = machine_facts(machine)
+            history = [r for provider in _repair_history for r in provider(machine)]
+        else:
+            subject = MachineFacts(**facts)
+            history = []
+        holidays, workdays = calendar_sets()
+        result = engine.evaluate(
+            machine=subject, on=on, regime=regime, components=tuple(components),
+            repairs=history + _repairs(repairs), fault=_fault(fault), holidays=holidays, workdays=workdays,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(_("The warranty cannot be evaluated from these facts."), fields={"facts": str(exc)})
+    data = result.to_dict()
+    data["policy"] = {**data["policy"], "name": policy.name, "version": policy.version, "id": policy.pk}
+    return data
+
+
+def evaluate_machine(*, machine, on: date | None = None, components=(), fault=None) -> dict:
+    """The intake question: what does this machine's owner get today, and why."""
+    return evaluate(machine=machine, on=on, components=components, fault=fault)
