@@ -1,0 +1,51 @@
+"""The real server: `aftersales serve` (gunicorn) answers over HTTP on a fresh SQLite database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "AFTERSALES_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    cmd = [sys.executable, "-m", "aftersales.cli"]
+    subprocess.run([*cmd, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120)
+    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", "1", "--no-migrate"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_answers_health_api_and_chinese_admin(served):
+    assert urllib.request.urlopen(served + "/healthz").read() == b'{"status": "ok"}'
+    doc = urllib.request.urlopen(served + "/api/v1/openapi.json").read().decode()
+    assert "/api/v1/warranty/evaluate" in doc
+    page = urllib.request.urlopen(served + "/admin/login/").read().decode()
+    assert 'lang="zh-hans"' in page
+    req = urllib.request.Request(served + "/api/v1/customers", headers={"Accept": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req)
+    assert exc.value.code == 401
