@@ -136,3 +136,21 @@ def test_openapi_document_lists_error_responses(db, client):
     doc = client.get("/api/v1/openapi.json").json()
     op = doc["paths"]["/api/v1/customers"]["post"]
     assert {"201", "404", "409", "422"} <= set(op["responses"])
+
+
+def test_model_code_is_case_insensitive_and_overlong_values_are_errors_not_cuts(net, api):
+    make_model()
+    token = net.token(net.agent)
+    status, body = api.post("/machines", {"serial_number": "x" * 41, "model_code": "lx904"}, token=token)
+    assert status == 422 and {e["field"] for e in body["errors"]} == {"serial_number"}
+    status, body = api.post("/machines", {"serial_number": "LX904-8", "model_code": "lx904", "engine_number": "e" * 41},
+                            token=token)
+    assert status == 422 and {e["field"] for e in body["errors"]} == {"engine_number"}
+    status, body = api.post("/machines", {"serial_number": "lx904-7", "model_code": "lx904"}, token=token)
+    assert status == 201 and body["model_code"] == "LX904"
+    status, body = api.post("/customers", {"name": "张" * 101, "phones": ["13812340000"]}, token=token)
+    assert status == 422 and {e["field"] for e in body["errors"]} == {"name"}
+    status, body = api.post("/customers", {"name": "张三", "phones": ["13812340000"], "address": "路" * 201,
+                                           "village": "村" * 31}, token=token)
+    assert status == 422 and {e["field"] for e in body["errors"]} == {"address", "village"}
+    assert Customer.objects.count() == 0

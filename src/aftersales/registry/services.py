@@ -29,8 +29,15 @@ def _reversed_national(e164: str) -> str:
     return national[::-1]
 
 
-def _clean_text(value, limit: int) -> str:
-    return (value or "").strip()[:limit]
+def _clean_text(value, limit: int, field: str | None = None, errors: dict[str, str] | None = None) -> str:
+    """Stripped text; longer than the column allows is an error (never cut silently: a cut serial
+    number could be another machine's)."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        if errors is not None and field:
+            errors[field] = _("At most %(limit)s characters (this has %(n)s).") % {"limit": limit, "n": len(text)}
+        return text[:limit]
+    return text
 
 
 def _normalize_phones(phones, errors: dict[str, str], field: str = "phones") -> dict[str, int]:
@@ -70,7 +77,7 @@ class CustomerInput:
 
 def _validate_customer(data: CustomerInput, *, customer: Customer | None = None) -> tuple[dict, list[str]]:
     errors: dict[str, str] = {}
-    name = _clean_text(data.name, 100)
+    name = _clean_text(data.name, 100, "name", errors)
     if not name:
         errors["name"] = _("This field is required.")
     if data.customer_class not in CustomerClass.values:
@@ -81,26 +88,20 @@ def _validate_customer(data: CustomerInput, *, customer: Customer | None = None)
     numbers = _normalize_phones(data.phones, errors)
     if numbers:
         _check_phones_free(numbers, errors, customer=customer)
+    fields = dict(name=name, customer_class=data.customer_class, notes=(data.notes or "").strip())
+    for key, limit in (("province", 20), ("city", 30), ("county", 30), ("township", 30), ("village", 30), ("address", 200)):
+        fields[key] = _clean_text(getattr(data, key), limit, key, errors)
     if errors:
         raise ValidationFailed(_("The customer was not saved."), fields=errors)
     numbers = list(numbers)
-    fields = dict(
-        name=name,
-        customer_class=data.customer_class,
-        province=_clean_text(data.province, 20),
-        city=_clean_text(data.city, 30),
-        county=_clean_text(data.county, 30),
-        township=_clean_text(data.township, 30),
-        village=_clean_text(data.village, 30),
-        address=_clean_text(data.address, 200),
-        notes=(data.notes or "").strip(),
-    )
     return fields, numbers
 
 
-def _set_phones(customer: Customer, numbers: list[str]) -> None:
-    customer.phones.exclude(number__in=numbers).delete()
-    existing = set(customer.phones.values_list("number", flat=True))
+def _set_phones(customer: Customer, numbers: list[str], *, new: bool = False) -> None:
+    existing: set[str] = set()
+    if not new:
+        customer.phones.exclude(number__in=numbers).delete()
+        existing = set(customer.phones.values_list("number", flat=True))
     CustomerPhone.objects.bulk_create(
         [
             CustomerPhone(
@@ -111,7 +112,7 @@ def _set_phones(customer: Customer, numbers: list[str]) -> None:
             if n not in existing
         ]
     )
-    if numbers:
+    if numbers and not new:
         customer.phones.exclude(number=numbers[0]).update(is_primary=False)
         customer.phones.filter(number=numbers[0]).update(is_primary=True)
 
@@ -121,10 +122,11 @@ def customer_create(*, data: CustomerInput, registered_by=None) -> Customer:
     try:
         with transaction.atomic():
             customer = Customer.objects.create(registered_by=registered_by, **fields)
-            _set_phones(customer, numbers)
+            _set_phones(customer, numbers, new=True)
     except IntegrityError:
         # Another request took one of the numbers between our check and our insert.
-        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken")
+        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken",
+                       fields={"phones": _("Already registered to another customer.")})
     return customer
 
 
@@ -137,7 +139,8 @@ def customer_update(*, customer: Customer, data: CustomerInput) -> Customer:
             customer.save()
             _set_phones(customer, numbers)
     except IntegrityError:
-        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken")
+        raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken",
+                       fields={"phones": _("Already registered to another customer.")})
     return customer
 
 
@@ -155,12 +158,14 @@ class MachineInput:
 
 def _validate_machine(data: MachineInput, *, machine: Machine | None = None) -> dict:
     errors: dict[str, str] = {}
-    serial = _clean_text(data.serial_number, 40).upper()
+    serial = _clean_text(data.serial_number, 40, "serial_number", errors).upper()
     if not serial:
         errors["serial_number"] = _("This field is required.")
     elif Machine.objects.filter(serial_number=serial).exclude(pk=getattr(machine, "pk", None)).exists():
         errors["serial_number"] = _("Serial number %(serial)s is already registered.") % {"serial": serial}
-    model = ProductModel.objects.filter(code=_clean_text(data.model_code, 40)).first() if data.model_code else None
+    # Codes are stored upper-cased; agents and spreadsheets type them either way. A discontinued
+    # (inactive) model is still accepted: its machines stay in the field for years.
+    model = ProductModel.objects.filter(code=(data.model_code or "").strip().upper()).first() if data.model_code else None
     if model is None:
         errors["model_code"] = _("Unknown product model %(code)s.") % {"code": data.model_code or ""}
     today = timezone.localdate()
@@ -182,13 +187,14 @@ def _validate_machine(data: MachineInput, *, machine: Machine | None = None) -> 
             errors["selling_dealer_id"] = _("Unknown organization #%(id)s.") % {"id": data.selling_dealer_id}
         elif dealer.kind not in (OrganizationKind.DEALER, OrganizationKind.DIRECT_BRANCH, OrganizationKind.AUTHORIZED_AGENCY):
             errors["selling_dealer_id"] = _("%(name)s does not sell machines.") % {"name": dealer.name}
+    engine_number = _clean_text(data.engine_number, 40, "engine_number", errors).upper()
     if errors:
         raise ValidationFailed(_("The machine was not saved."), fields=errors)
     return dict(
         serial_number=serial,
         model=model,
         owner=owner,
-        engine_number=_clean_text(data.engine_number, 40).upper(),
+        engine_number=engine_number,
         invoice_date=data.invoice_date,
         delivery_date=data.delivery_date,
         selling_dealer=dealer,
@@ -216,7 +222,8 @@ def machine_update(*, machine: Machine, data: MachineInput) -> Machine:
                 setattr(machine, key, value)
             machine.save()
     except IntegrityError:
-        raise Conflict(_("Serial number is already registered."), code="serial_taken")
+        raise Conflict(_("Serial number is already registered."), code="serial_taken",
+                       fields={"serial_number": _("Already registered.")})
     return machine
 
 
