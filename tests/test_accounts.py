@@ -84,3 +84,10 @@ def test_revoked_or_expired_tokens_do_not_authenticate(net, api):
     net.agent.is_active = False
     net.agent.save()
     assert api.get("/me", token=net.token(net.agent))[0] == 401
+
+
+def test_unknown_skill_is_refused(net):
+    with pytest.raises(ValidationFailed) as exc:
+        user_set_roles(user=net.branch_tech, roles=["field_technician"], skills=["tractr"])
+    assert exc.value.fields == {"skills": "tractr"}
+    assert list(net.branch_tech.skills.values_list("category", flat=True)) == ["tractor"]

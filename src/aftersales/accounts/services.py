@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import ApiToken, LoginFailure, Role, RoleCode, Skill, User
+from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import ValidationFailed
 
 TOKEN_PREFIX = "as_"
@@ -55,8 +56,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def roles_ensure() -> None:
     """Make sure every role code has its row (the data migration does this; tests and demo call it too)."""
-    existing = set(Role.objects.values_list("code", flat=True))
-    Role.objects.bulk_create([Role(code=c) for c in RoleCode.values if c not in existing])
+    Role.objects.bulk_create([Role(code=c) for c in RoleCode.values], ignore_conflicts=True)
 
 
 @transaction.atomic
@@ -64,7 +64,9 @@ def user_set_roles(*, user: User, roles: list[str], skills: list[str] | None = N
     unknown = sorted(set(roles) - set(RoleCode.values))
     if unknown:
         raise ValidationFailed(_("Unknown role."), fields={"roles": ", ".join(unknown)})
-    roles_ensure()
+    unknown = sorted(set(skills or ()) - set(ProductCategory.values))
+    if unknown:
+        raise ValidationFailed(_("Unknown product category."), fields={"skills": ", ".join(unknown)})
     user.roles.set(Role.objects.filter(code__in=roles))
     if skills is not None:
         Skill.objects.filter(user=user).exclude(category__in=skills).delete()

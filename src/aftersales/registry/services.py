@@ -168,6 +168,8 @@ def _validate_machine(data: MachineInput, *, machine: Machine | None = None) -> 
     model = ProductModel.objects.filter(code=(data.model_code or "").strip().upper()).first() if data.model_code else None
     if model is None:
         errors["model_code"] = _("Unknown product model %(code)s.") % {"code": data.model_code or ""}
+    # A delivery before the invoice is allowed (a machine lent on trial, invoiced later); the
+    # warranty starts at the later of the two dates.
     today = timezone.localdate()
     for key in ("invoice_date", "delivery_date"):
         value = getattr(data, key)
@@ -271,7 +273,12 @@ def product_model_create(
         errors["rated_power_kw"] = _("A tractor needs its rated power: the warranty differs above and below 18 kW.")
     if errors:
         raise ValidationFailed(_("The product model was not saved."), fields=errors)
-    return ProductModel.objects.create(
-        code=code, name=_clean_text(name, 100) or code, category=category, rated_power_kw=power,
-        main_components=list(main_components), wear_parts=list(wear_parts),
-    )
+    try:
+        with transaction.atomic():
+            return ProductModel.objects.create(
+                code=code, name=_clean_text(name, 100) or code, category=category, rated_power_kw=power,
+                main_components=list(main_components), wear_parts=list(wear_parts),
+            )
+    except IntegrityError:
+        raise Conflict(_("Model %(code)s already exists.") % {"code": code}, code="model_taken",
+                       fields={"code": _("Already exists.")})
