@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "aftersales.accounts",
     "aftersales.registry",
     "aftersales.warranty",
+    "aftersales.notify",
+    "aftersales.service",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+    # Tests use a file, not Django's shared in-memory database: threads in the concurrency tests
+    # then take real write locks and wait on the busy timeout, as gunicorn workers do.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_aftersales.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

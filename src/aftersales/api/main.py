@@ -75,11 +75,13 @@ def on_http_error(request, exc: HttpError):
 def _mount_routers() -> None:
     from aftersales.accounts.api import router as accounts_router
     from aftersales.registry.api import router as registry_router
+    from aftersales.service.api import router as service_router
     from aftersales.warranty.api import router as warranty_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
     api.add_router("/warranty", warranty_router)
+    api.add_router("/", service_router)
 
 
 _mount_routers()

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
+from aftersales.api.pagination import LazyPage
 from aftersales.core.errors import Forbidden
 from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import policies, selectors, services
@@ -81,7 +82,7 @@ def customers(request, q: str = "", phone: str = "", name: str = "", serial: str
     """Search by any of: ``q`` (name, serial number prefix, or phone digits), ``phone`` (whole number or
     its last 4+ digits), ``name`` (a fragment), ``serial`` (a serial number prefix)."""
     qs = selectors.customer_search(request.user, q=q, phone=phone, name=name, serial=serial)
-    return _LazyOut(qs, lambda c: customer_out(c, request.user))
+    return LazyPage(qs, lambda c: customer_out(c, request.user))
 
 
 @router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS}, summary="Register a customer")
@@ -162,7 +163,7 @@ class HoursOut(Schema):
 @paginate(PageNumberPagination, page_size=25)
 def machines(request, q: str = "", serial: str = "", owner_id: int | None = None):
     qs = selectors.machine_search(request.user, q=q, serial=serial, owner_id=owner_id)
-    return _LazyOut(qs, machine_out)
+    return LazyPage(qs, machine_out)
 
 
 @router.post("/machines", response={201: MachineOut, **WRITE_ERRORS}, summary="Register a machine")
@@ -223,20 +224,3 @@ def _sees_all(user) -> bool:
     from aftersales.accounts.policies import sees_whole_network
 
     return sees_whole_network(user)
-
-
-class _LazyOut:
-    """A sliceable view of a queryset that converts rows as the paginator takes its page."""
-
-    def __init__(self, qs, convert):
-        self.qs, self.convert = qs, convert
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item):
-        rows = self.qs[item]
-        return [self.convert(r) for r in rows] if isinstance(item, slice) else self.convert(rows)

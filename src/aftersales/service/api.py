@@ -1,0 +1,741 @@
+"""Service orders over HTTP: intake, lists, the action table, the timeline, attachments, quotes,
+escalations and complaints. No business logic here: every write is a service call."""
+
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Header, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ValidationError as PydanticError
+
+from aftersales.api.errors import COMMON_ERRORS, ErrorOut
+from aftersales.core.errors import Forbidden, ValidationFailed
+from aftersales.core.phones import display_phone, mask_phone
+from aftersales.registry import selectors as registry_selectors
+from aftersales.registry import services as registry_services
+from aftersales.api.pagination import LazyPage
+from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
+from aftersales.service import policies, selectors, services, workflow
+from aftersales.service.models import (
+    OPEN_STATUSES,
+    STATUS_COLOURS,
+    AttachmentKind,
+    Channel,
+    EscalationOutcome,
+    OrderType,
+    ServiceMode,
+    Urgency,
+)
+
+router = Router(tags=["service orders"])
+
+
+class ConflictOut(ErrorOut):
+    current: dict[str, Any] | None = None
+
+
+WRITE_ERRORS = {**COMMON_ERRORS, 409: ConflictOut}
+
+
+# --- schemas --------------------------------------------------------------------------------
+
+class ComplaintIn(Schema):
+    about_order_id: int | None = None
+    about_org_id: int | None = None
+    category: str = Field(..., examples=["delay"])
+    severity: str = Field(..., examples=["medium"])
+    supervisor_id: int | None = None
+
+
+class OrderIn(Schema):
+    order_type: str = Field(..., examples=["repair"])
+    customer_id: int | None = None
+    new_customer: CustomerIn | None = None
+    machine_id: int | None = None
+    new_machine: MachineIn | None = None
+    contact_phone: str = Field("", examples=["138 1234 5678"])
+    contact_name: str = ""
+    channel: str = Channel.PHONE
+    purchase_date: date | None = None
+    crop: str = Field("", examples=["小麦"])
+    operation: str = Field("", examples=["收获"])
+    field_location: str = ""
+    urgency: str = Urgency.NORMAL
+    symptom: str = Field("", examples=["发动机冒黑烟，动力不足"])
+    service_level: str = Field("", description="Leave empty to take the proposal; a different value needs override_reason.")
+    service_mode: str = Field("", description="Leave empty to take the warranty engine's proposal.")
+    override_reason: str = ""
+    answer: str = Field("", description="A consultation answered on the call: the order closes at once.")
+    duplicate_reason: str = Field("", description="Create even though a similar open order exists, and say why.")
+    promised_at: datetime | None = None
+    complaint: ComplaintIn | None = None
+    return_kind: str = Field("", description="exchange or return, for a return_exchange order")
+
+
+class WarrantyOut(Schema):
+    status: str
+    remedy: str
+    policy_name: str
+    policy_version: int | None
+    end: date | None
+    reasons: list[dict[str, Any]]
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    order_type: str
+    channel: str
+    status: str
+    status_display: str
+    status_colour: str
+    version: int
+    customer_id: int
+    customer_name: str
+    contact_name: str
+    contact_phone: str
+    contact_phone_masked: bool
+    machine_id: int | None
+    machine_serial: str | None
+    model_code: str | None
+    purchase_date: date | None
+    warranty: WarrantyOut
+    crop: str
+    operation: str
+    field_location: str
+    urgency: str
+    symptom: str
+    service_level: str
+    proposed_level: str
+    service_mode: str
+    proposed_mode: str
+    override_reason: str
+    owning_org_id: int
+    owner_id: int
+    owner_name: str
+    hotline_technician_id: int | None
+    assigned_org_id: int | None
+    assigned_org_name: str | None
+    assigned_technician_id: int | None
+    assigned_technician_name: str | None
+    answer: str
+    diagnosis: list[str]
+    duplicate_of_id: int | None
+    related_order_id: int | None
+    appointment_at: datetime | None
+    promised_at: datetime | None
+    overdue: bool
+    inbound_tracking: str
+    outbound_tracking: str
+    confirmed_by_name: str
+    confirmed_at: datetime | None
+    cancel_reason: str
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    closed_at: datetime | None
+
+
+class ActionOut(Schema):
+    action: str
+    label: str
+    target: str
+    enabled: bool
+    blocked_reason: str
+    data_schema: dict[str, Any]
+
+
+class PartOut(Schema):
+    part_number: str
+    name: str
+    quantity: Decimal
+    warranty: bool
+    unit_price: Decimal
+
+
+class ServiceRecordOut(Schema):
+    id: int
+    technician_id: int
+    fault_found: str
+    cause: str
+    diagnosis_steps: list[str]
+    solution: str
+    labour_hours: Decimal
+    hours_meter: Decimal | None
+    parts: list[PartOut]
+
+
+class ComplaintOut(Schema):
+    order_id: int
+    order_number: str
+    status: str
+    about_order_id: int | None
+    about_org_id: int | None
+    category: str
+    severity: str
+    supervisor_id: int | None
+    findings: str
+    resolution: str
+    customer_accepted: bool | None
+
+
+class ReturnRequestOut(Schema):
+    kind: str
+    eligible: bool
+    eligibility: dict[str, Any]
+    decision: str
+    decision_reason: str
+    new_machine_id: int | None
+    refund_amount: Decimal | None
+
+
+class RatingOut(Schema):
+    score: int
+    comment: str
+    recorded_at: datetime
+
+
+class EscalationOut(Schema):
+    id: int
+    order_id: int
+    order_number: str
+    raised_by_id: int
+    raised_at: datetime
+    problem: str
+    tried: str
+    resume_status: str
+    engineer_id: int | None
+    outcome: str
+    answer: str
+    answered_at: datetime | None
+
+
+class OrderDetailOut(OrderOut):
+    actions: list[ActionOut]
+    service_record: ServiceRecordOut | None
+    complaint: ComplaintOut | None
+    return_request: ReturnRequestOut | None
+    rating: RatingOut | None
+    escalations: list[EscalationOut]
+
+
+class EventOut(Schema):
+    seq: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str | None
+    actor_org_id: int | None
+    action: str
+    from_status: str
+    to_status: str
+    data: dict[str, Any]
+    note: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    uploaded_by_id: int
+    uploaded_at: datetime
+
+
+class QuoteOut(Schema):
+    id: int
+    items: list[dict[str, Any]]
+    parts_total: Decimal
+    labour_total: Decimal
+    total: Decimal
+    reason: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+    decided_note: str
+
+
+class ProposalIn(Schema):
+    order_type: str = OrderType.REPAIR
+    customer_id: int
+    machine_id: int | None = None
+    urgency: str = Urgency.NORMAL
+
+
+class ProposalOut(Schema):
+    service_level: str
+    service_mode: str
+    warranty: dict[str, Any] | None
+
+
+class LookupOut(Schema):
+    customer: dict[str, Any] | None
+    machines: list[dict[str, Any]]
+    open_orders: list[OrderOut]
+
+
+class SuggestionOut(Schema):
+    organization_id: int
+    code: str
+    name: str
+    kind: str
+    open_load: int
+
+
+# --- action payloads (``data`` of POST /orders/{id}/actions/{action}) -------------------------
+
+class NoData(Schema):
+    pass
+
+
+class AnswerData(Schema):
+    answer: str
+
+
+class ForwardData(Schema):
+    hotline_technician_id: int | None = None
+
+
+class CallbackData(Schema):
+    reached: bool = True
+
+
+class DiagnoseData(Schema):
+    steps: list[str]
+
+
+class SolveByPhoneData(Schema):
+    solution: str
+    steps: list[str] = []
+
+
+class ConfirmModeData(Schema):
+    service_mode: str = Field(..., examples=[ServiceMode.ON_SITE])
+    reason: str = ""
+    steps: list[str] = []
+
+
+class DispatchData(Schema):
+    organization_id: int
+    technician_id: int | None = None
+    promised_at: datetime | None = None
+
+
+class ReasonData(Schema):
+    reason: str
+
+
+class AssignData(Schema):
+    technician_id: int | None = None
+
+
+class ScheduleData(Schema):
+    appointment_at: datetime
+
+
+class QuoteItemIn(Schema):
+    kind: str = Field("part", description="part or labour")
+    part_number: str = ""
+    description: str = ""
+    quantity: Decimal
+    unit_price: Decimal
+
+
+class QuoteData(Schema):
+    items: list[QuoteItemIn]
+    reason: str = ""
+
+
+class ReceiveData(Schema):
+    inbound_tracking: str = ""
+
+
+class PartIn(Schema):
+    part_number: str
+    name: str = ""
+    quantity: Decimal
+    warranty: bool = True
+    unit_price: Decimal = Decimal(0)
+
+
+class RecordServiceData(Schema):
+    fault_found: str
+    cause: str = ""
+    diagnosis_steps: list[str] = []
+    solution: str
+    parts: list[PartIn] = []
+    labour_hours: Decimal = Decimal(0)
+    hours_meter: Decimal | None = None
+    photo_ids: list[int] = []
+
+
+class CheckOutData(Schema):
+    outbound_tracking: str = ""
+
+
+class ConfirmData(Schema):
+    name: str = ""
+    signature_id: int | None = None
+    code: str = ""
+
+
+class EscalateData(Schema):
+    problem: str
+    tried: str = ""
+
+
+class AnswerEscalationData(Schema):
+    outcome: str = Field(..., examples=[EscalationOutcome.GUIDANCE])
+    answer: str
+
+
+class ExchangeData(Schema):
+    new_serial_number: str
+    engine_number: str = ""
+    model_code: str = ""
+
+
+class RefundData(Schema):
+    refund_amount: Decimal
+
+
+class ResolveData(Schema):
+    resolution: str
+    findings: str = ""
+
+
+class RateData(Schema):
+    score: int = Field(..., ge=1, le=5)
+    comment: str = ""
+
+
+class FollowUpData(Schema):
+    summary: str
+    channel: str = Channel.PHONE
+
+
+ACTION_DATA: dict[str, type[Schema]] = {
+    "answer": AnswerData, "forward": ForwardData, "callback": CallbackData, "diagnose": DiagnoseData,
+    "solve_by_phone": SolveByPhoneData, "confirm_mode": ConfirmModeData, "dispatch": DispatchData,
+    "accept": NoData, "reject": ReasonData, "assign": AssignData, "tech_accept": NoData, "tech_decline": ReasonData,
+    "schedule": ScheduleData, "quote": QuoteData, "quote_accept": NoData, "quote_decline": NoData,
+    "check_in": NoData, "receive": ReceiveData, "record_service": RecordServiceData, "check_out": CheckOutData,
+    "resend_code": NoData, "confirm": ConfirmData, "escalate": EscalateData, "answer_escalation": AnswerEscalationData,
+    "approve_return": ReasonData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
+    "record_refund": RefundData, "investigate": NoData, "resolve": ResolveData, "customer_accept": NoData,
+    "customer_reject": ReasonData, "rate": RateData, "close": ReasonData, "cancel": ReasonData, "follow_up": FollowUpData,
+}
+assert set(ACTION_DATA) == set(workflow.TRANSITIONS_BY_ACTION), "every action of the table has a payload schema"
+
+
+def _service_kwargs(action: str, data: Schema) -> dict:
+    values = data.model_dump()
+    if action == "record_service":
+        values["parts"] = [services.PartInput(**p) for p in values["parts"]]
+    if action == "quote":
+        values["items"] = [dict(i) for i in values["items"]]
+    return values
+
+
+class ActionIn(Schema):
+    version: int = Field(..., description="The version you read; a stale one answers 409 stale_version.")
+    note: str = ""
+    data: dict[str, Any] = Field(default_factory=dict, description="The action's fields; see GET /orders/{id}/actions.")
+
+
+# --- output builders ------------------------------------------------------------------------
+
+def order_out(order, user) -> dict:
+    full = policies.may_see_full_phone(user, order)
+    now = timezone.now()
+    return {
+        "id": order.pk, "number": order.number, "order_type": order.order_type, "channel": order.channel,
+        "status": order.status, "status_display": str(order.get_status_display()),
+        "status_colour": STATUS_COLOURS.get(order.status, "secondary"), "version": order.version,
+        "customer_id": order.customer_id, "customer_name": order.customer.name,
+        "contact_name": order.contact_name,
+        "contact_phone": display_phone(order.contact_phone) if full else mask_phone(order.contact_phone),
+        "contact_phone_masked": not full,
+        "machine_id": order.machine_id,
+        "machine_serial": order.machine.serial_number if order.machine_id else None,
+        "model_code": order.machine.model.code if order.machine_id else None,
+        "purchase_date": order.purchase_date,
+        "warranty": {"status": order.warranty_status, "remedy": order.warranty_remedy,
+                     "policy_name": order.warranty_policy_name, "policy_version": order.warranty_policy_version,
+                     "end": order.warranty_end, "reasons": order.warranty_reasons},
+        "crop": order.crop, "operation": order.operation, "field_location": order.field_location,
+        "urgency": order.urgency, "symptom": order.symptom,
+        "service_level": order.service_level, "proposed_level": order.proposed_level,
+        "service_mode": order.service_mode, "proposed_mode": order.proposed_mode, "override_reason": order.override_reason,
+        "owning_org_id": order.owning_org_id, "owner_id": order.owner_id, "owner_name": str(order.owner),
+        "hotline_technician_id": order.hotline_technician_id,
+        "assigned_org_id": order.assigned_org_id,
+        "assigned_org_name": order.assigned_org.name if order.assigned_org_id else None,
+        "assigned_technician_id": order.assigned_technician_id,
+        "assigned_technician_name": str(order.assigned_technician) if order.assigned_technician_id else None,
+        "answer": order.answer, "diagnosis": order.diagnosis,
+        "duplicate_of_id": order.duplicate_of_id, "related_order_id": order.related_order_id,
+        "appointment_at": order.appointment_at, "promised_at": order.promised_at,
+        "overdue": bool(order.promised_at and order.promised_at < now and order.status in OPEN_STATUSES
+                        and order.status != "completed"),
+        "inbound_tracking": order.inbound_tracking, "outbound_tracking": order.outbound_tracking,
+        "confirmed_by_name": order.confirmed_by_name, "confirmed_at": order.confirmed_at,
+        "cancel_reason": order.cancel_reason, "created_at": order.created_at, "updated_at": order.updated_at,
+        "completed_at": order.completed_at, "closed_at": order.closed_at,
+    }
+
+
+def _escalation_out(e) -> dict:
+    return {"id": e.pk, "order_id": e.order_id, "order_number": e.order.number, "raised_by_id": e.raised_by_id,
+            "raised_at": e.raised_at, "problem": e.problem, "tried": e.tried, "resume_status": e.resume_status,
+            "engineer_id": e.engineer_id, "outcome": e.outcome, "answer": e.answer, "answered_at": e.answered_at}
+
+
+def _complaint_out(c) -> dict:
+    return {"order_id": c.order_id, "order_number": c.order.number, "status": c.order.status,
+            "about_order_id": c.about_order_id, "about_org_id": c.about_org_id, "category": c.category,
+            "severity": c.severity, "supervisor_id": c.supervisor_id, "findings": c.findings,
+            "resolution": c.resolution, "customer_accepted": c.customer_accepted}
+
+
+def _actions_out(user, order) -> list[dict]:
+    return [{**a, "data_schema": ACTION_DATA[a["action"]].model_json_schema()}
+            for a in selectors.order_allowed_actions(user, order)]
+
+
+def order_detail_out(order, user) -> dict:
+    out = order_out(order, user)
+    record = getattr(order, "service_record", None)
+    complaint = getattr(order, "complaint", None)
+    request = getattr(order, "return_request", None)
+    rating = getattr(order, "rating", None)
+    out.update(
+        actions=_actions_out(user, order),
+        service_record=None if record is None else {
+            "id": record.pk, "technician_id": record.technician_id, "fault_found": record.fault_found,
+            "cause": record.cause, "diagnosis_steps": record.diagnosis_steps, "solution": record.solution,
+            "labour_hours": record.labour_hours, "hours_meter": record.hours_meter,
+            "parts": [{"part_number": p.part_number, "name": p.name, "quantity": p.quantity, "warranty": p.warranty,
+                       "unit_price": p.unit_price} for p in record.parts.all()],
+        },
+        complaint=None if complaint is None else _complaint_out(complaint),
+        return_request=None if request is None else {
+            "kind": request.kind, "eligible": request.eligible, "eligibility": request.eligibility,
+            "decision": request.decision, "decision_reason": request.decision_reason,
+            "new_machine_id": request.new_machine_id, "refund_amount": request.refund_amount,
+        },
+        rating=None if rating is None else {"score": rating.score, "comment": rating.comment, "recorded_at": rating.recorded_at},
+        escalations=[_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")],
+    )
+    return out
+
+
+def _detail(request, order_id: int) -> dict:
+    return order_detail_out(selectors.order_get(request.user, order_id), request.user)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+@router.get("/intake/lookup", response={200: LookupOut, **COMMON_ERRORS}, summary="Find the caller by phone")
+def intake_lookup(request, phone: str):
+    """热线接听: the caller's customer record, machines and open orders, from any spelling of the number."""
+    customer = registry_selectors.customer_find_by_phone(request.user, phone=phone)
+    if customer is None:
+        return {"customer": None, "machines": [], "open_orders": []}
+    customer = registry_selectors.customer_get(request.user, pk=customer.pk)
+    machines = registry_selectors.machine_search(request.user, owner_id=customer.pk)
+    orders = selectors.order_search(request.user, customer=customer.pk, status=",".join(OPEN_STATUSES))[:20]
+    return {"customer": customer_out(customer, request.user), "machines": [machine_out(m) for m in machines],
+            "open_orders": [order_out(o, request.user) for o in orders]}
+
+
+@router.post("/orders/proposal", response={200: ProposalOut, **COMMON_ERRORS}, summary="Propose level and mode")
+def order_proposal(request, payload: ProposalIn):
+    """What the system proposes before the order is recorded: the service level from the customer's
+    class (and urgency), the service mode and its reasons from the warranty engine."""
+    customer = registry_selectors.customer_get(request.user, pk=payload.customer_id)
+    machine = registry_selectors.machine_get(request.user, pk=payload.machine_id) if payload.machine_id else None
+    return services.order_proposal(machine=machine, customer=customer, order_type=payload.order_type, urgency=payload.urgency)
+
+
+def _order_input(payload: OrderIn) -> services.OrderInput:
+    values = payload.dict(exclude={"new_customer", "new_machine", "complaint"})
+    complaint = payload.complaint
+    return services.OrderInput(
+        **values,
+        new_customer=registry_services.CustomerInput(**payload.new_customer.dict()) if payload.new_customer else None,
+        new_machine=registry_services.MachineInput(**{**payload.new_machine.dict(), "owner_id": None}) if payload.new_machine else None,
+        about_order_id=complaint.about_order_id if complaint else None,
+        about_org_id=complaint.about_org_id if complaint else None,
+        complaint_category=complaint.category if complaint else "",
+        complaint_severity=complaint.severity if complaint else "",
+        supervisor_id=complaint.supervisor_id if complaint else None,
+    )
+
+
+@router.post("/orders", response={201: OrderDetailOut, **WRITE_ERRORS}, summary="Record a service order")
+def order_create(request, payload: OrderIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
+    """任务单. A repair order for a machine with an open order, or from the same phone within 7 days
+    with a similar symptom, answers 409 ``duplicate_order`` with the existing order in ``current``:
+    add a follow-up to it, or send ``duplicate_reason`` to create anyway. Send an ``Idempotency-Key``
+    header to make retries safe: the same key returns the first result, never a second order."""
+    body = json.dumps(payload.dict(), sort_keys=True, default=str)
+    result = services.order_create(
+        actor=request.user, data=_order_input(payload), idempotency_key=idempotency_key or "",
+        request_hash=hashlib.sha256(body.encode()).hexdigest(),
+        render=lambda order: OrderDetailOut.model_validate(
+            order_detail_out(selectors.order_get(request.user, order.pk), request.user)
+        ).model_dump(mode="json"),
+    )
+    return Status(201, result.response or _detail(request, result.order.pk))
+
+
+@router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
+@paginate(PageNumberPagination, page_size=25)
+def order_list(
+    request, status: str = "", order_type: str = "", level: str = "", mode: str = "",
+    organization: int | None = None, technician: int | None = None, customer: int | None = None,
+    machine: int | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
+    overdue: bool | None = None, number: str = "",
+):
+    """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
+    the appointment or promised time."""
+    qs = selectors.order_search(
+        request.user, status=status, order_type=order_type, level=level, mode=mode, organization=organization,
+        technician=technician, customer=customer, machine=machine, created_from=created_from,
+        created_to=created_to, overdue=overdue, number=number,
+    )
+    return LazyPage(qs, lambda o: order_out(o, request.user))
+
+
+@router.get("/orders/{order_id}", response={200: OrderDetailOut, **COMMON_ERRORS}, summary="One service order")
+def order_detail(request, order_id: int):
+    return _detail(request, order_id)
+
+
+@router.get("/orders/{order_id}/actions", response={200: list[ActionOut], **COMMON_ERRORS},
+            summary="Actions you may take now")
+def order_actions(request, order_id: int):
+    """Read from the transition table: the actions this user may take on this order in its status.
+    An action a guard blocks is listed with ``enabled: false`` and the reason."""
+    return _actions_out(request.user, selectors.order_get(request.user, order_id))
+
+
+@router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
+             summary="Take an action on a service order")
+def order_action(request, order_id: int, action: str, payload: ActionIn):
+    """One step of the order's flow. Answers 404 for an order you cannot see or an unknown action,
+    403 for an action that is not yours, 409 ``stale_version`` if someone changed the order since you
+    read it, 409 ``invalid_transition`` if the action is not possible in the order's status, 409
+    ``guard_failed`` if a condition is missing (e.g. the accepted quote of a paid service), 422 for
+    invalid ``data``. The payload of each action is in ``data_schema`` of GET /orders/{id}/actions."""
+    order = selectors.order_get(request.user, order_id)
+    policies.check_action(request.user, order, action, payload.version)
+    try:
+        data = ACTION_DATA[action].model_validate(payload.data)
+    except PydanticError as exc:
+        fields = {"data." + ".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+        raise ValidationFailed(_("Nothing was changed."), fields=fields) from None
+    service = getattr(services, f"order_{action}")
+    changed = service(actor=request.user, order_id=order_id, version=payload.version, note=payload.note,
+                      **_service_kwargs(action, data))
+    # Rendered from the row the action wrote: after a rejection the organization no longer sees
+    # the order, yet it is owed the answer to its own call (with the number masked again).
+    return order_detail_out(changed, request.user)
+
+
+@router.get("/orders/{order_id}/events", response={200: list[EventOut], **COMMON_ERRORS}, summary="The order's timeline")
+def order_events(request, order_id: int):
+    order = selectors.order_get(request.user, order_id)
+    return [
+        {"seq": e.seq, "at": e.at, "actor_id": e.actor_id, "actor_name": str(e.actor) if e.actor_id else None,
+         "actor_org_id": e.actor_org_id, "action": e.action, "from_status": e.from_status, "to_status": e.to_status,
+         "data": _masked_event_data(e.data, request.user, order), "note": e.note}
+        for e in selectors.order_events(request.user, order)
+    ]
+
+
+def _masked_event_data(data: dict, user, order) -> dict:
+    return data  # events hold no phone numbers; kept as a seam for when they do
+
+
+@router.get("/orders/{order_id}/dispatch-suggestions", response={200: list[SuggestionOut], **COMMON_ERRORS},
+            summary="Organizations to dispatch to")
+def order_dispatch_suggestions(request, order_id: int):
+    """Service providers whose coverage holds the customer's county, city or province and who have a
+    technician skilled in the machine's category, least open orders first."""
+    order = selectors.order_get(request.user, order_id)
+    if not workflow.may_take(request.user, order, workflow.TRANSITIONS_BY_ACTION["dispatch"]):
+        raise Forbidden(_("Only a repair coordinator dispatches orders."))
+    return [{"organization_id": o.pk, "code": o.code, "name": o.name, "kind": o.kind, "open_load": o.open_load}
+            for o in selectors.dispatch_suggestions(order)]
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+@router.post("/orders/{order_id}/attachments", response={201: AttachmentOut, **WRITE_ERRORS}, summary="Upload a file")
+def attachment_upload(request, order_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+    """A photo (JPEG, PNG, WebP), a PDF document or the customer's signature image, at most 10 MB.
+    The type is read from the file's content, not its name."""
+    attachment = services.attachment_add(actor=request.user, order_id=order_id, upload=file, kind=kind)
+    return Status(201, attachment)
+
+
+@router.get("/orders/{order_id}/attachments", response={200: list[AttachmentOut], **COMMON_ERRORS}, summary="List files")
+def attachment_list(request, order_id: int):
+    return list(selectors.order_attachments(request.user, selectors.order_get(request.user, order_id)))
+
+
+@router.get(
+    "/orders/{order_id}/attachments/{attachment_id}", response={**COMMON_ERRORS}, summary="Download a file",
+    openapi_extra={"responses": {"200": {"description": "The file", "content": {
+        t: {"schema": {"type": "string", "format": "binary"}}
+        for t in ("image/jpeg", "image/png", "image/webp", "application/pdf")}}}},
+)
+def attachment_download(request, order_id: int, attachment_id: int):
+    attachment = selectors.attachment_get(request.user, selectors.order_get(request.user, order_id), attachment_id)
+    name = attachment.original_name or f"{attachment.token}{attachment.extension}"
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- quotes, escalations, complaints --------------------------------------------------------
+
+@router.get("/orders/{order_id}/quotes", response={200: list[QuoteOut], **COMMON_ERRORS}, summary="Quotes of an order")
+def quote_list(request, order_id: int):
+    """有偿服务报价. Create one with the ``quote`` action; the customer's answer is ``quote_accept`` or ``quote_decline``."""
+    return list(selectors.order_quotes(request.user, selectors.order_get(request.user, order_id)))
+
+
+@router.get("/escalations", response={200: list[EscalationOut], **COMMON_ERRORS}, summary="Escalations (疑难升级单)")
+@paginate(PageNumberPagination, page_size=25)
+def escalation_list(request, open: bool = False):
+    """The technical engineers' queue with ``open=true``. Raise one with the ``escalate`` action."""
+    return LazyPage(selectors.escalation_queryset(request.user, open_only=open), _escalation_out)
+
+
+@router.get("/orders/{order_id}/escalations", response={200: list[EscalationOut], **COMMON_ERRORS},
+            summary="Escalations of an order")
+def order_escalation_list(request, order_id: int):
+    order = selectors.order_get(request.user, order_id)
+    return [_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")]
+
+
+@router.get("/complaints", response={200: list[ComplaintOut], **COMMON_ERRORS}, summary="Complaints (投诉)")
+@paginate(PageNumberPagination, page_size=25)
+def complaint_list(request, open: bool = False, supervisor: int | None = None):
+    """Record one with POST /orders (``order_type: complaint``); a rating of 2 or lower opens one by itself."""
+    qs = selectors.complaint_queryset(request.user, open_only=open)
+    if supervisor is not None:
+        qs = qs.filter(supervisor_id=supervisor)
+    return LazyPage(qs, _complaint_out)

@@ -1,0 +1,75 @@
+"""Who may see and do what with service orders. Visibility answers 404; permission answers 403."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from aftersales.accounts.models import OrganizationKind, RoleCode
+from aftersales.accounts.policies import sees_whole_network
+from aftersales.service.models import OPEN_STATUSES
+
+# Who takes requests (首问): the hotline and the maker's centres, and dealers reporting for customers.
+INTAKE_ROLES = frozenset({
+    RoleCode.CALL_AGENT, RoleCode.INFORMATION_COORDINATOR, RoleCode.HOTLINE_TECHNICIAN,
+    RoleCode.SUPERVISOR, RoleCode.ADMINISTRATOR,
+})
+
+
+def order_visibility_q(user) -> Q | None:
+    """None means every order. A partner sees what is dispatched to it; a dealer what it recorded."""
+    if sees_whole_network(user):
+        return None
+    if not (user.is_authenticated and user.organization_id):
+        return Q(pk__in=[])
+    return Q(assigned_org_id=user.organization_id) | Q(owning_org_id=user.organization_id)
+
+
+def may_create_order(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.organization_id and user.role_codes() & INTAKE_ROLES)
+
+
+def may_see_full_phone(user, order) -> bool:
+    """Customer data is confidential (信息安全): an agency reads the number only while it serves the order."""
+    if sees_whole_network(user):
+        return True
+    org_id = user.organization_id
+    if not org_id:
+        return False
+    if order.owning_org_id == org_id and user.organization.kind == OrganizationKind.DEALER:
+        return True
+    return order.assigned_org_id == org_id and order.status in OPEN_STATUSES
+
+
+def may_attach(user, order) -> bool:
+    """Anyone who can see an open order may add photos and documents to it."""
+    return order.status in OPEN_STATUSES and bool(user.role_codes())
+
+
+def check_action(user, order, action: str, version: int | None = None) -> None:
+    """Raise what the caller must hear, in this order: unknown action (404), not this user's
+    action (403), stale version (409 stale_version), not from this status (409 invalid_transition),
+    a guard on the order's state (409 guard_failed). Services call it again under the row lock."""
+    from django.utils.translation import gettext as _
+
+    from aftersales.core.errors import Conflict, Forbidden, NotFound
+    from aftersales.service import workflow
+
+    t = workflow.transition(action)
+    if t is None:
+        raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
+    if not workflow.may_take(user, order, t):
+        raise Forbidden(_("You may not %(action)s this order.") % {"action": str(t.label).lower()})
+    if version is not None and order.version != version:
+        raise Conflict(
+            _("The order was changed by someone else; reload it and decide again."), code="stale_version",
+            current=order_brief(order),
+        )
+    if order.status not in t.sources:
+        raise Conflict(workflow.blocked_by(order, t), code="invalid_transition", current=order_brief(order))
+    reason = t.guard(order) if t.guard else None
+    if reason:
+        raise Conflict(reason, code="guard_failed", current=order_brief(order))
+
+
+def order_brief(order) -> dict:
+    return {"id": order.pk, "number": order.number, "status": order.status, "version": order.version}

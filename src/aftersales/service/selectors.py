@@ -1,0 +1,165 @@
+"""Scoped reads of service orders. Every read takes the acting user; what the user's organization
+may not see does not exist for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.accounts.models import SERVICE_PROVIDER_KINDS, Organization, RoleCode, Skill, User
+from aftersales.core.errors import NotFound
+from aftersales.service import policies, workflow
+from aftersales.service.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Complaint,
+    Escalation,
+    OrderEvent,
+    OrderStatus,
+    Quote,
+    ServiceOrder,
+)
+
+
+def order_queryset_plain(user) -> QuerySet[ServiceOrder]:
+    """Visible orders without joins: what services lock (SELECT ... FOR UPDATE of one table)."""
+    qs = ServiceOrder.objects.all()
+    q = policies.order_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def order_queryset(user) -> QuerySet[ServiceOrder]:
+    return order_queryset_plain(user).select_related(
+        "customer", "machine", "machine__model", "owning_org", "owner", "assigned_org",
+        "assigned_technician", "hotline_technician",
+    )
+
+
+def order_get(user, pk: int) -> ServiceOrder:
+    try:
+        return order_queryset(user).get(pk=pk)
+    except ServiceOrder.DoesNotExist:
+        raise NotFound(_("Service order not found.")) from None
+
+
+def order_search(
+    user, *, status: str = "", order_type: str = "", level: str = "", mode: str = "",
+    organization: int | None = None, technician: int | None = None, customer: int | None = None,
+    machine: int | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
+    overdue: bool | None = None, number: str = "",
+) -> QuerySet[ServiceOrder]:
+    qs = order_queryset(user)
+    if status:
+        qs = qs.filter(status__in=[s for s in status.split(",") if s])
+    if order_type:
+        qs = qs.filter(order_type=order_type)
+    if level:
+        qs = qs.filter(service_level=level)
+    if mode:
+        qs = qs.filter(service_mode=mode)
+    if organization is not None:
+        qs = qs.filter(assigned_org_id=organization)
+    if technician is not None:
+        qs = qs.filter(assigned_technician_id=technician)
+    if customer is not None:
+        qs = qs.filter(customer_id=customer)
+    if machine is not None:
+        qs = qs.filter(machine_id=machine)
+    if created_from is not None:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to is not None:
+        qs = qs.filter(created_at__lt=created_to)
+    if number:
+        qs = qs.filter(number__startswith=number.strip().upper())
+    if overdue is not None:
+        # Past the time promised to the customer while still open (SLA clocks come later).
+        late = Q(promised_at__lt=timezone.now()) & ~Q(status__in=["completed", "closed", "cancelled"])
+        qs = qs.filter(late) if overdue else qs.exclude(late)
+    return qs.order_by("-created_at", "-id")
+
+
+def order_allowed_actions(user, order: ServiceOrder) -> list[dict]:
+    """The actions this user may take on this order, read from the table; the ones a guard blocks
+    are listed with the reason, so a UI can show them disabled and say why."""
+    result = []
+    for t in workflow.TRANSITIONS:
+        if order.status not in t.sources or not workflow.may_take(user, order, t):
+            continue
+        reason = t.guard(order) if t.guard else None
+        result.append({
+            "action": t.action, "label": str(t.label), "target": t.target_for(order, _resume_status(order, t)),
+            "enabled": reason is None, "blocked_reason": reason or "",
+        })
+    return result
+
+
+def _resume_status(order, t) -> str | None:
+    if t.target != workflow.RESUME:
+        return None
+    esc = order.escalations.filter(answered_at__isnull=True).first()
+    return esc.resume_status if esc else None
+
+
+def order_events(user, order: ServiceOrder) -> QuerySet[OrderEvent]:
+    return order.events.select_related("actor", "actor_org").order_by("seq")
+
+
+def order_attachments(user, order: ServiceOrder) -> QuerySet[Attachment]:
+    return order.attachments.all()
+
+
+def attachment_get(user, order: ServiceOrder, pk: int) -> Attachment:
+    try:
+        return order.attachments.get(pk=pk)
+    except Attachment.DoesNotExist:
+        raise NotFound(_("Attachment not found.")) from None
+
+
+def order_quotes(user, order: ServiceOrder) -> QuerySet[Quote]:
+    return order.quotes.order_by("id")
+
+
+def escalation_queryset(user, *, open_only: bool = False) -> QuerySet[Escalation]:
+    qs = Escalation.objects.filter(order__in=order_queryset_plain(user)).select_related("order", "raised_by", "engineer")
+    if open_only:
+        qs = qs.filter(answered_at__isnull=True)
+    return qs.order_by("-raised_at", "-id")
+
+
+def complaint_queryset(user, *, open_only: bool = False) -> QuerySet[Complaint]:
+    qs = Complaint.objects.filter(order__in=order_queryset_plain(user)).select_related(
+        "order", "order__customer", "about_order", "about_org", "supervisor"
+    )
+    if open_only:
+        qs = qs.filter(order__status__in=OPEN_STATUSES)
+    return qs.order_by("-order__created_at", "-id")
+
+
+def open_load_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status__in": [s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED]})
+
+
+def dispatch_suggestions(order: ServiceOrder, *, limit: int = 10) -> list[Organization]:
+    """Service providers whose coverage holds the customer's place and who have a technician
+    skilled in the machine's category, least loaded first (the repair coordinator decides)."""
+    customer = order.customer
+    region = Q(coverage__province=customer.province) & (
+        Q(coverage__city="") | Q(coverage__city=customer.city, coverage__county="")
+        | Q(coverage__city=customer.city, coverage__county=customer.county)
+    )
+    technicians = User.objects.filter(organization=OuterRef("pk"), is_active=True, roles__code=RoleCode.FIELD_TECHNICIAN)
+    category = order.machine.model.category if order.machine_id else None
+    if category:
+        technicians = technicians.filter(Exists(Skill.objects.filter(user=OuterRef("pk"), category=category)))
+    qs = (
+        Organization.objects.filter(is_active=True, kind__in=SERVICE_PROVIDER_KINDS)
+        .filter(region if customer.province else Q(pk__in=[]))
+        .filter(Exists(technicians))
+        .annotate(open_load=Count("assigned_orders", filter=open_load_q("assigned_orders__"), distinct=True))
+        .order_by("open_load", "code")
+        .distinct()
+    )
+    return list(qs[:limit])
