@@ -417,3 +417,49 @@ def test_technician_declines_and_the_organization_assigns_again(net, api, farmer
     assert body["assigned_technician_id"] == net.agency_tech.pk
     body = tech.ok(oid, "tech_decline", reason="车辆故障")
     assert body["status"] == "accepted" and body["assigned_technician_id"] is None
+
+
+def _repaired(api, net, customer, machine, component: str) -> None:
+    """One warranty repair of ``component`` carried to completion by the Shandong agency."""
+    status, order = create(api, net, repair_body(customer, machine, symptom=f"{component} 故障", duplicate_reason="同一部件再次故障"))
+    assert status == 201, order
+    oid = order["id"]
+    _to_tech_accepted(api, net, oid)
+    tech = Actor(api, net, net.agency_tech)
+    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
+    tech.ok(oid, "check_in")
+    body = tech.ok(oid, "record_service", fault_found="变速箱异响，三挡脱挡", solution="更换拨叉", component=component, serious=True)
+    assert body["service_record"]["component"] == component and body["service_record"]["serious"] is True
+    tech.ok(oid, "check_out")
+    tech.ok(oid, "confirm", code=last_code(oid))
+
+
+def test_recorded_repairs_reach_the_warranty_engine_for_a_return_exchange_request(net, api, farmer):
+    customer, machine = farmer
+    status, body = Actor(api, net, net.agency_tech)(0, "record_service", version=1)  # unknown order: 404
+    assert status == 404
+    for _ in range(2):
+        _repaired(api, net, customer, machine, "gearbox")
+    status, order = create(api, net, {"order_type": "return_exchange", "customer_id": customer.pk, "machine_id": machine.pk,
+                                      "return_kind": "exchange", "symptom": "变速箱第三次脱挡",
+                                      "fault_component": "gearbox", "fault_serious": True})
+    assert status == 201, order
+    eligibility = order["return_request"]["eligibility"]
+    # two serious warranty repairs of a main part and it recurs: the main part is replaced first
+    assert eligibility["remedy"] == "main_part_replacement", eligibility["reasons"]
+    assert "CN2010-MainPartReplacement" in {r["rule"] for r in eligibility["reasons"]}
+    assert order["return_request"]["eligible"] is False
+
+
+def test_unknown_component_in_a_service_record_is_refused(net, api, farmer):
+    customer, machine = farmer
+    _, order = create(api, net, repair_body(customer, machine))
+    oid = order["id"]
+    _to_tech_accepted(api, net, oid)
+    tech = Actor(api, net, net.agency_tech)
+    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
+    tech.ok(oid, "check_in")
+    before = state(oid)
+    status, body = tech(oid, "record_service", fault_found="x", solution="y", component="flux_capacitor")
+    assert status == 422 and body["errors"][0]["field"] == "component"
+    assert state(oid) == before

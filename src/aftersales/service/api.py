@@ -78,6 +78,8 @@ class OrderIn(Schema):
     promised_at: datetime | None = None
     complaint: ComplaintIn | None = None
     return_kind: str = Field("", description="exchange or return, for a return_exchange order")
+    fault_component: str = Field("", description="For a return_exchange order: the component that keeps failing (a parts code).")
+    fault_serious: bool = Field(False, description="For a return_exchange order: whether the recurring fault is serious.")
 
 
 class WarrantyOut(Schema):
@@ -170,6 +172,8 @@ class ServiceRecordOut(Schema):
     solution: str
     labour_hours: Decimal
     hours_meter: Decimal | None
+    component: str
+    serious: bool
     parts: list[PartOut]
 
 
@@ -375,6 +379,8 @@ class RecordServiceData(Schema):
     labour_hours: Decimal = Decimal(0)
     hours_meter: Decimal | None = None
     photo_ids: list[int] = []
+    component: str = Field("whole_machine", description="Component code (see warranty parts), or whole_machine.")
+    serious: bool = False
 
 
 class CheckOutData(Schema):
@@ -523,6 +529,7 @@ def order_detail_out(order, user) -> dict:
             "id": record.pk, "technician_id": record.technician_id, "fault_found": record.fault_found,
             "cause": record.cause, "diagnosis_steps": record.diagnosis_steps, "solution": record.solution,
             "labour_hours": record.labour_hours, "hours_meter": record.hours_meter,
+            "component": record.component, "serious": record.serious,
             "parts": [{"part_number": p.part_number, "name": p.name, "quantity": p.quantity, "warranty": p.warranty,
                        "unit_price": p.unit_price} for p in record.parts.all()],
         },

@@ -15,6 +15,9 @@ class ServiceConfig(AppConfig):
         # orders it recorded).
         register_customer_visibility(_customers_of_orders)
         register_full_phone_rule(_serves_open_order)
+        from aftersales.warranty.services import register_repair_history
+
+        register_repair_history(_repair_history)
 
 
 def _customers_of_orders(org_id: int):
@@ -35,3 +38,31 @@ def _serves_open_order(user, customer) -> bool:
     return ServiceOrder.objects.filter(
         customer=customer, assigned_org_id=user.organization_id, status__in=OPEN_STATUSES
     ).exists()
+
+
+def _repair_history(machine):
+    """The machine's recorded repairs, as the warranty engine counts them (repeat repairs of one
+    component lead to main-part replacement, exchange or return)."""
+    from django.db.models import Min, Q
+    from django.utils import timezone
+
+    from aftersales.service.models import ServiceMode, ServiceRecord
+    from aftersales.warranty.engine import RepairRecord
+
+    records = (
+        ServiceRecord.objects.filter(order__machine=machine)
+        .select_related("order")
+        .annotate(started=Min("order__events__at", filter=Q(order__events__action__in=("check_in", "receive"))))
+        .order_by("id")
+    )
+    history = []
+    for record in records:
+        order = record.order
+        started = timezone.localtime(record.started or record.created_at).date()
+        finished = timezone.localtime(order.completed_at).date() if order.completed_at else None
+        history.append(RepairRecord(
+            component=record.component, started=started, finished=max(finished, started) if finished else None,
+            serious=record.serious, under_warranty=order.service_mode != ServiceMode.PAID,
+            workshop=order.service_mode in (ServiceMode.CARRY_IN, ServiceMode.MAIL_IN),
+        ))
+    return history

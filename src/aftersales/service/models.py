@@ -294,6 +294,10 @@ class ServiceRecord(TimeStamped):
     solution = models.TextField(_("solution"))
     labour_hours = models.DecimalField(_("labour hours"), max_digits=6, decimal_places=2, default=0)
     hours_meter = models.DecimalField(_("hour-meter reading"), max_digits=9, decimal_places=1, null=True, blank=True)
+    # The component repaired (a code of warranty/data/parts.json, or "whole_machine") and whether the
+    # fault was serious: the warranty engine counts repeated repairs of the same component.
+    component = models.CharField(_("component repaired"), max_length=40, default="whole_machine")
+    serious = models.BooleanField(_("serious fault"), default=False)
 
     class Meta:
         verbose_name = _("service record")

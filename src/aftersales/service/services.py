@@ -61,6 +61,7 @@ from aftersales.service.models import (
     ServiceRecord,
     Urgency,
 )
+from aftersales.warranty.parts import known_part
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -213,6 +214,8 @@ class OrderInput:
     supervisor_id: int | None = None
     # return / exchange (退换机)
     return_kind: str = ""
+    fault_component: str = ""
+    fault_serious: bool = False
 
 
 @dataclass
@@ -378,6 +381,8 @@ def _validate_intake(actor, data: OrderInput, errors: dict) -> None:
             errors["about_order_id"] = _("A complaint is about an earlier order or an organization.")
     if data.order_type == OrderType.RETURN_EXCHANGE and data.return_kind not in ReturnKind.values:
         errors["return_kind"] = _("Say whether the customer wants an exchange or a return.")
+    if data.fault_component and not known_part(data.fault_component):
+        errors["fault_component"] = _("Unknown component %(code)s.") % {"code": data.fault_component}
     if data.answer and data.order_type != OrderType.CONSULTATION:
         errors["answer"] = _("Only a consultation is answered at intake.")
 
@@ -444,7 +449,7 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
 
     evaluation = proposal["warranty"]
     if data.order_type == OrderType.RETURN_EXCHANGE:
-        evaluation = warranty_evaluate(machine, fault=_return_fault(data.return_kind))
+        evaluation = warranty_evaluate(machine, fault=_return_fault(data))
     whole = (evaluation or {}).get("coverage", {}).get("whole_machine", {})
     policy = (evaluation or {}).get("policy", {})
     status = OrderStatus.AWAITING_APPROVAL if data.order_type == OrderType.RETURN_EXCHANGE else OrderStatus.NEW
@@ -495,9 +500,11 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
     return order
 
 
-def _return_fault(kind: str) -> dict:
-    # A return is what the rules give when no machine of the same model can replace it.
-    return {"customer_requests_exchange": True, "same_model_available": kind != ReturnKind.RETURN}
+def _return_fault(data: OrderInput) -> dict:
+    # The recurring fault, so the engine can count earlier repairs of the same component; a return
+    # is what the rules give when no machine of the same model can replace it.
+    return {"customer_requests_exchange": True, "same_model_available": data.return_kind != ReturnKind.RETURN,
+            "component": data.fault_component or None, "serious": bool(data.fault_serious)}
 
 
 def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_hash: str = "",
@@ -792,10 +799,14 @@ class PartInput:
 
 def order_record_service(*, actor, order_id: int, version: int, fault_found: str, solution: str, cause: str = "",
                          diagnosis_steps: list[str] = (), parts: list[PartInput] = (), labour_hours=0,
-                         hours_meter=None, photo_ids: list[int] = (), note: str = "") -> ServiceOrder:
+                         hours_meter=None, photo_ids: list[int] = (), component: str = "whole_machine",
+                         serious: bool = False, note: str = "") -> ServiceOrder:
     """服务记录单: replaces an earlier record of the same visit; the event keeps every version."""
     def apply(order):
         errors: dict[str, str] = {}
+        component_code = (component or "whole_machine").strip()
+        if not known_part(component_code):
+            errors["component"] = _("Unknown component %(code)s.") % {"code": component_code}
         found = _required_text(errors, "fault_found", fault_found)
         fix = _required_text(errors, "solution", solution)
         hours = _decimal(errors, "labour_hours", labour_hours)
@@ -820,6 +831,7 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
         record = ServiceRecord.objects.create(
             order=order, technician=actor, fault_found=found, cause=_text(cause), solution=fix,
             diagnosis_steps=_steps(errors, diagnosis_steps), labour_hours=hours, hours_meter=meter,
+            component=component_code, serious=bool(serious),
         )
         PartUsage.objects.bulk_create([
             PartUsage(record=record, part_number=n, name=_text(p.name, 100), quantity=q, warranty=bool(p.warranty), unit_price=pr)
@@ -827,7 +839,8 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
         ])
         return {"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty)}
                                                            for n, q, _pr, p in rows],
-                "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos}
+                "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos,
+                "component": component_code, "serious": bool(serious)}
     return _perform(actor=actor, order_id=order_id, action="record_service", version=version, note=note, apply=apply)
 
 
