@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -133,7 +134,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file, not Django's shared in-memory database: threads in the concurrency tests
     # then take real write locks and wait on the busy timeout, as gunicorn workers do.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_aftersales.sqlite3")}
+    # One file per process, in the temp directory, so two test runs on one machine never share one.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"aftersales-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
