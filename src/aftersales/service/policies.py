@@ -58,7 +58,7 @@ def check_action(user, order, action: str, version: int | None = None) -> None:
     if t is None:
         raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
     if not workflow.may_take(user, order, t):
-        raise Forbidden(_("You may not %(action)s this order.") % {"action": str(t.label).lower()})
+        raise Forbidden(_("You may not take the action “%(action)s” on this order.") % {"action": t.label})
     if version is not None and order.version != version:
         raise Conflict(
             _("The order was changed by someone else; reload it and decide again."), code="stale_version",

@@ -203,7 +203,7 @@ TRANSITIONS: tuple[Transition, ...] = (
        (R.FIELD_TECHNICIAN, R.HOTLINE_TECHNICIAN, R.CALL_AGENT), assigned_technician_or_centre, has_proposed_quote),
     _t("check_in", _("Check in on site"), (S.SCHEDULED,), S.IN_SERVICE, (R.FIELD_TECHNICIAN,), assigned_technician, can_check_in),
     _t("receive", _("Receive the machine"), WORKING, S.IN_SERVICE, (R.FIELD_TECHNICIAN,), assigned_technician, can_receive),
-    _t("record_service", _("Record the service record"), (S.IN_SERVICE,), None,
+    _t("record_service", _("Write the service record"), (S.IN_SERVICE,), None,
        (R.FIELD_TECHNICIAN,), assigned_technician, is_repair),
     _t("check_out", _("Check out"), (S.IN_SERVICE,), S.AWAITING_CONFIRMATION,
        (R.FIELD_TECHNICIAN,), assigned_technician, has_service_record),
