@@ -33,7 +33,7 @@ from aftersales.notify.services import outbox_enqueue
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry
 from aftersales.registry.models import Customer, CustomerClass, ExchangeKind, Machine, MachineExchange, MachineStatus
-from aftersales.service import policies, workflow
+from aftersales.service import hooks, policies, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
     Attachment,
@@ -146,11 +146,20 @@ def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, 
                   data: dict | None = None, note: str = "", at: datetime | None = None) -> OrderEvent:
     """The caller holds the order's row lock, so ``event_seq`` cannot be taken twice."""
     order.event_seq += 1
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order, seq=order.event_seq, at=at or timezone.now(), actor=actor,
         actor_org_id=getattr(actor, "organization_id", None), action=action,
         from_status=from_status, to_status=to_status, data=data or {}, note=note or "",
     )
+    order.__dict__.setdefault("_new_events", []).append(event)
+    return event
+
+
+def _changed(order: ServiceOrder) -> None:
+    """Tell the registered hooks (SLA clocks, search index) about the events just appended."""
+    events = order.__dict__.pop("_new_events", [])
+    if events:
+        hooks.order_changed(order, events)
 
 
 def _set(obj, **fields) -> None:
@@ -179,6 +188,7 @@ def _perform(*, actor, order_id: int, action: str, version: int, note: str = "",
         _append_event(order, actor=actor, action=action, from_status=from_status, to_status=order.status,
                       data=data, note=_text(note, 2000))
         _save_if_version(order, version)
+        _changed(order)
         return order
 
 
@@ -497,6 +507,7 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
         outbox_enqueue(channel="sms", recipient=contact_phone, template="order_created", order=order,
                        context={"number": order.number, "order_type": order.order_type})
     order.save(update_fields=["event_seq", "answer", "status", "closed_at"])
+    _changed(order)
     return order
 
 
@@ -1139,4 +1150,5 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
         _append_event(order, actor=actor, action="attach", from_status=order.status, to_status=order.status,
                       data={"attachment_id": attachment.pk, "kind": kind, "content_type": content_type, "size": size})
         ServiceOrder.objects.filter(pk=order.pk).update(event_seq=order.event_seq)
+        _changed(order)
     return attachment
