@@ -9,7 +9,7 @@ PORT   ?= 8000
 # Tests run in two processes (the machines this is built on have two cores).
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test demo clean lint messages
+.PHONY: install run test demo clean lint messages bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The benchmark suite (bench/run.py): SCALE orders on DATABASE_URL (SQLite in var/bench by default);
+# writes bench/results.json. wrk is Debian's; installed here when missing (as root).
+SCALE ?= 100000
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py --scale $(SCALE)
 
 demo: install
 	$(BIN)/aftersales demo --seed 2026

@@ -33,13 +33,14 @@ def served(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
 
 def test_serve_answers_health_api_and_chinese_admin(served):
+    served, proc = served
     assert urllib.request.urlopen(served + "/healthz").read() == b'{"status": "ok"}'
     doc = urllib.request.urlopen(served + "/api/v1/openapi.json").read().decode()
     assert "/api/v1/warranty/evaluate" in doc
@@ -49,3 +50,14 @@ def test_serve_answers_health_api_and_chinese_admin(served):
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req)
     assert exc.value.code == 401
+
+
+def test_access_log_never_carries_query_strings(served):
+    base, proc = served
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(base + "/api/v1/customers?phone=13812345678")
+    urllib.request.urlopen(base + "/healthz")
+    proc.terminate()
+    log = proc.communicate(timeout=20)[0].decode()
+    assert "GET /api/v1/customers" in log  # the request is logged ...
+    assert "13812345678" not in log  # ... without the number the agent searched for

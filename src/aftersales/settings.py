@@ -75,12 +75,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "django_htmx",
+    "template_partials",
     "aftersales.core",
     "aftersales.accounts",
     "aftersales.registry",
     "aftersales.warranty",
     "aftersales.notify",
     "aftersales.service",
+    "aftersales.sla",
+    "django_tasks",
+    "django_tasks_db",
+    "aftersales.knowledge",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -139,7 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -208,3 +217,18 @@ LOGGING = {
 # Region names of the maker's home base; phones without a country code are Chinese numbers.
 PHONE_DEFAULT_REGION = "CN"
 NINJA_PAGINATION_PER_PAGE = 25
+
+# --- Background work and notifications (the `aftersales worker` command) ---------------------
+# The Django tasks API with the database backend: tasks are rows, so any number of workers on
+# PostgreSQL share them (SKIP LOCKED), and SQLite needs nothing more.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+SLA_SWEEP_INTERVAL_SECONDS = env_int("AFTERSALES_SLA_SWEEP_INTERVAL", 30)
+NOTIFY_LANGUAGE = os.environ.get("AFTERSALES_NOTIFY_LANGUAGE", "zh-hans")
+NOTIFY_SMS_GATEWAY = os.environ.get("AFTERSALES_SMS_GATEWAY", "aftersales.notify.gateways.LogSmsGateway")
+NOTIFY_SMS_URL = os.environ.get("AFTERSALES_SMS_URL", "")  # HttpSmsGateway; may contain {phone}
+NOTIFY_SMS_SECRET = os.environ.get("AFTERSALES_SMS_SECRET", "")  # HMAC-SHA256 key of X-Aftersales-Signature
+NOTIFY_MAX_ATTEMPTS = env_int("AFTERSALES_NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_RETRY_BASE_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_BASE", 30)
+NOTIFY_RETRY_MAX_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_MAX", 3600)
+DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "aftersales@localhost")
+EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

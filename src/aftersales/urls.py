@@ -10,7 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("", web_views.home, name="home"),
+    path("", include("aftersales.web.urls")),
 ]
 
 if settings.DEBUG:

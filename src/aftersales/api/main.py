@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from aftersales.api.auth import api_auth
 from aftersales.api.errors import error_body
+from aftersales.api.parsers import NulRefusingParser
 from aftersales.core.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ api = NinjaAPI(
     auth=api_auth,
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=NulRefusingParser(),
 )
 
 
@@ -74,14 +76,18 @@ def on_http_error(request, exc: HttpError):
 
 def _mount_routers() -> None:
     from aftersales.accounts.api import router as accounts_router
+    from aftersales.knowledge.api import router as knowledge_router
     from aftersales.registry.api import router as registry_router
     from aftersales.service.api import router as service_router
+    from aftersales.sla.api import router as sla_router
     from aftersales.warranty.api import router as warranty_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
     api.add_router("/warranty", warranty_router)
     api.add_router("/", service_router)
+    api.add_router("/", knowledge_router)
+    api.add_router("/", sla_router)
 
 
 _mount_routers()

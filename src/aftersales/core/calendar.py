@@ -7,7 +7,7 @@ notice is a data change, not a code change.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 
@@ -37,3 +37,16 @@ def is_working_day(day: date) -> bool:
     if day in adjusted_workdays():
         return True
     return day.weekday() < 5 and day not in statutory_holidays()
+
+
+def add_working_days(day: date, count: int) -> date:
+    """The ``count``-th working day after ``day`` (法定工作日, 调休 included): the 30-working-day
+    repair deadline counts from the day after intake."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    current = day
+    while count:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            count -= 1
+    return current

@@ -6,3 +6,9 @@ class NotifyConfig(AppConfig):
     name = "aftersales.notify"
     label = "notify"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from aftersales.notify.services import on_order_changed
+        from aftersales.service.hooks import register_order_changed
+
+        register_order_changed(on_order_changed)

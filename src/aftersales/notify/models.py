@@ -12,8 +12,14 @@ class Channel(models.TextChoices):
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Dead (gave up)")
+
+
+# The delivery loop picks these up once their available_at has come.
+DELIVERABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
 
 
 class OutboxMessage(models.Model):
@@ -36,6 +42,11 @@ class OutboxMessage(models.Model):
     available_at = models.DateTimeField(_("available at"))
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A worker claims a batch with one conditional UPDATE that writes its token; a claim whose worker
+    # died is taken over after claimed_until (at-least-once delivery, never lost).
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("outbox message")
@@ -43,10 +54,33 @@ class OutboxMessage(models.Model):
         indexes = [
             # The delivery loop: pending messages whose time has come, oldest first.
             models.Index(
-                fields=["available_at"], name="outbox_pending_idx", condition=models.Q(status="pending")
+                fields=["available_at"], name="outbox_deliverable_idx", condition=models.Q(status__in=["pending", "failed"])
             ),
+            models.Index(fields=["claimed_until"], name="outbox_sending_idx", condition=models.Q(status="sending")),
         ]
 
     def __str__(self) -> str:
         # Never the recipient: phone numbers stay out of logs and admin titles.
         return f"{self.channel}:{self.template} #{self.pk}"
+
+
+class WebhookSubscriber(models.Model):
+    """Webhook 订阅方: an outside system told of events as signed JSON (X-Aftersales-Signature)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200)
+    events = models.JSONField(_("events"), default=list, blank=True,
+                              help_text=_("Template codes to send, e.g. order_created, sla_breach; empty: all."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscriber")
+        verbose_name_plural = _("webhook subscribers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events

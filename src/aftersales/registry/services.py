@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.core.phones import normalize_phone, phone_kind
+from aftersales.registry import hooks
 from aftersales.registry.models import (
     Customer,
     CustomerClass,
@@ -123,6 +124,7 @@ def customer_create(*, data: CustomerInput, registered_by=None) -> Customer:
         with transaction.atomic():
             customer = Customer.objects.create(registered_by=registered_by, **fields)
             _set_phones(customer, numbers, new=True)
+            hooks.customer_changed(customer)
     except IntegrityError:
         # Another request took one of the numbers between our check and our insert.
         raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken",
@@ -138,6 +140,7 @@ def customer_update(*, customer: Customer, data: CustomerInput) -> Customer:
                 setattr(customer, key, value)
             customer.save()
             _set_phones(customer, numbers)
+            hooks.customer_changed(customer)
     except IntegrityError:
         raise Conflict(_("One of these phone numbers was just registered to another customer."), code="phone_taken",
                        fields={"phones": _("Already registered to another customer.")})
@@ -208,7 +211,9 @@ def machine_create(*, data: MachineInput, registered_by=None) -> Machine:
     fields = _validate_machine(data)
     try:
         with transaction.atomic():
-            return Machine.objects.create(registered_by=registered_by, **fields)
+            machine = Machine.objects.create(registered_by=registered_by, **fields)
+            hooks.machine_changed(machine)
+            return machine
     except IntegrityError:
         raise Conflict(
             _("Serial number %(serial)s is already registered.") % {"serial": fields["serial_number"]},
@@ -223,6 +228,7 @@ def machine_update(*, machine: Machine, data: MachineInput) -> Machine:
             for key, value in fields.items():
                 setattr(machine, key, value)
             machine.save()
+            hooks.machine_changed(machine)
     except IntegrityError:
         raise Conflict(_("Serial number is already registered."), code="serial_taken",
                        fields={"serial_number": _("Already registered.")})

@@ -428,6 +428,10 @@ class FollowUpData(Schema):
     channel: str = Channel.PHONE
 
 
+class PauseClockData(Schema):
+    reason: str = Field(..., description="waiting_customer, waiting_parts or weather")
+
+
 ACTION_DATA: dict[str, type[Schema]] = {
     "answer": AnswerData, "forward": ForwardData, "callback": CallbackData, "diagnose": DiagnoseData,
     "solve_by_phone": SolveByPhoneData, "confirm_mode": ConfirmModeData, "dispatch": DispatchData,
@@ -438,6 +442,7 @@ ACTION_DATA: dict[str, type[Schema]] = {
     "approve_return": ReasonData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
     "record_refund": RefundData, "investigate": NoData, "resolve": ResolveData, "customer_accept": NoData,
     "customer_reject": ReasonData, "rate": RateData, "close": ReasonData, "cancel": ReasonData, "follow_up": FollowUpData,
+    "pause_clock": PauseClockData, "resume_clock": NoData,
 }
 assert set(ACTION_DATA) == set(workflow.TRANSITIONS_BY_ACTION), "every action of the table has a payload schema"
 

@@ -183,6 +183,9 @@ class ServiceOrder(TimeStamped):
     confirmed_by_name = models.CharField(_("confirmed by"), max_length=50, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=300, blank=True)
+    # The customer's tracking link (sent by SMS): unguessable, unlike the order number. Null only
+    # for orders recorded before the field existed.
+    tracking_token = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("service order")

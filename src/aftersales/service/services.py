@@ -477,7 +477,7 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
         service_level=level, proposed_level=proposal["service_level"],
         service_mode=mode, proposed_mode=proposal["service_mode"], override_reason=_text(data.override_reason, 300),
         owning_org=org, owner=actor, duplicate_of=duplicate, related_order=about_order,
-        promised_at=data.promised_at,
+        promised_at=data.promised_at, tracking_token=secrets.token_urlsafe(16),
     )
     _append_event(order, actor=actor, action="create", from_status="", to_status=status, data={
         "order_type": order.order_type, "channel": order.channel,
@@ -505,7 +505,8 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
                       data={"answer": order.answer})
     else:
         outbox_enqueue(channel="sms", recipient=contact_phone, template="order_created", order=order,
-                       context={"number": order.number, "order_type": order.order_type})
+                       context={"number": order.number, "order_type": order.order_type,
+                                "tracking_path": f"/t/{order.tracking_token}"})
     order.save(update_fields=["event_seq", "answer", "status", "closed_at"])
     _changed(order)
     return order
@@ -910,7 +911,7 @@ def order_confirm(*, actor, order_id: int, version: int, name: str = "", signatu
         order.confirmed_at = order.completed_at = timezone.now()
         order.confirmation_code_hash = ""
         outbox_enqueue(channel="sms", recipient=order.contact_phone, template="order_completed", order=order,
-                       context={"number": order.number, "rating_path": f"/rate/{order.number}"})
+                       context={"number": order.number, "rating_path": f"/t/{order.tracking_token}"})
         return {"how": how, "name": order.confirmed_by_name, "signature_id": signature_id if how == "signature" else None}
     try:
         return _perform(actor=actor, order_id=order_id, action="confirm", version=version, note=note, apply=apply)
@@ -1048,25 +1049,54 @@ def order_customer_reject(*, actor, order_id: int, version: int, reason: str, no
 LOW_RATING = 2
 
 
+def _record_rating(order: ServiceOrder, *, recorded_by, score: int, comment: str) -> dict:
+    """The rating row, and at once a complaint for 2 or lower, both in the name of ``recorded_by``."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed(_("Nothing was changed."), fields={"score": _("Give a score from 1 to 5.")})
+    Rating.objects.create(order=order, score=score, comment=_text(comment), recorded_by=recorded_by, recorded_at=timezone.now())
+    data = {"score": score}
+    if score <= LOW_RATING and order.order_type != OrderType.COMPLAINT:
+        complaint = _intake(recorded_by, OrderInput(
+            order_type=OrderType.COMPLAINT, customer_id=order.customer_id, contact_phone=order.contact_phone,
+            contact_name=order.contact_name, channel=Channel.PHONE,
+            symptom=_text(comment) or _("Rated %(score)s of 5.") % {"score": score},
+            about_order_id=order.pk, complaint_category=ComplaintCategory.LOW_RATING,
+            complaint_severity=ComplaintSeverity.HIGH if score == 1 else ComplaintSeverity.MEDIUM,
+        ))
+        data["complaint_id"] = complaint.pk
+        data["complaint_number"] = complaint.number
+    return data
+
+
 def order_rate(*, actor, order_id: int, version: int, score: int, comment: str = "", note: str = "") -> ServiceOrder:
     """服务反馈: the rating closes the order; 2 or lower opens a complaint at once."""
     def apply(order):
-        if not isinstance(score, int) or not 1 <= score <= 5:
-            raise ValidationFailed(_("Nothing was changed."), fields={"score": _("Give a score from 1 to 5.")})
-        Rating.objects.create(order=order, score=score, comment=_text(comment), recorded_by=actor, recorded_at=timezone.now())
-        data = {"score": score}
-        if score <= LOW_RATING and order.order_type != OrderType.COMPLAINT:
-            complaint = _intake(actor, OrderInput(
-                order_type=OrderType.COMPLAINT, customer_id=order.customer_id, contact_phone=order.contact_phone,
-                contact_name=order.contact_name, channel=Channel.PHONE,
-                symptom=_text(comment) or _("Rated %(score)s of 5.") % {"score": score},
-                about_order_id=order.pk, complaint_category=ComplaintCategory.LOW_RATING,
-                complaint_severity=ComplaintSeverity.HIGH if score == 1 else ComplaintSeverity.MEDIUM,
-            ))
-            data["complaint_id"] = complaint.pk
-            data["complaint_number"] = complaint.number
-        return data
+        return _record_rating(order, recorded_by=actor, score=score, comment=comment)
     return _perform(actor=actor, order_id=order_id, action="rate", version=version, note=note, apply=apply)
+
+
+def order_rate_by_customer(*, token: str, version: int, score: int, comment: str = "") -> ServiceOrder:
+    """The customer rates on the tracking page (no account): the token is the credential. The event
+    has no actor; the rating row and a low rating's complaint are recorded in the name of the
+    order's first-contact owner (首问负责人), who answers for the order to the end."""
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update().filter(tracking_token=token).first() if token else None
+        if order is None:
+            raise NotFound(_("Service order not found."))
+        if order.version != version:
+            raise Conflict(_("The order was changed by someone else; reload it and decide again."), code="stale_version",
+                           current=policies.order_brief(order))
+        if order.status != OrderStatus.COMPLETED:
+            raise Conflict(_("This order cannot be rated now."), code="invalid_transition", current=policies.order_brief(order))
+        data = _record_rating(order, recorded_by=order.owner, score=score, comment=comment)
+        order.status = OrderStatus.CLOSED
+        order.closed_at = timezone.now()
+        order.version = version + 1
+        _append_event(order, actor=None, action="rate", from_status=OrderStatus.COMPLETED, to_status=order.status,
+                      data={**data, "by": "customer"})
+        _save_if_version(order, version)
+        _changed(order)
+        return order
 
 
 def order_close(*, actor, order_id: int, version: int, reason: str, note: str = "") -> ServiceOrder:
@@ -1095,6 +1125,19 @@ def order_follow_up(*, actor, order_id: int, version: int, summary: str, channel
         _raise_if(errors)
         return {"summary": text, "channel": channel}
     return _perform(actor=actor, order_id=order_id, action="follow_up", version=version, note=note, apply=apply)
+
+
+def order_pause_clock(*, actor, order_id: int, version: int, reason: str, note: str = "") -> ServiceOrder:
+    """Stop the SLA clocks while the order waits on something outside the holder's hands."""
+    def apply(order):
+        if reason not in workflow.PAUSE_REASONS:
+            raise ValidationFailed(_("Nothing was changed."), fields={"reason": _("Pick waiting_customer, waiting_parts or weather.")})
+        return {"reason": reason}
+    return _perform(actor=actor, order_id=order_id, action="pause_clock", version=version, note=note, apply=apply)
+
+
+def order_resume_clock(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
+    return _perform(actor=actor, order_id=order_id, action="resume_clock", version=version, note=note)
 
 
 # --- attachments ----------------------------------------------------------------------------

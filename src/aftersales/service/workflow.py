@@ -75,6 +75,32 @@ def complaint_supervisor(user, order) -> bool:
 
 # --- guards: conditions on the order's own state; each returns why not, or None ------------------
 
+PAUSE_REASONS = ("waiting_customer", "waiting_parts", "weather")
+
+
+def _clock_paused(order) -> bool:
+    last = order.events.filter(action__in=("pause_clock", "resume_clock")).order_by("-seq").first()
+    return bool(last and last.action == "pause_clock")
+
+
+def clock_keeper(user, order) -> bool:
+    """Whoever works the order now (its hotline or field technician), or a supervisor or the
+    centre's repair coordinator."""
+    if user.has_role(R.SUPERVISOR) or assigned_technician(user, order):
+        return True
+    if user.has_role(R.HOTLINE_TECHNICIAN) and order.hotline_technician_id == user.pk:
+        return True
+    return user.has_role(R.REPAIR_COORDINATOR) and sees_whole_network(user)
+
+
+def clock_not_paused(order) -> str | None:
+    return str(_("The SLA clock is already paused.")) if _clock_paused(order) else None
+
+
+def clock_paused(order) -> str | None:
+    return None if _clock_paused(order) else str(_("The SLA clock is not paused."))
+
+
 def _type_is(*types: str) -> Callable[[object], str | None]:
     def guard(order) -> str | None:
         if order.order_type not in types:
@@ -168,6 +194,9 @@ WORKING = (S.TECH_ACCEPTED, S.SCHEDULED)  # accepted by the technician, work not
 HOTLINE = (R.CALL_AGENT, R.INFORMATION_COORDINATOR, R.HOTLINE_TECHNICIAN, R.SUPERVISOR)
 PROVIDER = (R.FIELD_TECHNICIAN, R.REPAIR_COORDINATOR, R.SUPERVISOR)
 ALL_ROLES = tuple(R.values)
+CLOCK_KEEPERS = (R.HOTLINE_TECHNICIAN, R.FIELD_TECHNICIAN, R.REPAIR_COORDINATOR, R.SUPERVISOR)
+# Not while dispatched (the organization's answer is what is awaited) nor once the work is done.
+CLOCK_STATUSES = OPEN - {S.DISPATCHED, S.COMPLETED}
 
 TRANSITIONS: tuple[Transition, ...] = (
     # Hotline (热线接听): consultations are answered; repairs go on to a hotline technician.
@@ -239,6 +268,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        (R.CALL_AGENT, R.SUPERVISOR), owner_or_supervisor),
     _t("cancel", _("Cancel the order"), OPEN - {S.COMPLETED}, S.CANCELLED, ALL_ROLES, owner_or_supervisor),
     _t("follow_up", _("Record a follow-up call"), OPEN, None, HOTLINE),
+    # SLA clock pauses (waiting for the customer, parts or the weather); the sla app reads the events.
+    _t("pause_clock", _("Pause the SLA clock"), CLOCK_STATUSES, None, CLOCK_KEEPERS, clock_keeper, clock_not_paused),
+    _t("resume_clock", _("Resume the SLA clock"), CLOCK_STATUSES, None, CLOCK_KEEPERS, clock_keeper, clock_paused),
 )
 
 TRANSITIONS_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}

@@ -62,8 +62,14 @@ class Command(BaseCommand):
             build_orders = orders_hook() if orders else None
             if build_orders is not None:
                 build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
+                from aftersales.sla.demo import build as build_clocks  # orders at risk and overdue
+
+                build_clocks(self.stdout)
             elif orders:
                 self.stdout.write(f"orders: skipped ({orders} requested; no order builder in aftersales.service.demo yet)")
+            from aftersales.knowledge.demo import build as build_articles
+
+            build_articles(network=result.network)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
 

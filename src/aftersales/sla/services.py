@@ -1,0 +1,295 @@
+"""Writes of the SLA app: keeping the stored clocks equal to what the engine derives from the
+events, the sweeper that marks warnings, breaches and escalations once, and SLA policy edits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, User
+from aftersales.core.errors import NotFound, ValidationFailed
+from aftersales.notify.models import Channel, OutboxMessage
+from aftersales.notify.services import outbox_enqueue_many, webhook_messages, webhook_subscribers
+from aftersales.sla import engine
+from aftersales.sla.models import (
+    Basis,
+    BusySeason,
+    ClockState,
+    EscalationLevel,
+    EscalationScope,
+    Season,
+    SlaClock,
+    SlaPolicy,
+    Target,
+    Unit,
+    WorkingHours,
+)
+
+OPEN_CLOCK = Q(state=ClockState.RUNNING)
+COORDINATOR_ROLES = (RoleCode.INFORMATION_COORDINATOR, RoleCode.REPAIR_COORDINATOR)
+
+
+# --- deriving clocks ----------------------------------------------------------------------------
+
+class Setup:
+    """The rules and calendars, read once per batch of orders."""
+
+    def __init__(self) -> None:
+        self.rules = [p.rule() for p in SlaPolicy.objects.filter(is_active=True)]
+        self.seasons = tuple(s.season() for s in BusySeason.objects.filter(is_active=True))
+        hours = {h.organization_id: h.hours() for h in WorkingHours.objects.all()}
+        self.default_hours = hours.pop(None, engine.Hours())
+        self.hours = hours
+
+    def calendar_for(self, order):
+        def for_org(org_id: int | None) -> engine.WorkCalendar:
+            return engine.WorkCalendar(hours=self.hours.get(org_id, self.default_hours), seasons=self.seasons,
+                                       province=order.customer.province, crop=order.crop)
+        return for_org
+
+
+def order_facts(order) -> engine.Facts:
+    return engine.Facts(order_type=order.order_type, service_level=order.service_level, service_mode=order.service_mode,
+                        province=order.customer.province, crop=order.crop, under_warranty=order.warranty_status == "covered")
+
+
+def order_events(order) -> list[engine.Ev]:
+    return [engine.Ev(seq=e.seq, at=e.at, action=e.action, to_status=e.to_status, actor_id=e.actor_id,
+                      actor_org_id=e.actor_org_id, data=e.data or {})
+            for e in order.events.order_by("seq")]
+
+
+def derive(order, setup: Setup | None = None) -> list[engine.Clock]:
+    """The pure engine fed from the database: the order's whole timeline, never "now"."""
+    setup = setup or Setup()
+    events = order_events(order)
+    user_ids = {v for e in events for k, v in (e.data or {}).items() if k.endswith("technician_id") and v}
+    people = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "organization_id"))
+    return engine.derive_clocks(events, order_facts(order), setup.rules, setup.calendar_for(order), people)
+
+
+def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = None) -> list[SlaClock]:
+    """Store the derived clocks of one order. Keeps the sweeper's marks unless the recomputed
+    times moved past them (a longer target after a policy change: the warning may come again)."""
+    now = now or timezone.now()
+    derived = {c.target: c for c in derive(order, setup)}
+    existing = {c.target: c for c in SlaClock.objects.filter(order=order)}
+    SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
+    kept = []
+    for target, c in derived.items():
+        row = existing.get(target) or SlaClock(order=order, target=target)
+        row.policy_id, row.target_seconds, row.basis = c.rule_id, int(c.target_seconds), c.basis
+        row.started_at, row.due_at, row.warn_at, row.stopped_at = c.started_at, c.due_at, c.warn_at, c.stopped_at
+        row.state, row.outcome, row.counted_seconds = c.state, c.outcome, int(c.counted_seconds)
+        row.pauses, row.hops = c.pauses, c.hops
+        row.holder_org_id, row.holder_user_id, row.computed_at = c.holder_org_id, c.holder_user_id, now
+        if row.breach_noticed_at and (row.due_at is None or row.due_at > now):
+            row.breach_noticed_at, row.escalation_level = None, 0
+        if row.warned_at and (row.warn_at is None or row.warn_at > now):
+            row.warned_at = None
+        row.save()
+        kept.append(row)
+    return kept
+
+
+def on_order_changed(order, events) -> None:
+    """The service app's hook: runs inside the action's transaction, so clocks commit with it."""
+    clocks_sync(order)
+
+
+def clocks_recompute(*, order_ids=None, open_only: bool = True) -> int:
+    """Recompute stored clocks (after a policy or calendar change), one order at a time."""
+    from aftersales.service.models import OPEN_STATUSES, ServiceOrder
+
+    orders = ServiceOrder.objects.select_related("customer").order_by("pk")
+    if order_ids is not None:
+        orders = orders.filter(pk__in=list(order_ids))
+    if open_only:
+        orders = orders.filter(status__in=OPEN_STATUSES)
+    setup, count = Setup(), 0
+    for order in orders.iterator(chunk_size=500):
+        with transaction.atomic():
+            clocks_sync(order, setup=setup)
+        count += 1
+    return count
+
+
+# --- the sweeper --------------------------------------------------------------------------------
+
+def _local(dt: datetime | None) -> str:
+    return timezone.localtime(dt).strftime("%m-%d %H:%M") if dt else ""
+
+
+def _claimed(token: str):
+    return (SlaClock.objects.filter(sweep_token=token)
+            .select_related("order", "holder_org", "holder_user")
+            .only("id", "target", "due_at", "holder_org_id", "holder_user_id", "escalation_level",
+                  "order__id", "order__number", "holder_org__name", "holder_user__username",
+                  "holder_user__display_name", "holder_user__first_name", "holder_user__last_name",
+                  "holder_user__phone", "holder_user__email"))
+
+
+def _reach(user, template: str, context: dict, order_id: int) -> OutboxMessage | None:
+    """A staff member by SMS, else by email; None if they left neither."""
+    if user.phone:
+        return OutboxMessage(channel=Channel.SMS, recipient=user.phone, template=template, context=context, order_id=order_id)
+    if user.email:
+        return OutboxMessage(channel=Channel.EMAIL, recipient=user.email, template=template, context=context, order_id=order_id)
+    return None
+
+
+def _people(org_ids, roles) -> dict[int, list[User]]:
+    found = defaultdict(list)
+    users = (User.objects.filter(organization_id__in=set(org_ids), is_active=True, roles__code__in=roles)
+             .distinct().only("id", "organization_id", "phone", "email").order_by("pk"))
+    for u in users:
+        found[u.organization_id].append(u)
+    return found
+
+
+def _context(clock: SlaClock, **extra) -> dict:
+    holder = clock.holder_user or clock.holder_org
+    return {"number": clock.order.number, "target": clock.target, "due": _local(clock.due_at),
+            "holder": str(holder) if holder else "", "clock_id": clock.pk, **extra}
+
+
+def _notices_to_holders(clocks: list[SlaClock], template: str) -> list[OutboxMessage]:
+    """The person holding the order; when it sits in an organization's queue, its coordinators."""
+    queues = _people([c.holder_org_id for c in clocks if c.holder_user_id is None and c.holder_org_id], COORDINATOR_ROLES)
+    messages = []
+    for clock in clocks:
+        people = [clock.holder_user] if clock.holder_user_id else queues.get(clock.holder_org_id, [])
+        context = _context(clock)
+        messages += [m for u in people if (m := _reach(u, template, context, clock.order_id))]
+    return messages
+
+
+def _escalation_notices(clocks: list[SlaClock], level: EscalationLevel) -> list[OutboxMessage]:
+    if level.scope == EscalationScope.SERVICE_CENTER:
+        centres = list(Organization.objects.filter(kind=OrganizationKind.SERVICE_CENTER, is_active=True).values_list("pk", flat=True))
+        by_org = _people(centres, [level.role])
+        everyone = [u for org in centres for u in by_org.get(org, [])]
+        recipients = {c.pk: everyone for c in clocks}
+    else:
+        by_org = _people([c.holder_org_id for c in clocks if c.holder_org_id], [level.role])
+        recipients = {c.pk: by_org.get(c.holder_org_id, []) for c in clocks}
+    messages = []
+    for clock in clocks:
+        context = _context(clock, level=level.level)
+        messages += [m for u in recipients[clock.pk] if (m := _reach(u, "sla_escalation", context, clock.order_id))]
+    return messages
+
+
+def _with_webhooks(clocks: list[SlaClock], template: str, messages: list[OutboxMessage], subscribers) -> list[OutboxMessage]:
+    for clock in clocks:
+        messages += webhook_messages(template=template, context=_context(clock), order_id=clock.order_id, subscribers=subscribers)
+    return messages
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Mark the clocks that reached 80 % (warning), their due time (breach) or an escalation level's
+    delay, and queue the notices, all in one transaction.
+
+    Each mark is one conditional, set-based UPDATE (``... WHERE warned_at IS NULL AND warn_at <= now``)
+    that stamps this sweep's token: a second sweep, or a concurrent one, finds nothing left to mark
+    (on PostgreSQL the second UPDATE waits for the first's row locks and re-checks the condition; on
+    SQLite the IMMEDIATE transactions run one after the other). Only the rows a sweep stamped get
+    notices, so nothing is notified twice.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex[:24]
+    counts = {"warned": 0, "breached": 0, "escalated": 0, "messages": 0}
+    with transaction.atomic():
+        subscribers = webhook_subscribers()
+        messages: list[OutboxMessage] = []
+
+        SlaClock.objects.filter(OPEN_CLOCK, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now).update(
+            warned_at=now, sweep_token=token + "w")
+        warned = list(_claimed(token + "w"))
+        counts["warned"] = len(warned)
+        messages += _with_webhooks(warned, "sla_warning", _notices_to_holders(warned, "sla_warning"), subscribers)
+
+        SlaClock.objects.filter(OPEN_CLOCK, breach_noticed_at__isnull=True, due_at__lte=now).update(
+            breach_noticed_at=now, warned_at=Coalesce("warned_at", now), sweep_token=token + "b")
+        breached = list(_claimed(token + "b"))
+        counts["breached"] = len(breached)
+        messages += _with_webhooks(breached, "sla_breach", _notices_to_holders(breached, "sla_breach"), subscribers)
+
+        # Levels in order, each from the one before: a clock long overdue climbs them one by one in
+        # this sweep, and a level once reached never fires again.
+        previous = 0
+        for level in EscalationLevel.objects.filter(is_active=True).order_by("level"):
+            SlaClock.objects.filter(
+                OPEN_CLOCK, breach_noticed_at__isnull=False, escalation_level=previous,
+                due_at__lte=now - timedelta(minutes=level.after_minutes),
+            ).update(escalation_level=level.level, sweep_token=f"{token}e{level.level}")
+            climbed = list(_claimed(f"{token}e{level.level}"))
+            counts["escalated"] += len(climbed)
+            messages += _escalation_notices(climbed, level)
+            previous = level.level
+        outbox_enqueue_many(messages)
+        counts["messages"] = len(messages)
+    return counts
+
+
+# --- SLA policies ---------------------------------------------------------------------------------
+
+POLICY_FIELDS = ("name", "target", "amount", "unit", "basis", "order_types", "service_levels", "service_modes",
+                 "provinces", "season", "warranty_only", "is_active")
+
+
+def _clean_policy(data: dict) -> dict:
+    errors = {}
+    if not str(data.get("name") or "").strip():
+        errors["name"] = _("This field is required.")
+    for name, choices in (("target", Target), ("unit", Unit), ("basis", Basis), ("season", Season)):
+        if data.get(name) not in choices.values:
+            errors[name] = _("Pick one of: %(choices)s.") % {"choices": ", ".join(choices.values)}
+    if not isinstance(data.get("amount"), int) or data["amount"] < 1:
+        errors["amount"] = _("Enter a whole number of at least 1.")
+    for name in ("order_types", "service_levels", "service_modes", "provinces"):
+        value = data.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            errors[name] = _("Give a list of codes (empty: any).")
+    if errors:
+        raise ValidationFailed(_("The SLA policy was not saved."), fields=errors)
+    return {k: data[k] for k in POLICY_FIELDS if k in data}
+
+
+def _recompute_after_commit() -> None:
+    from aftersales.sla.tasks import recompute_clocks
+
+    transaction.on_commit(lambda: recompute_clocks.enqueue())
+
+
+def policy_create(*, data: dict) -> SlaPolicy:
+    with transaction.atomic():
+        policy = SlaPolicy.objects.create(**_clean_policy(data))
+        _recompute_after_commit()
+    return policy
+
+
+def policy_update(*, policy_id: int, data: dict) -> SlaPolicy:
+    with transaction.atomic():
+        policy = SlaPolicy.objects.select_for_update().filter(pk=policy_id).first()
+        if policy is None:
+            raise NotFound(_("SLA policy not found."))
+        for name, value in _clean_policy(data).items():
+            setattr(policy, name, value)
+        policy.save()
+        _recompute_after_commit()
+    return policy
+
+
+def policy_delete(*, policy_id: int) -> None:
+    with transaction.atomic():
+        if not SlaPolicy.objects.filter(pk=policy_id).delete()[0]:
+            raise NotFound(_("SLA policy not found."))
+        _recompute_after_commit()

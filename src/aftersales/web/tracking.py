@@ -1,0 +1,151 @@
+"""The customer's tracking page (no account): opened from the SMS link (an unguessable token per
+order) or found by order number + phone. Failed look-ups are counted per client address and
+refused for a while after too many, so neither tokens nor phone numbers can be tried in bulk."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _, gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from aftersales.accounts.backends import client_address
+from aftersales.core.errors import Conflict, DomainError, ValidationFailed
+from aftersales.core.phones import normalize_phone
+from aftersales.service import services
+from aftersales.service.models import OrderStatus as S, ServiceOrder
+from aftersales.web.views import error_message
+
+FAILURE_LIMIT = 10
+FAILURE_WINDOW = 15 * 60
+
+# The customer's view of the flow: a few steps in plain words instead of seventeen statuses.
+STEPS = [
+    ("received", gettext_lazy("Request received"), {S.NEW, S.FORWARDED, S.DIAGNOSING, S.AWAITING_APPROVAL, S.INVESTIGATING}),
+    ("dispatched", gettext_lazy("Service arranged"), {S.AWAITING_DISPATCH, S.DISPATCHED, S.ACCEPTED, S.ASSIGNED, S.ESCALATED}),
+    ("scheduled", gettext_lazy("Technician on the way"), {S.TECH_ACCEPTED, S.SCHEDULED}),
+    ("in_service", gettext_lazy("Being repaired"), {S.IN_SERVICE, S.AWAITING_CONFIRMATION}),
+    ("completed", gettext_lazy("Service completed"), {S.COMPLETED}),
+    ("closed", gettext_lazy("Closed"), {S.CLOSED}),
+]
+PLAIN = {
+    S.NEW: gettext_lazy("We have your request and a hotline technician will call you back soon."),
+    S.FORWARDED: gettext_lazy("We have your request and a hotline technician will call you back soon."),
+    S.DIAGNOSING: gettext_lazy("Our hotline technician is looking into the fault with you."),
+    S.AWAITING_DISPATCH: gettext_lazy("We are choosing the service point nearest to you."),
+    S.DISPATCHED: gettext_lazy("A service point has received your order."),
+    S.ACCEPTED: gettext_lazy("A service point is choosing a technician for you."),
+    S.ASSIGNED: gettext_lazy("A technician has been chosen for you."),
+    S.TECH_ACCEPTED: gettext_lazy("The technician will call you to agree on a time."),
+    S.SCHEDULED: gettext_lazy("The technician will come at the agreed time."),
+    S.IN_SERVICE: gettext_lazy("Your machine is being repaired."),
+    S.AWAITING_CONFIRMATION: gettext_lazy("The repair is done; please confirm it with the technician."),
+    S.COMPLETED: gettext_lazy("The service is complete. Please tell us how we did."),
+    S.CLOSED: gettext_lazy("This order is closed. Thank you for your trust."),
+    S.ESCALATED: gettext_lazy("Our technical engineers are working on your problem."),
+    S.AWAITING_APPROVAL: gettext_lazy("Your return or exchange request is being reviewed."),
+    S.INVESTIGATING: gettext_lazy("Your complaint is being looked into by a supervisor."),
+    S.CANCELLED: gettext_lazy("This order was cancelled."),
+}
+
+
+def _key(request) -> str:
+    return f"web:track-failures:{client_address(request)}"
+
+
+def _throttled(request) -> bool:
+    return cache.get(_key(request), 0) >= FAILURE_LIMIT
+
+
+def _failed(request) -> None:
+    key = _key(request)
+    if cache.add(key, 1, FAILURE_WINDOW):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, FAILURE_WINDOW)
+
+
+def _order_by_token(token: str) -> ServiceOrder | None:
+    if not token or len(token) > 32:
+        return None
+    return (ServiceOrder.objects.select_related("assigned_org", "assigned_technician", "machine__model")
+            .filter(tracking_token=token).first())
+
+
+def _order_by_number_and_phone(number: str, phone: str) -> ServiceOrder | None:
+    try:
+        e164 = normalize_phone(phone)
+    except ValidationFailed:
+        return None
+    return ServiceOrder.objects.filter(number=number.strip().upper(), contact_phone=e164).exclude(tracking_token=None).first()
+
+
+def _too_many(request):
+    return render(request, "web/track_find.html", {"error": _("Too many attempts. Please try again in 15 minutes.")},
+                  status=429)
+
+
+@require_http_methods(["GET", "POST"])
+def find(request):
+    """Order number + phone; the answer is a redirect to the token page, so the phone never
+    appears in a URL."""
+    if request.method == "GET":
+        return render(request, "web/track_find.html", {})
+    if _throttled(request):
+        return _too_many(request)
+    order = _order_by_number_and_phone(request.POST.get("number", "")[:20], request.POST.get("phone", "")[:30])
+    if order is None:
+        _failed(request)
+        return render(request, "web/track_find.html", {
+            "error": _("No order matches this number and phone."), "number": request.POST.get("number", "")[:20],
+        }, status=404)
+    return redirect("web:track", order.tracking_token)
+
+
+def _steps(order) -> list[dict]:
+    current = next((i for i, (_code, _label, statuses) in enumerate(STEPS) if order.status in statuses), 0)
+    return [{"label": label, "done": i < current, "current": i == current} for i, (_c, label, _s) in enumerate(STEPS)]
+
+
+@require_http_methods(["GET"])
+def track(request, token: str):
+    if _throttled(request):
+        return _too_many(request)
+    order = _order_by_token(token)
+    if order is None:
+        _failed(request)
+        return render(request, "web/track_find.html", {"error": _("This link is not valid.")}, status=404)
+    rating = getattr(order, "rating", None) if order.status == S.CLOSED else None
+    return render(request, "web/track.html", {
+        "order": order, "steps": _steps(order), "plain": PLAIN.get(order.status, ""), "rating": rating,
+        "may_rate": order.status == S.COMPLETED, "cancelled": order.status == S.CANCELLED,
+    })
+
+
+@require_POST
+def rate(request, token: str):
+    if _throttled(request):
+        return _too_many(request)
+    try:
+        score = int(request.POST.get("score", ""))
+    except ValueError:
+        score = 0
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    try:
+        services.order_rate_by_customer(token=token, version=version, score=score,
+                                        comment=request.POST.get("comment", "")[:2000])
+    except Conflict as exc:
+        messages.warning(request, error_message(exc))
+    except DomainError as exc:
+        if exc.code == "not_found":
+            _failed(request)
+        messages.error(request, error_message(exc))
+    else:
+        messages.success(request, _("Thank you for your rating!"))
+    return redirect("web:track", token)

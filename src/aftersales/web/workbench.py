@@ -1,0 +1,58 @@
+"""Which page each role starts on and which orders each role must act on first."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from aftersales.accounts.models import RoleCode as R
+from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
+
+# The statuses in which a role has the next move (read with the transition table in workflow.py).
+ACT_FIRST: dict[str, tuple[str, ...]] = {
+    R.CALL_AGENT: (S.NEW, S.COMPLETED),
+    R.INFORMATION_COORDINATOR: (S.NEW, S.COMPLETED),
+    R.HOTLINE_TECHNICIAN: (S.FORWARDED, S.DIAGNOSING),
+    R.REPAIR_COORDINATOR: (S.AWAITING_DISPATCH, S.DISPATCHED, S.ACCEPTED),
+    R.FIELD_TECHNICIAN: (S.DISPATCHED, S.ACCEPTED, S.ASSIGNED, S.TECH_ACCEPTED, S.SCHEDULED, S.IN_SERVICE,
+                         S.AWAITING_CONFIRMATION),
+    R.TECHNICAL_ENGINEER: (S.ESCALATED, S.AWAITING_APPROVAL),
+    R.SUPERVISOR: (S.NEW, S.INVESTIGATING, S.ESCALATED, S.AWAITING_CONFIRMATION),
+}
+
+# The order of the status tabs: the life of an order.
+STATUS_ORDER = [s for s in S.values if s in OPEN_STATUSES]
+
+
+def act_first_statuses(user) -> list[str]:
+    codes = user.role_codes()
+    if R.ADMINISTRATOR in codes:
+        return list(STATUS_ORDER)
+    wanted = {s for code in codes for s in ACT_FIRST.get(code, ())}
+    return [s for s in STATUS_ORDER if s in wanted]
+
+
+def workbench_url(user) -> str:
+    codes = user.role_codes()
+    if R.CALL_AGENT in codes:
+        return reverse("web:desk")
+    if R.FIELD_TECHNICIAN in codes:
+        return reverse("web:tech")
+    if R.SUPERVISOR in codes:
+        return reverse("web:supervisor")
+    return reverse("web:queue")
+
+
+def nav_items(user) -> list[tuple[str, str]]:
+    """(url name, label) of the workbenches this user has, for the top bar."""
+    from django.utils.translation import gettext as _
+
+    codes = user.role_codes()
+    items = []
+    if codes & {R.CALL_AGENT, R.ADMINISTRATOR}:
+        items.append(("web:desk", _("Call desk")))
+    items.append(("web:queue", _("Queue")))
+    if codes & {R.FIELD_TECHNICIAN}:
+        items.append(("web:tech", _("My orders today")))
+    if codes & {R.SUPERVISOR, R.ADMINISTRATOR}:
+        items.append(("web:supervisor", _("Supervision")))
+    return items
