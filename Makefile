@@ -22,7 +22,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/aftersales migrate --verbosity 0
 	$(BIN)/aftersales demo --if-empty --seed 2026
-	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate
+	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -61,3 +61,28 @@ def test_access_log_never_carries_query_strings(served):
     log = proc.communicate(timeout=20)[0].decode()
     assert "GET /api/v1/customers" in log  # the request is logged ...
     assert "13812345678" not in log  # ... without the number the agent searched for
+
+
+def test_serve_with_worker_runs_the_worker_and_stops_it_too(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "AFTERSALES_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    cmd = [sys.executable, "-m", "aftersales.cli"]
+    subprocess.run([*cmd, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120)
+    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", "1", "--with-worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
+        commands = {pid: open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in children}
+        workers = [pid for pid, c in commands.items() if "aftersales.cli worker" in c]
+        assert len(workers) == 1 and any("gunicorn" in c for c in commands.values()), commands
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not os.path.exists(f"/proc/{workers[0]}") or "Z" in open(f"/proc/{workers[0]}/stat").read().split()[2]
