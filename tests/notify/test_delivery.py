@@ -160,3 +160,32 @@ def test_the_log_gateway_masks_the_number(caplog):
 def test_templates_in_chinese_and_english(language, text):
     assert render("sla_breach", {"number": "FW1", "target": "on_site", "due": "12-01 15:30"}, language) == text
 
+
+
+def test_the_http_sms_gateway_posts_signed_json_to_the_provider(settings):
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Receiver.received = []
+    settings.NOTIFY_SMS_GATEWAY = "aftersales.notify.gateways.HttpSmsGateway"
+    settings.NOTIFY_SMS_URL = f"http://127.0.0.1:{server.server_port}/sms?to={{phone}}"
+    settings.NOTIFY_SMS_SECRET = "provider-secret"
+    try:
+        message = sms()
+        assert outbox_deliver()["sent"] == 1
+    finally:
+        server.shutdown()
+    message.refresh_from_db()
+    assert message.status == "sent"
+    (headers, body), = _Receiver.received
+    assert headers[SIGNATURE_HEADER] == sign("provider-secret", body)
+    payload = json.loads(body)
+    assert payload["to"] == PHONE and "FW20261201-00001" in payload["text"]
+
+
+def test_the_http_sms_gateway_failing_leaves_the_message_for_a_retry(settings):
+    settings.NOTIFY_SMS_GATEWAY = "aftersales.notify.gateways.HttpSmsGateway"
+    settings.NOTIFY_SMS_URL = "http://127.0.0.1:9/sms"  # nothing listens on the discard port
+    message = sms()
+    assert outbox_deliver()["failed"] == 1
+    message.refresh_from_db()
+    assert message.status == "failed" and message.last_error and message.attempts == 1
