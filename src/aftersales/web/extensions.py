@@ -42,13 +42,12 @@ def sla_breaches_by_hop(user) -> list:
     return list(fn(user)) if fn else []
 
 
-def knowledge_search(user, q: str) -> list | None:
-    """None while the knowledge app is absent (the page then searches orders and customers only)."""
+def knowledge_search(user, q: str) -> dict[str, list[dict]] | None:
+    """{kind: [hit, ...]} from ``knowledge.selectors.search`` (articles, orders, customers and
+    machines, with ``title_html``/``snippet_html`` escaped except the ``<mark>`` it adds); None
+    while the knowledge app is absent (the page then searches orders and customers only)."""
     module = _selectors("aftersales.knowledge")
     fn = getattr(module, "search", None) if module else None
     if fn is None:
         return None
-    found = fn(user, q=q)
-    # The knowledge app answers {kind: [hit, ...]}; the page lists the titles of every kind.
-    hits = [hit for group in found.values() for hit in group] if isinstance(found, dict) else list(found)
-    return [hit.get("title", hit) if isinstance(hit, dict) else hit for hit in hits][:10]
+    return fn(user, q, limit=8)

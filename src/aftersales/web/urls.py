@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import desk, tracking, views
+from aftersales.web import desk, suggestions, tracking, views
 
 app_name = "web"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/lookup", desk.lookup, name="desk-lookup"),
     path("desk/form", desk.intake_form, name="desk-form"),
     path("desk/intake", desk.intake, name="desk-intake"),
+    path("desk/suggest", suggestions.symptom, name="desk-suggest"),
     path("queue/", views.queue, name="queue"),
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_page, name="order"),
     path("orders/<int:pk>/act/<slug:action>", views.order_action, name="order-action"),
     path("orders/<int:pk>/attach", views.order_attach, name="order-attach"),
+    path("orders/<int:pk>/solved/<int:article_id>", suggestions.solved, name="order-solved"),
     path("orders/<int:pk>/files/<int:attachment_id>", views.attachment_file, name="attachment"),
     path("track/", tracking.find, name="track-find"),
     path("t/<str:token>", tracking.track, name="track"),

@@ -146,22 +146,30 @@ def supervisor(request):
 @login_required
 @require_GET
 def search(request):
-    """The search box of the top bar: an order number, a customer (name, phone, serial) and, once
-    the knowledge app is installed, its articles."""
+    """The search box of the top bar: an order number opens the order; anything else is searched
+    over articles, orders, customers and machines by the knowledge app (orders and customers
+    only while it is not installed)."""
     q = request.GET.get("q", "").strip()[:100]
-    orders, customers, articles = [], [], None
+    orders, customers, groups = [], [], None
     if q:
         orders = list(selectors.order_search(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
         if len(orders) == 1:
             return redirect("web:order", orders[0].pk)
-        customers = list(registry_selectors.customer_search(request.user, q=q)[:10])
-        articles = extensions.knowledge_search(request.user, q)
-    return render(request, "web/search.html", {"q": q, "orders": orders, "customers": customers, "articles": articles})
+        groups = extensions.knowledge_search(request.user, q)
+        if groups is None:
+            customers = list(registry_selectors.customer_search(request.user, q=q)[:10])
+    labels = {"article": _("Knowledge articles"), "order": _("Service orders"), "customer": _("Customers"),
+              "machine": _("Machines")}
+    kinds = [{"kind": k, "label": labels.get(k, k), "hits": hits} for k, hits in (groups or {}).items()]
+    return render(request, "web/search.html", {"q": q, "orders": orders, "customers": customers, "groups": kinds,
+                                               "indexed": groups is not None})
 
 
 # --- the order page ----------------------------------------------------------------------------
 
 def _order_context(request, order) -> dict:
+    from aftersales.web.suggestions import order_suggestions
+
     user = request.user
     return {
         "order": order,
@@ -174,6 +182,7 @@ def _order_context(request, order) -> dict:
         "complaint": getattr(order, "complaint", None),
         "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
         "phone": _phone_for(user, order),
+        "suggestions": order_suggestions(user, order),
         "now": timezone.now(),
     }
 
