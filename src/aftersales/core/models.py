@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -5,6 +6,23 @@ from django.utils.translation import gettext_lazy as _
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class StoredFile(models.Model):
+    """A file kept through Django's storage API under a random name (``token`` + ``extension``), with
+    what the uploader called it and what its content was checked to be. Subclasses add the owner
+    and the ``file`` field with their own upload path."""
+
+    token = models.CharField(max_length=32, editable=False)
+    extension = models.CharField(max_length=8, editable=False)
+    original_name = models.CharField(_("original name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         abstract = True

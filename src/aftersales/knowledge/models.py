@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core.models import StoredFile
+
 
 class ArticleStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -72,18 +74,11 @@ def article_attachment_path(instance: ArticleAttachment, filename: str) -> str:
     return f"knowledge/{instance.article_id}/{instance.token}{instance.extension}"
 
 
-class ArticleAttachment(models.Model):
+class ArticleAttachment(StoredFile):
     """知识附件: a photo or a PDF manual of an article, stored through Django's storage."""
 
     article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.PROTECT, related_name="attachments")
-    token = models.CharField(max_length=32, editable=False)
-    extension = models.CharField(max_length=8, editable=False)
     file = models.FileField(_("file"), upload_to=article_attachment_path, max_length=200)
-    original_name = models.CharField(_("original name"), max_length=200, blank=True)
-    content_type = models.CharField(_("content type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("article attachment")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from aftersales.core.models import TimeStamped
+from aftersales.core.models import StoredFile, TimeStamped
 
 
 class OrderType(models.TextChoices):
@@ -335,19 +335,12 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"orders/{instance.order_id}/{instance.token}{instance.extension}"
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     """附件: a photo, a document or a signature image of an order, stored through Django's storage."""
 
     order = models.ForeignKey(ServiceOrder, verbose_name=_("service order"), on_delete=models.PROTECT, related_name="attachments")
     kind = models.CharField(_("kind"), max_length=10, choices=AttachmentKind.choices, default=AttachmentKind.PHOTO)
-    token = models.CharField(max_length=32, editable=False)
-    extension = models.CharField(max_length=8, editable=False)
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
-    original_name = models.CharField(_("original name"), max_length=200, blank=True)
-    content_type = models.CharField(_("content type"), max_length=40)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("attachment")
