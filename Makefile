@@ -9,7 +9,7 @@ PORT   ?= 8000
 # Tests run in two processes (the machines this is built on have two cores).
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test demo clean lint messages bench
+.PHONY: install run test demo clean lint messages browser bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ run: install
 	$(BIN)/aftersales demo --if-empty --seed 2026
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } || { echo "the browser tests need Chromium: sudo apt-get install chromium fonts-noto-cjk"; exit 1; }
 
 # The benchmark suite (bench/run.py): SCALE orders on DATABASE_URL (SQLite in var/bench by default);
 # writes bench/results.json. wrk is Debian's; installed here when missing (as root).
