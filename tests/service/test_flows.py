@@ -37,6 +37,18 @@ def _to_tech_accepted(api, net, order_id, mode="on_site"):
     return tech.ok(order_id, "tech_accept")
 
 
+def _checked_in(api, net, customer, machine, **body):
+    """A new repair order carried to on-site service by the Shandong agency's technician."""
+    status, order = create(api, net, repair_body(customer, machine, **body))
+    assert status == 201, order
+    oid = order["id"]
+    _to_tech_accepted(api, net, oid)
+    tech = Actor(api, net, net.agency_tech)
+    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
+    tech.ok(oid, "check_in")
+    return oid, tech
+
+
 def _dispatched_with_technician(api, net, customer, machine) -> int:
     """An order dispatched to the Shandong agency with the coordinator's choice of technician."""
     _, order = create(api, net, repair_body(customer, machine))
@@ -283,12 +295,7 @@ def test_paid_service_needs_an_accepted_quote_before_work_starts(net, api):
 
 def test_escalation_to_an_engineer_and_back_to_the_flow(net, api, farmer):
     customer, machine = farmer
-    _, order = create(api, net, repair_body(customer, machine))
-    oid = order["id"]
-    _to_tech_accepted(api, net, oid)
-    tech = Actor(api, net, net.agency_tech)
-    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
-    tech.ok(oid, "check_in")
+    oid, tech = _checked_in(api, net, customer, machine)
     body = tech.ok(oid, "escalate", problem="更换喷油器后仍冒黑烟", tried="更换喷油器、检查进气")
     assert body["status"] == "escalated"
     status, queue = api.get("/escalations", token=net.token(net.engineer), open="true")
@@ -421,13 +428,7 @@ def test_technician_declines_and_the_organization_assigns_again(net, api, farmer
 
 def _repaired(api, net, customer, machine, component: str) -> None:
     """One warranty repair of ``component`` carried to completion by the Shandong agency."""
-    status, order = create(api, net, repair_body(customer, machine, symptom=f"{component} 故障", duplicate_reason="同一部件再次故障"))
-    assert status == 201, order
-    oid = order["id"]
-    _to_tech_accepted(api, net, oid)
-    tech = Actor(api, net, net.agency_tech)
-    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
-    tech.ok(oid, "check_in")
+    oid, tech = _checked_in(api, net, customer, machine, symptom=f"{component} 故障", duplicate_reason="同一部件再次故障")
     body = tech.ok(oid, "record_service", fault_found="变速箱异响，三挡脱挡", solution="更换拨叉", component=component, serious=True)
     assert body["service_record"]["component"] == component and body["service_record"]["serious"] is True
     tech.ok(oid, "check_out")
@@ -453,12 +454,7 @@ def test_recorded_repairs_reach_the_warranty_engine_for_a_return_exchange_reques
 
 def test_unknown_component_in_a_service_record_is_refused(net, api, farmer):
     customer, machine = farmer
-    _, order = create(api, net, repair_body(customer, machine))
-    oid = order["id"]
-    _to_tech_accepted(api, net, oid)
-    tech = Actor(api, net, net.agency_tech)
-    tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
-    tech.ok(oid, "check_in")
+    oid, tech = _checked_in(api, net, customer, machine)
     before = state(oid)
     status, body = tech(oid, "record_service", fault_found="x", solution="y", component="flux_capacitor")
     assert status == 422 and body["errors"][0]["field"] == "component"
