@@ -6,3 +6,18 @@ class CoreConfig(AppConfig):
     name = "aftersales.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_rules_may_have_changed, sender=self)
+
+
+def _rules_may_have_changed(sender, using="default", **kwargs) -> None:
+    # A migration may have rewritten rule rows without signals; running servers must reload them.
+    from django.db import connections
+
+    from aftersales.core import config
+
+    if config._TABLE in connections[using].introspection.table_names():
+        config.changed()

@@ -26,3 +26,16 @@ class StoredFile(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ConfigStamp(models.Model):
+    """One row whose token changes, in the same transaction, whenever a rule table changes (SLA
+    policies, calendars, warranty policies, webhook subscribers). Processes keep those tables in
+    memory and trust their copy only while the token they read it under is still the stored one:
+    see ``core.config``. A random token, not a counter, so a rolled-back edit can never make an
+    old copy look current again."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("configuration stamp")

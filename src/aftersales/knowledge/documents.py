@@ -127,8 +127,14 @@ def index_article(article: Article) -> None:
 # --- hooks ----------------------------------------------------------------------------------
 
 def on_order_changed(order, events) -> None:
-    # Read again with its customer, machine and service record: the action saved only the order.
-    index.index_upsert([order_document(_orders().get(pk=order.pk))])
+    # The document needs the customer, the machine with its model and the service record: use the
+    # order in hand when it holds them (a new order does), else read it again with them.
+    cache = order._state.fields_cache
+    held = "customer" in cache and (order.machine_id is None or (
+        "machine" in cache and "model" in order.machine._state.fields_cache))
+    if not (held and "service_record" in cache):
+        order = _orders().get(pk=order.pk)
+    index.index_upsert([order_document(order)])
 
 
 def on_customer_changed(customer) -> None:

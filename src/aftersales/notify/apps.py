@@ -12,3 +12,7 @@ class NotifyConfig(AppConfig):
         from aftersales.service.hooks import register_order_changed
 
         register_order_changed(on_order_changed)
+        from aftersales.core.config import watch
+        from aftersales.notify.models import WebhookSubscriber
+
+        watch(WebhookSubscriber)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from aftersales.core import config
 from aftersales.core.phones import mask_phone
 from aftersales.notify.gateways import post_json, sms_gateway
 from aftersales.notify.models import DELIVERABLE, Channel, OutboxMessage, OutboxStatus, WebhookSubscriber
@@ -60,7 +61,9 @@ def outbox_enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
 
 
 def webhook_subscribers() -> list[WebhookSubscriber]:
-    return list(WebhookSubscriber.objects.filter(is_active=True).order_by("pk"))
+    """The active subscribers, from this process's copy (core.config): asked on every order write."""
+    return config.cached("notify.webhook_subscribers",
+                         lambda: list(WebhookSubscriber.objects.filter(is_active=True).order_by("pk")))
 
 
 def webhook_messages(*, template: str, context: dict, order_id=None, subscribers: list[WebhookSubscriber]) -> list[OutboxMessage]:

@@ -2,6 +2,8 @@
 escalations and complaints. No business logic here: every write is a service call."""
 
 
+import copy
+import functools
 import hashlib
 import json
 from datetime import date, datetime
@@ -517,8 +519,14 @@ def _complaint_out(c) -> dict:
             "resolution": c.resolution, "customer_accepted": c.customer_accepted}
 
 
+@functools.cache
+def _data_schema(action: str) -> dict:
+    # Building a JSON schema walks the whole pydantic model; the payload schemas never change.
+    return ACTION_DATA[action].model_json_schema()
+
+
 def _actions_out(user, order) -> list[dict]:
-    return [{**a, "data_schema": ACTION_DATA[a["action"]].model_json_schema()}
+    return [{**a, "data_schema": copy.deepcopy(_data_schema(a["action"]))}
             for a in selectors.order_allowed_actions(user, order)]
 
 
@@ -603,9 +611,8 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header("", al
     result = services.order_create(
         actor=request.user, data=_order_input(payload), idempotency_key=idempotency_key or "",
         request_hash=hashlib.sha256(body.encode()).hexdigest(),
-        render=lambda order: OrderDetailOut.model_validate(
-            order_detail_out(selectors.order_get(request.user, order.pk), request.user)
-        ).model_dump(mode="json"),
+        # The service hands back the new order with everything the answer shows already in hand.
+        render=lambda order: OrderDetailOut.model_validate(order_detail_out(order, request.user)).model_dump(mode="json"),
     )
     return Status(201, result.response or _detail(request, result.order.pk))
 
@@ -649,11 +656,14 @@ def order_action(request, order_id: int, action: str, payload: ActionIn):
     read it, 409 ``invalid_transition`` if the action is not possible in the order's status, 409
     ``guard_failed`` if a condition is missing (e.g. the accepted quote of a paid service), 422 for
     invalid ``data``. The payload of each action is in ``data_schema`` of GET /orders/{id}/actions."""
-    order = selectors.order_get(request.user, order_id)
-    policies.check_action(request.user, order, action, payload.version)
+    if action not in ACTION_DATA:  # 404 for an order you cannot see, then 404 unknown_action
+        policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
     try:
         data = ACTION_DATA[action].model_validate(payload.data)
     except PydanticError as exc:
+        # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the
+        # service checks the same under the order's lock, so the happy path reads the order once.)
+        policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
         fields = {"data." + ".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
         raise ValidationFailed(_("Nothing was changed."), fields=fields) from None
     service = getattr(services, f"order_{action}")

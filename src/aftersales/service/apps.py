@@ -49,20 +49,20 @@ def _repair_history(machine):
     from aftersales.service.models import ServiceMode, ServiceRecord
     from aftersales.warranty.engine import RepairRecord
 
+    # Only the columns the engine needs: this runs at every repair intake.
     records = (
         ServiceRecord.objects.filter(order__machine=machine)
-        .select_related("order")
         .annotate(started=Min("order__events__at", filter=Q(order__events__action__in=("check_in", "receive"))))
         .order_by("id")
+        .values_list("component", "serious", "created_at", "started", "order__completed_at", "order__service_mode")
     )
     history = []
-    for record in records:
-        order = record.order
-        started = timezone.localtime(record.started or record.created_at).date()
-        finished = timezone.localtime(order.completed_at).date() if order.completed_at else None
+    for component, serious, created_at, started_at, completed_at, mode in records:
+        started = timezone.localtime(started_at or created_at).date()
+        finished = timezone.localtime(completed_at).date() if completed_at else None
         history.append(RepairRecord(
-            component=record.component, started=started, finished=max(finished, started) if finished else None,
-            serious=record.serious, under_warranty=order.service_mode != ServiceMode.PAID,
-            workshop=order.service_mode in (ServiceMode.CARRY_IN, ServiceMode.MAIL_IN),
+            component=component, started=started, finished=max(finished, started) if finished else None,
+            serious=serious, under_warranty=mode != ServiceMode.PAID,
+            workshop=mode in (ServiceMode.CARRY_IN, ServiceMode.MAIL_IN),
         ))
     return history

@@ -126,12 +126,19 @@ def _lock(actor, order_id: int) -> ServiceOrder:
     from aftersales.service.selectors import order_queryset_plain
 
     try:
-        return order_queryset_plain(actor).select_for_update().get(pk=order_id)
+        # Only the order's row is locked; the joined rows come along because the hooks (SLA clocks,
+        # search document) and the answer need them, and reading them here saves a query each.
+        return (order_queryset_plain(actor).select_for_update(of=("self",))
+                .select_related(*_HELD_RELATIONS).get(pk=order_id))
     except ServiceOrder.DoesNotExist:
         raise NotFound(_("Service order not found.")) from None
 
 
 _SAVED_FIELDS = [f for f in ServiceOrder._meta.concrete_fields if not f.primary_key]
+# What an action's order carries in memory: an action that changes one of these goes through the
+# instance (``_set`` or ``Model.objects.create(order=order)``), so the copy stays true.
+_HELD_RELATIONS = ("customer", "machine__model", "owning_org", "owner", "assigned_org", "assigned_technician",
+                   "hotline_technician", "service_record", "complaint", "return_request", "rating")
 
 
 def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
@@ -143,11 +150,15 @@ def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
 
 
 def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, to_status: str,
-                  data: dict | None = None, note: str = "", at: datetime | None = None) -> OrderEvent:
-    """The caller holds the order's row lock, so ``event_seq`` cannot be taken twice."""
-    order.event_seq += 1
+                  data: dict | None = None, note: str = "", at: datetime | None = None,
+                  seq: int | None = None) -> OrderEvent:
+    """The caller holds the order's row lock, so ``event_seq`` cannot be taken twice. ``seq``: the
+    number the order row already counts (a new order is inserted with its first event counted)."""
+    if seq is None:
+        order.event_seq += 1
+        seq = order.event_seq
     event = OrderEvent.objects.create(
-        order=order, seq=order.event_seq, at=at or timezone.now(), actor=actor,
+        order=order, seq=seq, at=at or timezone.now(), actor=actor,
         actor_org_id=getattr(actor, "organization_id", None), action=action,
         from_status=from_status, to_status=to_status, data=data or {}, note=note or "",
     )
@@ -282,15 +293,17 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str)
     live = ServiceOrder.objects.filter(order_type__in=[OrderType.REPAIR, OrderType.RETURN_EXCHANGE]).exclude(
         status=OrderStatus.CANCELLED
     )
+    # Asked at every repair intake and usually answered "none": read ids and symptoms only, the
+    # whole row only for the order found.
+    found = None
     if machine is not None:
-        same_machine = live.filter(machine=machine, status__in=OPEN_STATUSES).order_by("-created_at").first()
-        if same_machine is not None:
-            return same_machine
-    since = timezone.now() - DUPLICATE_WINDOW
-    for candidate in live.filter(contact_phone=contact_phone, created_at__gte=since).order_by("-created_at")[:20]:
-        if _similar(candidate.symptom, symptom):
-            return candidate
-    return None
+        found = (live.filter(machine=machine, status__in=OPEN_STATUSES).order_by("-created_at")
+                 .values_list("pk", flat=True).first())
+    if found is None:
+        since = timezone.now() - DUPLICATE_WINDOW
+        recent = live.filter(contact_phone=contact_phone, created_at__gte=since).order_by("-created_at")
+        found = next((pk for pk, text in recent.values_list("pk", "symptom")[:20] if _similar(text, symptom)), None)
+    return None if found is None else ServiceOrder.objects.get(pk=found)
 
 
 def _next_number(today: date) -> str:
@@ -314,7 +327,10 @@ def _prefixed(exc: ValidationFailed, prefix: str) -> dict:
 
 def _resolve_customer(actor, data: OrderInput, errors: dict) -> Customer | None:
     if data.customer_id is not None:
-        customer = registry_selectors.customer_queryset(actor).filter(pk=data.customer_id).first()
+        # Locked until the order commits: two agents taking the same caller at once cannot both
+        # pass the duplicate guard.
+        customer = (registry_selectors.customer_queryset(actor).select_for_update(of=("self",))
+                    .filter(pk=data.customer_id).first())
         if customer is None:
             errors["customer_id"] = _("Unknown customer #%(id)s.") % {"id": data.customer_id}
         return customer
@@ -333,7 +349,8 @@ def _resolve_customer(actor, data: OrderInput, errors: dict) -> Customer | None:
 
 def _resolve_machine(actor, data: OrderInput, customer: Customer | None, errors: dict) -> Machine | None:
     if data.machine_id is not None:
-        machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
+        machine = (registry_selectors.machine_queryset(actor).select_for_update(of=("self",))
+                   .filter(pk=data.machine_id).first())
         if machine is None:
             errors["machine_id"] = _("Unknown machine #%(id)s.") % {"id": data.machine_id}
         elif customer is not None and machine.owner_id not in (None, customer.pk):
@@ -425,11 +442,6 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
     machine = _resolve_machine(actor, data, customer, errors)
     _raise_if(errors, _("The service order was not saved."))
 
-    # Lock the customer (and machine) so two agents taking the same caller at once cannot both
-    # pass the duplicate guard.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
-    if machine is not None:
-        machine = Machine.objects.select_for_update().select_related("model").get(pk=machine.pk)
     if not contact_phone:
         primary = customer.phones.order_by("-is_primary", "id").first()
         if primary is None:
@@ -477,9 +489,9 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
         service_level=level, proposed_level=proposal["service_level"],
         service_mode=mode, proposed_mode=proposal["service_mode"], override_reason=_text(data.override_reason, 300),
         owning_org=org, owner=actor, duplicate_of=duplicate, related_order=about_order,
-        promised_at=data.promised_at, tracking_token=secrets.token_urlsafe(16),
+        promised_at=data.promised_at, tracking_token=secrets.token_urlsafe(16), event_seq=1,
     )
-    _append_event(order, actor=actor, action="create", from_status="", to_status=status, data={
+    _append_event(order, seq=1, actor=actor, action="create", from_status="", to_status=status, data={
         "order_type": order.order_type, "channel": order.channel,
         "proposal": {"service_level": proposal["service_level"], "service_mode": proposal["service_mode"]},
         "overridden": {k: {"proposed": p, "chosen": c} for k, (p, c) in overridden.items()},
@@ -487,15 +499,17 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
         "warranty": {"status": order.warranty_status, "policy": policy, "remedy": order.warranty_remedy},
         **({"duplicate_of": duplicate.number, "duplicate_reason": _text(data.duplicate_reason, 300)} if duplicate else {}),
     })
+    complaint = return_request = None
     if data.order_type == OrderType.COMPLAINT:
-        Complaint.objects.create(
+        complaint = Complaint.objects.create(
             order=order, about_order=about_order, about_org=about_org or (about_order.assigned_org if about_order else None),
             category=data.complaint_category, severity=data.complaint_severity, supervisor=supervisor,
         )
     if data.order_type == OrderType.RETURN_EXCHANGE:
         remedy = (evaluation or {}).get("remedy", "")
         eligible = remedy in ("exchange", "return") and (data.return_kind == remedy or remedy == "return")
-        ReturnRequest.objects.create(order=order, kind=data.return_kind, eligibility=evaluation or {}, eligible=eligible)
+        return_request = ReturnRequest.objects.create(order=order, kind=data.return_kind, eligibility=evaluation or {},
+                                                      eligible=eligible)
     if data.order_type == OrderType.CONSULTATION and _text(data.answer):
         # 咨询服务单: answered while the caller is on the line, closed at once.
         order.answer = _text(data.answer)
@@ -503,13 +517,24 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
         order.closed_at = timezone.now()
         _append_event(order, actor=actor, action="answer", from_status=OrderStatus.NEW, to_status=OrderStatus.CLOSED,
                       data={"answer": order.answer})
+        order.save(update_fields=["event_seq", "answer", "status", "closed_at"])
     else:
         outbox_enqueue(channel="sms", recipient=contact_phone, template="order_created", order=order,
                        context={"number": order.number, "order_type": order.order_type,
                                 "tracking_path": f"/t/{order.tracking_token}"})
-    order.save(update_fields=["event_seq", "answer", "status", "closed_at"])
+    _know_new_relations(order, complaint=complaint, return_request=return_request)
     _changed(order)
     return order
+
+
+def _know_new_relations(order: ServiceOrder, *, complaint=None, return_request=None) -> None:
+    """A new order's dependent rows are the ones just written: record that on the instance, so
+    the hooks and the answer read them from memory instead of asking the database again."""
+    meta = ServiceOrder._meta
+    for name, value in (("service_record", None), ("rating", None), ("complaint", complaint),
+                        ("return_request", return_request)):
+        meta.get_field(name).set_cached_value(order, value)
+    order._prefetched_objects_cache = {"escalations": order.escalations.none(), "quotes": order.quotes.none()}
 
 
 def _return_fault(data: OrderInput) -> dict:

@@ -8,7 +8,10 @@ class SlaConfig(AppConfig):
     verbose_name = _("Time promises (SLA)")
 
     def ready(self) -> None:
+        from aftersales.core.config import watch
         from aftersales.service.hooks import register_order_changed
+        from aftersales.sla.models import BusySeason, EscalationLevel, SlaPolicy, WorkingHours
         from aftersales.sla.services import on_order_changed
 
         register_order_changed(on_order_changed)
+        watch(SlaPolicy, BusySeason, WorkingHours, EscalationLevel)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, User
+from aftersales.core import config
 from aftersales.core.errors import NotFound, ValidationFailed
 from aftersales.notify.models import Channel, OutboxMessage
 from aftersales.notify.services import outbox_enqueue_many, webhook_messages, webhook_subscribers
@@ -39,7 +40,7 @@ COORDINATOR_ROLES = (RoleCode.INFORMATION_COORDINATOR, RoleCode.REPAIR_COORDINAT
 # --- deriving clocks ----------------------------------------------------------------------------
 
 class Setup:
-    """The rules and calendars, read once per batch of orders."""
+    """The rules and calendars, read once per batch of orders (``current_setup()`` for one order)."""
 
     def __init__(self) -> None:
         self.rules = [p.rule() for p in SlaPolicy.objects.filter(is_active=True)]
@@ -55,53 +56,80 @@ class Setup:
         return for_org
 
 
+def current_setup() -> Setup:
+    """This process's copy of the rules, reloaded when any of them changed (core.config)."""
+    return config.cached("sla.setup", Setup)
+
+
 def order_facts(order) -> engine.Facts:
     return engine.Facts(order_type=order.order_type, service_level=order.service_level, service_mode=order.service_mode,
                         province=order.customer.province, crop=order.crop, under_warranty=order.warranty_status == "covered")
 
 
-def order_events(order) -> list[engine.Ev]:
+def order_events(order, rows=None) -> list[engine.Ev]:
     return [engine.Ev(seq=e.seq, at=e.at, action=e.action, to_status=e.to_status, actor_id=e.actor_id,
                       actor_org_id=e.actor_org_id, data=e.data or {})
-            for e in order.events.order_by("seq")]
+            for e in (order.events.order_by("seq") if rows is None else rows)]
 
 
-def derive(order, setup: Setup | None = None) -> list[engine.Clock]:
-    """The pure engine fed from the database: the order's whole timeline, never "now"."""
-    setup = setup or Setup()
-    events = order_events(order)
+def derive(order, setup: Setup | None = None, timeline=None) -> list[engine.Clock]:
+    """The pure engine fed from the database: the order's whole timeline (``timeline`` when the
+    caller holds all of it), never "now"."""
+    setup = setup or current_setup()
+    events = order_events(order, timeline)
     user_ids = {v for e in events for k, v in (e.data or {}).items() if k.endswith("technician_id") and v}
     people = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "organization_id"))
     return engine.derive_clocks(events, order_facts(order), setup.rules, setup.calendar_for(order), people)
 
 
-def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = None) -> list[SlaClock]:
+def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = None, timeline=None) -> list[SlaClock]:
     """Store the derived clocks of one order. Keeps the sweeper's marks unless the recomputed
-    times moved past them (a longer target after a policy change: the warning may come again)."""
+    times moved past them (a longer target after a policy change: the warning may come again).
+
+    ``timeline``: the order's events from its first, when the caller holds them all (an order
+    created in this transaction has no stored clocks yet, so none are read or deleted)."""
     now = now or timezone.now()
-    derived = {c.target: c for c in derive(order, setup)}
+    derived = {c.target: c for c in derive(order, setup, timeline)}
+    if timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq:
+        rows = [_clock_row(SlaClock(order=order, target=target), c, now) for target, c in derived.items()]
+        return SlaClock.objects.bulk_create(rows)
     existing = {c.target: c for c in SlaClock.objects.filter(order=order)}
-    SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
+    if set(existing) - set(derived):
+        SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
     kept = []
     for target, c in derived.items():
-        row = existing.get(target) or SlaClock(order=order, target=target)
-        row.policy_id, row.target_seconds, row.basis = c.rule_id, int(c.target_seconds), c.basis
-        row.started_at, row.due_at, row.warn_at, row.stopped_at = c.started_at, c.due_at, c.warn_at, c.stopped_at
-        row.state, row.outcome, row.counted_seconds = c.state, c.outcome, int(c.counted_seconds)
-        row.pauses, row.hops = c.pauses, c.hops
-        row.holder_org_id, row.holder_user_id, row.computed_at = c.holder_org_id, c.holder_user_id, now
-        if row.breach_noticed_at and (row.due_at is None or row.due_at > now):
-            row.breach_noticed_at, row.escalation_level = None, 0
-        if row.warned_at and (row.warn_at is None or row.warn_at > now):
-            row.warned_at = None
-        row.save()
+        old = existing.get(target)
+        before = None if old is None else [getattr(old, f) for f in _DERIVED_FIELDS]
+        row = _clock_row(old or SlaClock(order=order, target=target), c, now)
+        # Most actions move one or two clocks; the rest are written only if they changed.
+        if before is None or before != [getattr(row, f) for f in _DERIVED_FIELDS]:
+            row.save()
         kept.append(row)
     return kept
 
 
+_DERIVED_FIELDS = ("policy_id", "target_seconds", "basis", "started_at", "due_at", "warn_at", "stopped_at", "state",
+                   "outcome", "counted_seconds", "pauses", "hops", "holder_org_id", "holder_user_id",
+                   "breach_noticed_at", "escalation_level", "warned_at")
+
+
+def _clock_row(row: SlaClock, c: engine.Clock, now: datetime) -> SlaClock:
+    row.policy_id, row.target_seconds, row.basis = c.rule_id, int(c.target_seconds), c.basis
+    row.started_at, row.due_at, row.warn_at, row.stopped_at = c.started_at, c.due_at, c.warn_at, c.stopped_at
+    row.state, row.outcome, row.counted_seconds = c.state, c.outcome, int(c.counted_seconds)
+    row.pauses, row.hops = c.pauses, c.hops
+    row.holder_org_id, row.holder_user_id, row.computed_at = c.holder_org_id, c.holder_user_id, now
+    if row.breach_noticed_at and (row.due_at is None or row.due_at > now):
+        row.breach_noticed_at, row.escalation_level = None, 0
+    if row.warned_at and (row.warn_at is None or row.warn_at > now):
+        row.warned_at = None
+    return row
+
+
 def on_order_changed(order, events) -> None:
-    """The service app's hook: runs inside the action's transaction, so clocks commit with it."""
-    clocks_sync(order)
+    """The service app's hook: runs inside the action's transaction, so clocks commit with it.
+    A new order's events are its whole timeline; later actions read the stored one."""
+    clocks_sync(order, timeline=list(events) if events and events[0].seq == 1 else None)
 
 
 def clocks_recompute(*, order_ids=None, open_only: bool = True) -> int:

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.core import config
 from aftersales.core.errors import ValidationFailed
 from aftersales.warranty import services
 from aftersales.warranty.models import WarrantyPolicy
@@ -52,6 +53,7 @@ class WarrantyPolicyAdmin(admin.ModelAdmin):
         only_active_changed = set(form.changed_data) <= {"is_active", "note"}
         if only_active_changed:
             WarrantyPolicy.objects.filter(pk=obj.pk).update(is_active=obj.is_active)
+            config.changed()  # update() sends no signal; every process must drop its copy
             return
         base = WarrantyPolicy.objects.get(pk=obj.pk)
         new = services.policy_create_version(

@@ -6,3 +6,9 @@ class WarrantyConfig(AppConfig):
     name = "aftersales.warranty"
     label = "warranty"
     verbose_name = _("Warranty (三包)")
+
+    def ready(self) -> None:
+        from aftersales.core.config import watch
+        from aftersales.warranty.models import WarrantyPolicy
+
+        watch(WarrantyPolicy)

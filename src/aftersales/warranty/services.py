@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.core import config
 from aftersales.core.calendar import adjusted_workdays, statutory_holidays
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.warranty import engine
@@ -35,11 +36,9 @@ def policy_ensure_default() -> WarrantyPolicy:
 def policy_current(*, on: date | None = None) -> WarrantyPolicy:
     """The newest active version in force on the date (the default regime when none is stored)."""
     on = on or timezone.localdate()
-    policy = (
-        WarrantyPolicy.objects.filter(is_active=True, effective_from__lte=on)
-        .order_by("-effective_from", "-version")
-        .first()
-    )
+    versions = config.cached("warranty.active_policies", lambda: list(
+        WarrantyPolicy.objects.filter(is_active=True).order_by("-effective_from", "-version")))
+    policy = next((p for p in versions if p.effective_from <= on), None)
     return policy or policy_ensure_default()
 
 
