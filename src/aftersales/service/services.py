@@ -262,15 +262,16 @@ def warranty_evaluate(machine: Machine, *, fault=None) -> dict:
     return evaluate_machine(machine=machine, on=_shanghai_today(), fault=fault)
 
 
-def order_proposal(*, machine: Machine | None, customer: Customer, order_type: str, urgency: str = Urgency.NORMAL) -> dict:
-    """What the system proposes at intake: level from the customer, mode from the warranty engine."""
+def order_proposal(*, machine: Machine | None, customer: Customer, order_type: str, urgency: str = Urgency.NORMAL,
+                   evaluation: dict | None = None) -> dict:
+    """What the system proposes at intake: level from the customer, mode from the warranty engine
+    (``evaluation``: the engine's answer for this machine, when the caller has it already)."""
     level = propose_service_level(customer, urgency)
-    evaluation = None
     mode = ""
     if order_type == OrderType.CONSULTATION:
-        mode = ServiceMode.PHONE
+        mode, evaluation = ServiceMode.PHONE, None
     elif machine is not None and order_type == OrderType.REPAIR:
-        evaluation = warranty_evaluate(machine)
+        evaluation = evaluation or warranty_evaluate(machine)
         mode = evaluation.get("service_mode") or ServiceMode.PAID
     return {"service_level": level, "service_mode": mode, "warranty": evaluation}
 
@@ -414,7 +415,17 @@ def _validate_intake(actor, data: OrderInput, errors: dict) -> None:
         errors["answer"] = _("Only a consultation is answered at intake.")
 
 
-def _intake(actor, data: OrderInput) -> ServiceOrder:
+def _warranty_before_lock(actor, data: OrderInput) -> dict | None:
+    """The warranty answer for a repair of a stored machine, worked out before the write
+    transaction: it only reads, and on SQLite every writer waits while a transaction is open.
+    Keyed by machine id; ``_intake`` uses it only for that machine, and evaluates itself otherwise."""
+    if data.order_type != OrderType.REPAIR or data.machine_id is None:
+        return None
+    machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
+    return None if machine is None else {machine.pk: warranty_evaluate(machine)}
+
+
+def _intake(actor, data: OrderInput, warranty: dict | None = None) -> ServiceOrder:
     errors: dict[str, str] = {}
     org = _org_of(actor)
     _validate_intake(actor, data, errors)
@@ -459,7 +470,8 @@ def _intake(actor, data: OrderInput) -> ServiceOrder:
                 code="duplicate_order", current=policies.order_brief(duplicate),
             )
 
-    proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency)
+    proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency,
+                              evaluation=(warranty or {}).get(machine.pk) if machine is not None else None)
     level = data.service_level or proposal["service_level"]
     mode = data.service_mode or proposal["service_mode"]
     overridden = {k: (proposal[k], v) for k, v in (("service_level", level), ("service_mode", mode))
@@ -554,12 +566,13 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
         replay = _replay(actor, key, request_hash)
         if replay is not None:
             return replay
+    warranty = _warranty_before_lock(actor, data)
     try:
         with transaction.atomic():
             # The key row goes in first: a concurrent retry with the same key waits on the unique
             # index until we commit, then fails and replays our answer instead of creating again.
             stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash) if key else None
-            order = _intake(actor, data)
+            order = _intake(actor, data, warranty)
             response = render(order) if render else {}
             if stored is not None:
                 stored.order, stored.response = order, response
