@@ -326,12 +326,40 @@ def _prefixed(exc: ValidationFailed, prefix: str) -> dict:
     return {f"{prefix}.{k}": v for k, v in exc.fields.items()} or {prefix: exc.message}
 
 
-def _resolve_customer(actor, data: OrderInput, errors: dict) -> Customer | None:
+@dataclass
+class _ReadBeforeLock:
+    customer: Customer | None = None
+    machine: Machine | None = None
+    warranty: dict | None = None
+
+
+def _read_before_lock(actor, data: OrderInput) -> _ReadBeforeLock:
+    """What intake only reads, done before the write transaction (on SQLite every other writer
+    waits while one is open): the chosen customer and machine through the selectors, and the
+    warranty answer for a repair. Inside the transaction they are locked by id and used as read."""
+    known = _ReadBeforeLock()
     if data.customer_id is not None:
-        # Locked until the order commits: two agents taking the same caller at once cannot both
-        # pass the duplicate guard.
-        customer = (registry_selectors.customer_queryset(actor).select_for_update(of=("self",))
-                    .filter(pk=data.customer_id).first())
+        known.customer = registry_selectors.customer_queryset(actor).filter(pk=data.customer_id).first()
+    if data.machine_id is not None:
+        known.machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
+        if known.machine is not None and data.order_type == OrderType.REPAIR:
+            known.warranty = warranty_evaluate(known.machine)
+    return known
+
+
+def _lock_row(model, pk: int) -> bool:
+    """Hold the row until the order commits, so two agents taking the same caller at once cannot
+    both pass the duplicate guard. SQLite's write transaction already shuts out every other writer."""
+    if not connection.features.has_select_for_update:
+        return True
+    return model.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first() is not None
+
+
+def _resolve_customer(actor, data: OrderInput, errors: dict, known: _ReadBeforeLock) -> Customer | None:
+    if data.customer_id is not None:
+        customer = known.customer
+        if customer is not None and not _lock_row(Customer, customer.pk):
+            customer = None
         if customer is None:
             errors["customer_id"] = _("Unknown customer #%(id)s.") % {"id": data.customer_id}
         return customer
@@ -348,10 +376,12 @@ def _resolve_customer(actor, data: OrderInput, errors: dict) -> Customer | None:
         return None
 
 
-def _resolve_machine(actor, data: OrderInput, customer: Customer | None, errors: dict) -> Machine | None:
+def _resolve_machine(actor, data: OrderInput, customer: Customer | None, errors: dict,
+                     known: _ReadBeforeLock) -> Machine | None:
     if data.machine_id is not None:
-        machine = (registry_selectors.machine_queryset(actor).select_for_update(of=("self",))
-                   .filter(pk=data.machine_id).first())
+        machine = known.machine
+        if machine is not None and not _lock_row(Machine, machine.pk):
+            machine = None
         if machine is None:
             errors["machine_id"] = _("Unknown machine #%(id)s.") % {"id": data.machine_id}
         elif customer is not None and machine.owner_id not in (None, customer.pk):
@@ -415,17 +445,8 @@ def _validate_intake(actor, data: OrderInput, errors: dict) -> None:
         errors["answer"] = _("Only a consultation is answered at intake.")
 
 
-def _warranty_before_lock(actor, data: OrderInput) -> dict | None:
-    """The warranty answer for a repair of a stored machine, worked out before the write
-    transaction: it only reads, and on SQLite every writer waits while a transaction is open.
-    Keyed by machine id; ``_intake`` uses it only for that machine, and evaluates itself otherwise."""
-    if data.order_type != OrderType.REPAIR or data.machine_id is None:
-        return None
-    machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
-    return None if machine is None else {machine.pk: warranty_evaluate(machine)}
-
-
-def _intake(actor, data: OrderInput, warranty: dict | None = None) -> ServiceOrder:
+def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> ServiceOrder:
+    known = known or _read_before_lock(actor, data)  # a complaint opened by a rating reads here
     errors: dict[str, str] = {}
     org = _org_of(actor)
     _validate_intake(actor, data, errors)
@@ -449,8 +470,8 @@ def _intake(actor, data: OrderInput, warranty: dict | None = None) -> ServiceOrd
             errors["about_org_id"] = _("Unknown organization #%(id)s.") % {"id": data.about_org_id}
     supervisor = _pick_supervisor(org, data.supervisor_id, errors) if data.order_type == OrderType.COMPLAINT else None
 
-    customer = _resolve_customer(actor, data, errors)
-    machine = _resolve_machine(actor, data, customer, errors)
+    customer = _resolve_customer(actor, data, errors, known)
+    machine = _resolve_machine(actor, data, customer, errors, known)
     _raise_if(errors, _("The service order was not saved."))
 
     if not contact_phone:
@@ -471,7 +492,7 @@ def _intake(actor, data: OrderInput, warranty: dict | None = None) -> ServiceOrd
             )
 
     proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency,
-                              evaluation=(warranty or {}).get(machine.pk) if machine is not None else None)
+                              evaluation=known.warranty if machine is known.machine else None)
     level = data.service_level or proposal["service_level"]
     mode = data.service_mode or proposal["service_mode"]
     overridden = {k: (proposal[k], v) for k, v in (("service_level", level), ("service_mode", mode))
@@ -566,13 +587,13 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
         replay = _replay(actor, key, request_hash)
         if replay is not None:
             return replay
-    warranty = _warranty_before_lock(actor, data)
+    known = _read_before_lock(actor, data)
     try:
         with transaction.atomic():
             # The key row goes in first: a concurrent retry with the same key waits on the unique
             # index until we commit, then fails and replays our answer instead of creating again.
             stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash) if key else None
-            order = _intake(actor, data, warranty)
+            order = _intake(actor, data, known)
             response = render(order) if render else {}
             if stored is not None:
                 stored.order, stored.response = order, response
