@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -62,6 +63,7 @@ def warm_up() -> None:
     write transaction: the web server calls this once per process at start."""
     _tokenizer().initialize()
     list(_tokenizer().cut("拖拉机冒黑烟"))
+    name_tokens("张长生")  # and pypinyin's dictionary
 
 
 # Product model codes seen so far (as code tokens): a query for one is an exact match. A prefix
@@ -119,6 +121,11 @@ def segment(text: str) -> list[str]:
 
 @cache
 def _pinyin():
+    # Names are read character by character: pypinyin's phrase dictionary (tens of thousands of
+    # words, ~45 MB in every web worker) would only choose between readings of common words, and
+    # a name's characters take their usual reading anyway. Set before pypinyin is first imported.
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
     from pypinyin import Style, lazy_pinyin
 
     return lazy_pinyin, Style
