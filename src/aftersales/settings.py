@@ -132,6 +132,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with write transactions queued on a file lock (see its docstring).
+    DATABASES["default"]["ENGINE"] = "aftersales.core.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy timeout
         # instead of one failing with "database is locked" when it upgrades a read lock.

@@ -5,6 +5,7 @@ kind, through Django's test client."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from aftersales.knowledge import documents
@@ -130,7 +131,8 @@ def test_suggestions_keep_a_bounded_number_of_queries(client, net, smoke, django
         solved_by(record(net, customer, machine, symptom=f"拖拉机冒黑烟 第{i}次"), net.agency_shandong)
     client.force_login(net.agent)
     url = reverse("web:desk-suggest")
-    with django_assert_max_num_queries(20):
+    # 20, plus on PostgreSQL one probe per search (4) that picks between the GIN index and a newest-first walk.
+    with django_assert_max_num_queries(24 if connection.vendor == "postgresql" else 20):
         html = client.get(url, {"symptom": "拖拉机冒黑烟", "machine": machine.pk}).content.decode()
     assert html.count("suggestion small") == 3
     client.force_login(net.hotline_tech)

@@ -195,6 +195,10 @@ class ServiceOrder(TimeStamped):
             # The queues: all orders in one status (awaiting dispatch, escalated...) and an
             # organization's orders in a status (equality on both columns).
             models.Index(fields=["status", "assigned_org"], name="order_status_org_idx"),
+            # One status, newest first: a status tab of the queue (continued by keyset at any depth)
+            # and the bounded count of a status (selectors.order_status_counts), which reads at most
+            # cap + 1 entries in this order and stops; a bitmap scan read every order in the status.
+            models.Index(fields=["status", "created_at", "id"], name="order_status_recent_idx"),
             # A technician's own list ("my orders").
             models.Index(fields=["assigned_technician", "status"], name="order_tech_queue_idx"),
             # The duplicate guard and the machine's history.

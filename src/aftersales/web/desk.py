@@ -35,7 +35,7 @@ def _machines_with_warranty(user, customer) -> list[dict]:
 
 
 def _caller(user, customer) -> dict:
-    orders = list(selectors.order_search(user, customer=customer.pk)[:8])
+    orders = list(selectors.order_rows(user, customer=customer.pk)[:8])
     return {
         "customer": customer,
         "phones": [p for p in customer.phones.all()],

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -55,10 +55,12 @@ def _cursor(value: str) -> tuple[datetime, int] | None:
         return None
 
 
-def status_counts(user, statuses) -> dict[str, int]:
-    """One grouped query over the user's own scope (index on status), not a COUNT of the whole table."""
-    rows = selectors.order_queryset_plain(user).filter(status__in=list(statuses)).values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows.order_by()}
+# The tabs count each status up to here and then say "100+" (see selectors.order_status_counts).
+COUNT_CAP = 100
+
+
+def shown_count(n: int) -> str:
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
 
 
 def keyset_page(qs, after: str):
@@ -95,22 +97,27 @@ def queue(request):
         "number": request.GET.get("number", "").strip()[:20],
     }
     overdue = request.GET.get("overdue") == "1"
-    qs = selectors.order_search(user, status=",".join(statuses), overdue=True if overdue else None, **filters)
     if filters["number"]:
-        statuses = list(OrderStatus.values)
-        qs = selectors.order_search(user, overdue=True if overdue else None, **filters)
+        qs = selectors.order_rows(user, overdue=True if overdue else None, **filters)
+    else:
+        qs = selectors.order_rows(user, status=",".join(statuses), overdue=True if overdue else None, **filters)
     orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
-    counts = status_counts(user, STATUS_ORDER)
-    tabs = [(s, OrderStatus(s).label, counts.get(s, 0), s in mine) for s in STATUS_ORDER if counts.get(s) or s in mine]
+    more_pages = request.htmx and request.GET.get("after")
     context = {
-        "orders": orders, "next_cursor": next_cursor, "tabs": tabs, "status": status, "filters": filters,
-        "overdue": overdue, "mine_total": sum(counts.get(s, 0) for s in mine),
+        "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
         "clocks": extensions.sla_clocks(user, orders), "sla": extensions.sla_enabled(),
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
     }
     context["base_query"] = _query_without(request, "after")
-    template = "web/_order_table.html#order-rows" if request.htmx and request.GET.get("after") else "web/queue.html"
-    return render(request, template, context)
+    if more_pages:  # the next rows only: the tabs are not redrawn
+        return render(request, "web/_order_table.html#order-rows", context)
+    counts = selectors.order_status_counts(user, STATUS_ORDER, cap=COUNT_CAP)
+    context["tabs"] = [(s, OrderStatus(s).label, shown_count(counts.get(s, 0)), s in mine)
+                       for s in STATUS_ORDER if counts.get(s) or s in mine]
+    mine_total = sum(min(counts.get(s, 0), COUNT_CAP) for s in mine)
+    capped = any(counts.get(s, 0) > COUNT_CAP for s in mine)
+    context["mine_total"] = f"{mine_total}+" if capped else str(mine_total)
+    return render(request, "web/queue.html", context)
 
 
 @login_required
@@ -119,7 +126,7 @@ def tech(request):
     """维修人员 on a phone: my open orders, today's appointments first."""
     user = request.user
     open_now = [s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED]
-    orders = list(selectors.order_search(user, technician=user.pk, status=",".join(open_now))[:50])
+    orders = list(selectors.order_rows(user, technician=user.pk, status=",".join(open_now))[:50])
     today = timezone.localdate()
     orders.sort(key=lambda o: (o.appointment_at is None, o.appointment_at or o.created_at))
     todays = [o for o in orders if o.appointment_at and timezone.localdate(o.appointment_at) == today]
@@ -133,7 +140,7 @@ def tech(request):
 def supervisor(request):
     """督查: what is late or at risk, the open complaints and escalations, and SLA breaches by hop."""
     user = request.user
-    overdue = list(selectors.order_search(user, overdue=True).order_by("promised_at", "id")[:20])
+    overdue = list(selectors.order_rows(user, overdue=True).order_by("promised_at", "id")[:20])
     complaints = list(selectors.complaint_queryset(user, open_only=True)[:20])
     escalations = list(selectors.escalation_queryset(user, open_only=True)[:20])
     return render(request, "web/supervisor.html", {
@@ -152,7 +159,7 @@ def search(request):
     q = request.GET.get("q", "").strip()[:100]
     orders, customers, groups = [], [], None
     if q:
-        orders = list(selectors.order_search(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
+        orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
         if len(orders) == 1:
             return redirect("web:order", orders[0].pk)
         groups = extensions.knowledge_search(request.user, q)
@@ -179,7 +186,8 @@ def _order_context(request, order) -> dict:
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),
-        "complaint": getattr(order, "complaint", None),
+        # Read only if a template asks (the page does not show it now): one query less per page.
+        "complaint": lambda: getattr(order, "complaint", None),
         "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
         "phone": _phone_for(user, order),
         "suggestions": order_suggestions(user, order),
@@ -198,7 +206,7 @@ def _phone_for(user, order) -> str:
 
 def _get_order(user, pk: int):
     try:
-        return selectors.order_get(user, pk)
+        return selectors.order_get(user, pk, related=selectors.ORDER_PAGE_RELATED)
     except NotFound:
         raise Http404(_("Service order not found.")) from None
 
