@@ -152,7 +152,10 @@ def measure(bench) -> dict:
     rate = written / (time.monotonic() - started)
     result = run_queries(2026)
     bench.note("search_zh_p95_ms", f"100 symptom queries through search(); rebuild {written} docs at {rate:.0f}/s; {result}")
-    return {"search_zh_p95_ms": result["network_wide"]["p95_ms"], "search_rebuild_per_s": round(rate)}
+    # The figure is the slower of the two searchers: the whole network's and an agency's, whose
+    # every candidate passes its visibility rules.
+    p95 = max(result["network_wide"]["p95_ms"], result["agency"]["p95_ms"])
+    return {"search_zh_p95_ms": p95, "search_rebuild_per_s": round(rate)}
 
 
 def main() -> None:

@@ -85,8 +85,11 @@ def machine_queryset(user) -> QuerySet[Machine]:
         return qs
     if user.is_authenticated and user.organization_id:
         org_id = user.organization_id
-        visible_owners = Customer.objects.filter(_partner_customer_q(org_id)).values("pk")
-        return qs.filter(Q(registered_by_id=org_id) | Q(selling_dealer_id=org_id) | Q(owner_id__in=visible_owners))
+        # Correlated on the machine's owner: an uncorrelated "owner IN (every visible customer)"
+        # made the database work out the whole visible customer list for each query (~190 ms for
+        # an agency's search at 100,000 orders), where a handful of machines were being checked.
+        owner_visible = Customer.objects.filter(pk=OuterRef("owner_id")).filter(_partner_customer_q(org_id))
+        return qs.filter(Q(registered_by_id=org_id) | Q(selling_dealer_id=org_id) | Q(Exists(owner_visible)))
     return qs.none()
 
 

@@ -137,8 +137,8 @@ def _lock(actor, order_id: int) -> ServiceOrder:
 _SAVED_FIELDS = [f for f in ServiceOrder._meta.concrete_fields if not f.primary_key]
 # What an action's order carries in memory: an action that changes one of these goes through the
 # instance (``_set`` or ``Model.objects.create(order=order)``), so the copy stays true.
-_HELD_RELATIONS = ("customer", "machine__model", "owning_org", "owner", "assigned_org", "assigned_technician",
-                   "hotline_technician", "service_record", "complaint", "return_request", "rating")
+_HELD_RELATIONS = ("customer", "machine__model", "owner", "assigned_org", "assigned_technician",
+                   "service_record", "complaint", "return_request", "rating")
 
 
 def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
