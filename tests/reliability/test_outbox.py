@@ -193,7 +193,10 @@ def test_a_failing_gateway_loses_nothing_and_sends_nothing_twice_once_it_recover
     # Stalling past the client's timeout: a few batches only (each stall costs the client its timeout).
     gateway.set("stall")
     stalled = deliver_round(next_due(), limit=3, passes=1)
-    assert stalled == Counter(sent=0, failed=6, dead=0)
+    # Both may read the same three candidates; the claiming UPDATE gives each row to one of them,
+    # so one deliverer can come away empty-handed: 3 to 6 failures, never a send, never a double.
+    assert stalled["sent"] == stalled["dead"] == 0 and 3 <= stalled["failed"] <= 6
+    assert statuses() == {"failed": 3 * ORDERS}
 
     # Flapping: every other request is accepted; what failed waits for its backoff.
     gateway.set("flap")
