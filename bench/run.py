@@ -203,6 +203,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration and the latency clients' time bound")
     parser.add_argument("--requests", type=int, default=200, help="requests per latency measurement")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated measurement names (e.g. intake_c8,transitions_c8); "
+                        "a partial run prints its table but writes no results file")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
 
@@ -228,7 +230,10 @@ def main(argv=None) -> int:
     try:
         bench = Bench(server=server, scale=args.scale, seconds=args.seconds, requests=args.requests, workdir=workdir)
         connection.close()
+        only = {n for n in args.only.split(",") if n}
         for measure in MEASUREMENTS:
+            if only and measure.__name__ not in only:
+                continue
             print(f"measuring {measure.__name__} ...", flush=True)
             results.update(measure(bench))
             connection.close()
@@ -238,6 +243,9 @@ def main(argv=None) -> int:
                    date=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
                    git_commit=git_commit())
     results = {key: results.get(key) for key in KEYS}
+    if only:
+        print_table(results, bench.notes)
+        return 0
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     # A copy per database and scale, so both tables of docs/performance.md can be rebuilt.
     (args.output.parent / f"results-{results['database']}-{args.scale}.json").write_text(

@@ -109,19 +109,39 @@ class WorkCalendar:
             return []
         return [(datetime.combine(day, self.hours.start, self.tz), datetime.combine(day, self.hours.end, self.tz))]
 
+    def _whole_day(self, day: date, basis: str) -> float:
+        # A clock of an order that waits for months counts every day in between: each day's total
+        # is remembered on the calendar (the SLA setup keeps its calendars for the process).
+        cache = self.__dict__.get("_whole_days")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_whole_days", cache)  # frozen dataclass: a private memo
+        seconds = cache.get((day, basis))
+        if seconds is None:
+            seconds = cache[(day, basis)] = sum((we - ws).total_seconds() for ws, we in self.windows(day, basis))
+        return seconds
+
+    def _part_of_day(self, day: date, a: datetime, b: datetime, basis: str) -> float:
+        total = 0.0
+        for ws, we in self.windows(day, basis):
+            s, e = max(ws, a), min(we, b)
+            if e > s:
+                total += (e - s).total_seconds()
+        return total
+
     def counted(self, a: datetime, b: datetime, basis: str) -> float:
         """Seconds of counted time in [a, b)."""
         if b <= a:
             return 0.0
         if basis == CALENDAR:
             return (b - a).total_seconds()
-        total = 0.0
-        day, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
-        while day <= last:
-            for ws, we in self.windows(day, basis):
-                s, e = max(ws, a), min(we, b)
-                if e > s:
-                    total += (e - s).total_seconds()
+        first, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
+        if first == last:
+            return self._part_of_day(first, a, b, basis)
+        total = self._part_of_day(first, a, b, basis) + self._part_of_day(last, a, b, basis)
+        day = first + timedelta(days=1)
+        while day < last:
+            total += self._whole_day(day, basis)
             day += timedelta(days=1)
         return total
 

@@ -48,11 +48,19 @@ class Setup:
         hours = {h.organization_id: h.hours() for h in WorkingHours.objects.all()}
         self.default_hours = hours.pop(None, engine.Hours())
         self.hours = hours
+        self._calendars: dict[tuple, engine.WorkCalendar] = {}
 
     def calendar_for(self, order):
         def for_org(org_id: int | None) -> engine.WorkCalendar:
-            return engine.WorkCalendar(hours=self.hours.get(org_id, self.default_hours), seasons=self.seasons,
-                                       province=order.customer.province, crop=order.crop)
+            # One calendar per (organization, province, crop), kept with the setup: each remembers
+            # the working seconds of the days it has counted.
+            key = (org_id, order.customer.province, order.crop)
+            calendar = self._calendars.get(key)
+            if calendar is None:
+                calendar = self._calendars[key] = engine.WorkCalendar(
+                    hours=self.hours.get(org_id, self.default_hours), seasons=self.seasons,
+                    province=order.customer.province, crop=order.crop)
+            return calendar
         return for_org
 
 
@@ -96,16 +104,19 @@ def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = Non
     existing = {c.target: c for c in SlaClock.objects.filter(order=order)}
     if set(existing) - set(derived):
         SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
-    kept = []
+    kept, new = [], []
     for target, c in derived.items():
         old = existing.get(target)
-        before = None if old is None else [getattr(old, f) for f in _DERIVED_FIELDS]
-        row = _clock_row(old or SlaClock(order=order, target=target), c, now)
+        if old is None:
+            new.append(_clock_row(SlaClock(order=order, target=target), c, now))
+            continue
+        before = [getattr(old, f) for f in _DERIVED_FIELDS]
+        row = _clock_row(old, c, now)
         # Most actions move one or two clocks; the rest are written only if they changed.
-        if before is None or before != [getattr(row, f) for f in _DERIVED_FIELDS]:
+        if before != [getattr(row, f) for f in _DERIVED_FIELDS]:
             row.save()
         kept.append(row)
-    return kept
+    return kept + SlaClock.objects.bulk_create(new)
 
 
 _DERIVED_FIELDS = ("policy_id", "target_seconds", "basis", "started_at", "due_at", "warn_at", "stopped_at", "state",
