@@ -129,10 +129,11 @@ def index_article(article: Article) -> None:
 def on_order_changed(order, events) -> None:
     # The document needs the customer, the machine with its model and the service record: use the
     # order in hand when it holds them (a new order does), else read it again with them.
-    cache = order._state.fields_cache
-    held = "customer" in cache and (order.machine_id is None or (
-        "machine" in cache and "model" in order.machine._state.fields_cache))
-    if not (held and "service_record" in cache):
+    def held(obj, name):
+        return obj._meta.get_field(name).is_cached(obj)
+
+    machine_held = order.machine_id is None or (held(order, "machine") and held(order.machine, "model"))
+    if not (held(order, "customer") and machine_held and held(order, "service_record")):
         order = _orders().get(pk=order.pk)
     index.index_upsert([order_document(order)])
 

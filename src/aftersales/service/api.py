@@ -655,14 +655,17 @@ def order_action(request, order_id: int, action: str, payload: ActionIn):
     read it, 409 ``invalid_transition`` if the action is not possible in the order's status, 409
     ``guard_failed`` if a condition is missing (e.g. the accepted quote of a paid service), 422 for
     invalid ``data``. The payload of each action is in ``data_schema`` of GET /orders/{id}/actions."""
-    if action not in ACTION_DATA:  # 404 for an order you cannot see, then 404 unknown_action
-        policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
-    try:
-        data = ACTION_DATA[action].model_validate(payload.data)
-    except PydanticError as exc:
+    def may_act():
         # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the
         # service checks the same under the order's lock, so the happy path reads the order once.)
         policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
+
+    if action not in ACTION_DATA:
+        may_act()  # 404 for an order you cannot see, then 404 unknown_action
+    try:
+        data = ACTION_DATA[action].model_validate(payload.data)
+    except PydanticError as exc:
+        may_act()
         fields = {"data." + ".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
         raise ValidationFailed(_("Nothing was changed."), fields=fields) from None
     service = getattr(services, f"order_{action}")

@@ -59,6 +59,8 @@ ORDER_ROW_FIELDS = (
 # first-contact owner, the assignee); the rest are read by id. Half the cost of order_queryset's
 # eight joins per page on PostgreSQL.
 ORDER_PAGE_RELATED = ("customer", "machine__model", "owner", "assigned_org", "assigned_technician")
+# The rows an order has at most one of (reverse one-to-one relations).
+ORDER_CHILDREN = ("service_record", "complaint", "return_request", "rating")
 
 
 def order_get(user, pk: int, *, related: tuple[str, ...] | None = None) -> ServiceOrder:

@@ -34,6 +34,7 @@ from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry
 from aftersales.registry.models import Customer, CustomerClass, ExchangeKind, Machine, MachineExchange, MachineStatus
 from aftersales.service import hooks, policies, workflow
+from aftersales.service import selectors as order_selectors
 from aftersales.service.models import (
     OPEN_STATUSES,
     Attachment,
@@ -123,12 +124,10 @@ def _org_of(actor) -> Organization:
 # --- the engine of every action -------------------------------------------------------------
 
 def _lock(actor, order_id: int) -> ServiceOrder:
-    from aftersales.service.selectors import order_queryset_plain
-
     try:
         # Only the order's row is locked; the joined rows come along because the hooks (SLA clocks,
         # search document) and the answer need them, and reading them here saves a query each.
-        return (order_queryset_plain(actor).select_for_update(of=("self",))
+        return (order_selectors.order_queryset_plain(actor).select_for_update(of=("self",))
                 .select_related(*_HELD_RELATIONS).get(pk=order_id))
     except ServiceOrder.DoesNotExist:
         raise NotFound(_("Service order not found.")) from None
@@ -137,8 +136,7 @@ def _lock(actor, order_id: int) -> ServiceOrder:
 _SAVED_FIELDS = [f for f in ServiceOrder._meta.concrete_fields if not f.primary_key]
 # What an action's order carries in memory: an action that changes one of these goes through the
 # instance (``_set`` or ``Model.objects.create(order=order)``), so the copy stays true.
-_HELD_RELATIONS = ("customer", "machine__model", "owner", "assigned_org", "assigned_technician",
-                   "service_record", "complaint", "return_request", "rating")
+_HELD_RELATIONS = (*order_selectors.ORDER_PAGE_RELATED, *order_selectors.ORDER_CHILDREN)
 
 
 def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
@@ -458,9 +456,7 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
             errors.update(exc.fields)
     about_order = None
     if data.about_order_id is not None:
-        from aftersales.service.selectors import order_queryset_plain
-
-        about_order = order_queryset_plain(actor).filter(pk=data.about_order_id).first()
+        about_order = order_selectors.order_queryset_plain(actor).filter(pk=data.about_order_id).first()
         if about_order is None:
             errors["about_order_id"] = _("Unknown service order #%(id)s.") % {"id": data.about_order_id}
     about_org = None
@@ -563,10 +559,9 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
 def _know_new_relations(order: ServiceOrder, *, complaint=None, return_request=None) -> None:
     """A new order's dependent rows are the ones just written: record that on the instance, so
     the hooks and the answer read them from memory instead of asking the database again."""
-    meta = ServiceOrder._meta
-    for name, value in (("service_record", None), ("rating", None), ("complaint", complaint),
-                        ("return_request", return_request)):
-        meta.get_field(name).set_cached_value(order, value)
+    known = {"complaint": complaint, "return_request": return_request}
+    for name in order_selectors.ORDER_CHILDREN:
+        ServiceOrder._meta.get_field(name).set_cached_value(order, known.get(name))
     order._prefetched_objects_cache = {"escalations": order.escalations.none(), "quotes": order.quotes.none()}
 
 

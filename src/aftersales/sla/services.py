@@ -98,10 +98,8 @@ def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = Non
     created in this transaction has no stored clocks yet, so none are read or deleted)."""
     now = now or timezone.now()
     derived = {c.target: c for c in derive(order, setup, timeline)}
-    if timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq:
-        rows = [_clock_row(SlaClock(order=order, target=target), c, now) for target, c in derived.items()]
-        return SlaClock.objects.bulk_create(rows)
-    existing = {c.target: c for c in SlaClock.objects.filter(order=order)}
+    new_order = timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq
+    existing = {} if new_order else {c.target: c for c in SlaClock.objects.filter(order=order)}
     if set(existing) - set(derived):
         SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
     kept, new = [], []

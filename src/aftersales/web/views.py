@@ -186,8 +186,6 @@ def _order_context(request, order) -> dict:
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),
-        # Read only if a template asks (the page does not show it now): one query less per page.
-        "complaint": lambda: getattr(order, "complaint", None),
         "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
         "phone": _phone_for(user, order),
         "suggestions": order_suggestions(user, order),
