@@ -23,6 +23,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+
+def vm_hwm_kb(pid: int) -> int:
+    """A process's peak resident memory so far (VmHWM, kB); 0 once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
 class Client:
     """One connection kept open between requests, as a browser or an integration would keep it."""
 
@@ -135,14 +146,7 @@ class Server:
 
     def rss_peak_mb(self) -> float | None:
         """The largest worker's peak resident memory (VmHWM)."""
-        peaks = []
-        for pid in self.worker_pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks.append(int(line.split()[1]) / 1024)
-            except OSError:
-                continue
+        peaks = [kb / 1024 for kb in map(vm_hwm_kb, self.worker_pids()) if kb]
         return max(peaks) if peaks else None
 
     def stop(self) -> None:

@@ -173,16 +173,6 @@ def make_due(*, share: float = DUE_SHARE, seed: int = 7) -> tuple[list[int], int
     return chosen, total
 
 
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def run_worker(*, env: dict, log_path: Path, timeout: float = 1800) -> dict:
     """``aftersales worker --once`` as its own process; its wall time, exit code and peak RSS.
 
@@ -190,13 +180,15 @@ def run_worker(*, env: dict, log_path: Path, timeout: float = 1800) -> dict:
     10 ms until it exits: the mark only grows, so the last reading misses at most the exit's last
     10 ms. Not wait4's ru_maxrss: Linux carries the parent's high-water mark at fork into the child's,
     so it would report this benchmark process's size, not the worker's."""
+    from bench.client import vm_hwm_kb  # run from bench/run.py; main() alone does not need it
+
     cmd = [sys.executable, "-m", "aftersales.cli", "worker", "--once"]
     with open(log_path, "ab") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         peak, deadline = 0, time.monotonic() + timeout
         while proc.poll() is None:
-            peak = max(peak, _vm_hwm_kb(proc.pid))
+            peak = max(peak, vm_hwm_kb(proc.pid))
             if time.monotonic() > deadline:
                 proc.kill()
                 proc.wait()
