@@ -238,3 +238,10 @@ NOTIFY_RETRY_BASE_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_BASE", 30)
 NOTIFY_RETRY_MAX_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_MAX", 3600)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "aftersales@localhost")
 EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# --- The public face: links in messages, the hotline, the company ---------------------------
+# Every link that leaves the site (SMS, e-mail, printed QR codes) is built from SITE_URL, so a
+# customer's phone can open it; `check --deploy` warns when it is unset in production.
+SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-800-1234")
+COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
