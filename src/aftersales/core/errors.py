@@ -55,3 +55,21 @@ class Conflict(DomainError):
     def __init__(self, message: str = "", *, code: str | None = None, fields=None, current: object = None):
         super().__init__(message, code=code, fields=fields)
         self.current = current
+
+
+class Throttled(DomainError):
+    """Too many tries in a window (logins, look-ups, tracking): the caller may try again later."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str = "", *, retry_after: int | None = None, code: str | None = None, fields=None):
+        super().__init__(message, code=code, fields=fields)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    """A body, an upload or a text over its limit that is refused before it is read whole."""
+
+    status = 413
+    code = "payload_too_large"
