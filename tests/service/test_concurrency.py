@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from aftersales.core.errors import Conflict
 from aftersales.service import services
+from aftersales.service.services import common
 from aftersales.service.models import OrderEvent, OrderNumberSequence, ServiceOrder
 from tests.service.helpers import Actor, create, repair_body, shandong_farmer, state
 from tests.support import build_network, make_customer, make_machine
@@ -88,7 +89,7 @@ def test_a_stale_write_is_refused_by_the_conditional_update_itself(net):
     ServiceOrder.objects.filter(pk=order.pk).update(version=5)
     order.status = "cancelled"
     with pytest.raises(Conflict):
-        services._save_if_version(order, 1)
+        common._save_if_version(order, 1)
     assert ServiceOrder.objects.get(pk=order.pk).status == "new"
 
 

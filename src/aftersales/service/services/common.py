@@ -1,0 +1,175 @@
+"""The engine every order action runs through (`_perform`: one transaction, the row lock, the
+version check, the timeline event) and the small helpers the flows share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.accounts.models import Organization, RoleCode, User
+from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from aftersales.service import hooks, policies, workflow
+from aftersales.service import selectors as order_selectors
+from aftersales.service.models import (
+    OrderEvent,
+    OrderStatus,
+    ServiceOrder,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DUPLICATE_WINDOW = timedelta(days=7)
+CONFIRMATION_MAX_FAILURES = 5
+
+
+
+
+def _text(value, limit: int | None = None) -> str:
+    text = (value or "").strip()
+    return text[:limit] if limit else text
+
+
+def _required_text(errors: dict, name: str, value, limit: int | None = None) -> str:
+    text = _text(value, limit)
+    if not text:
+        errors[name] = _("This field is required.")
+    return text
+
+
+def _required(name: str, value, limit: int | None = None) -> str:
+    """One required text field, or a 422 naming it."""
+    errors: dict[str, str] = {}
+    text = _required_text(errors, name, value, limit)
+    _raise_if(errors)
+    return text
+
+
+def _raise_if(errors: dict, message: str | None = None) -> None:
+    if errors:
+        raise ValidationFailed(message or _("Nothing was changed."), fields=errors)
+
+
+def _decimal(errors: dict, name: str, value, *, minimum: Decimal = Decimal(0), allow_none: bool = False) -> Decimal | None:
+    if value in (None, ""):
+        if not allow_none:
+            errors[name] = _("This field is required.")
+        return None
+    try:
+        number = Decimal(str(value))
+        if not number.is_finite() or number < minimum:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors[name] = _("Enter a number of at least %(min)s.") % {"min": minimum}
+        return None
+    return number
+
+
+def _shanghai_today() -> date:
+    return timezone.localtime(timezone.now(), SHANGHAI).date()
+
+
+def _org_of(actor) -> Organization:
+    if actor.organization_id is None:
+        raise Forbidden(_("You belong to no organization of the service network."))
+    return actor.organization
+
+
+
+def _lock(actor, order_id: int) -> ServiceOrder:
+    try:
+        # Only the order's row is locked; the joined rows come along because the hooks (SLA clocks,
+        # search document) and the answer need them, and reading them here saves a query each.
+        return (order_selectors.order_queryset_plain(actor).select_for_update(of=("self",))
+                .select_related(*_HELD_RELATIONS).get(pk=order_id))
+    except ServiceOrder.DoesNotExist:
+        raise NotFound(_("Service order not found.")) from None
+
+
+_SAVED_FIELDS = [f for f in ServiceOrder._meta.concrete_fields if not f.primary_key]
+# What an action's order carries in memory: an action that changes one of these goes through the
+# instance (``_set`` or ``Model.objects.create(order=order)``), so the copy stays true.
+_HELD_RELATIONS = (*order_selectors.ORDER_PAGE_RELATED, *order_selectors.ORDER_CHILDREN)
+
+
+def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
+    """Write the whole row only if nobody moved it on since we read it."""
+    order.updated_at = timezone.now()
+    values = {f.attname: getattr(order, f.attname) for f in _SAVED_FIELDS}
+    if ServiceOrder.objects.filter(pk=order.pk, version=expected_version).update(**values) != 1:
+        raise Conflict(_("The order was changed by someone else; reload it and decide again."), code="stale_version")
+
+
+def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, to_status: str,
+                  data: dict | None = None, note: str = "", at: datetime | None = None,
+                  seq: int | None = None) -> OrderEvent:
+    """The caller holds the order's row lock, so ``event_seq`` cannot be taken twice. ``seq``: the
+    number the order row already counts (a new order is inserted with its first event counted)."""
+    if seq is None:
+        order.event_seq += 1
+        seq = order.event_seq
+    event = OrderEvent.objects.create(
+        order=order, seq=seq, at=at or timezone.now(), actor=actor,
+        actor_org_id=getattr(actor, "organization_id", None), action=action,
+        from_status=from_status, to_status=to_status, data=data or {}, note=note or "",
+    )
+    order.__dict__.setdefault("_new_events", []).append(event)
+    return event
+
+
+def _changed(order: ServiceOrder) -> None:
+    """Tell the registered hooks (SLA clocks, search index) about the events just appended."""
+    events = order.__dict__.pop("_new_events", [])
+    if events:
+        hooks.order_changed(order, events)
+
+
+def _set(obj, **fields) -> None:
+    """Change a related row through the instance the order holds, so the answer shows the change."""
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(fields))
+
+
+def _perform(*, actor, order_id: int, action: str, version: int, note: str = "",
+             apply: Callable[[ServiceOrder], dict | None] | None = None) -> ServiceOrder:
+    t = workflow.TRANSITIONS_BY_ACTION[action]
+    with transaction.atomic():
+        order = _lock(actor, order_id)
+        policies.check_action(actor, order, action, version)
+        from_status = order.status
+        resume = None
+        if t.target == workflow.RESUME:
+            esc = order.escalations.filter(answered_at__isnull=True).first()
+            resume = esc.resume_status if esc else None
+        data = (apply(order) if apply else None) or {}
+        order.status = t.target_for(order, resume)
+        if order.status in (OrderStatus.CLOSED, OrderStatus.CANCELLED) and order.closed_at is None:
+            order.closed_at = timezone.now()
+        order.version = version + 1
+        _append_event(order, actor=actor, action=action, from_status=from_status, to_status=order.status,
+                      data=data, note=_text(note, 2000))
+        _save_if_version(order, version)
+        _changed(order)
+        return order
+
+
+def _user_with_role(errors: dict, name: str, user_id: int | None, role: str, org_id: int | None = None) -> User | None:
+    qs = User.objects.filter(pk=user_id, is_active=True, roles__code=role)
+    if org_id is not None:
+        qs = qs.filter(organization_id=org_id)
+    user = qs.select_related("organization").first() if user_id is not None else None
+    if user_id is not None and user is None:
+        errors[name] = _("Not an active %(role)s here.") % {"role": RoleCode(role).label}
+    return user
+
+def _steps(errors: dict, steps, *, required: bool = False) -> list[str]:
+    cleaned = [_text(s, 500) for s in (steps or []) if _text(s)]
+    if required and not cleaned:
+        errors["steps"] = _("Record at least one diagnosis step.")
+    return cleaned

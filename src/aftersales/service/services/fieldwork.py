@@ -1,0 +1,115 @@
+"""The technician's work: arrival (check-in) or receipt of a carried-in or mailed machine, the
+service record (服务记录单) with parts and labour, and check-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.core.errors import ValidationFailed
+from aftersales.registry import services as registry
+from aftersales.service.models import (
+    PartUsage,
+    ServiceMode,
+    ServiceOrder,
+    ServiceRecord,
+)
+from aftersales.service.services.common import (
+    _decimal,
+    _perform,
+    _raise_if,
+    _required_text,
+    _shanghai_today,
+    _steps,
+    _text,
+)
+from aftersales.service.services.confirmation import _issue_code
+from aftersales.warranty.parts import known_part
+
+
+def order_check_in(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
+    return _perform(actor=actor, order_id=order_id, action="check_in", version=version, note=note,
+                    apply=lambda order: {"arrived_at": timezone.now().isoformat(),
+                                         "late": bool(order.appointment_at and order.appointment_at < timezone.now())})
+
+
+def order_receive(*, actor, order_id: int, version: int, inbound_tracking: str = "", note: str = "") -> ServiceOrder:
+    """送修 / 寄修: the machine is in the workshop; a mail-in comes with its tracking number."""
+    def apply(order):
+        tracking = _text(inbound_tracking, 60)
+        if order.service_mode == ServiceMode.MAIL_IN and not tracking:
+            raise ValidationFailed(_("Nothing was changed."), fields={"inbound_tracking": _("A mail-in needs the tracking number.")})
+        order.inbound_tracking = tracking
+        return {"inbound_tracking": tracking}
+    return _perform(actor=actor, order_id=order_id, action="receive", version=version, note=note, apply=apply)
+
+
+@dataclass(frozen=True)
+class PartInput:
+    part_number: str
+    quantity: Decimal | str | int
+    name: str = ""
+    warranty: bool = True
+    unit_price: Decimal | str | int = 0
+
+
+def order_record_service(*, actor, order_id: int, version: int, fault_found: str, solution: str, cause: str = "",
+                         diagnosis_steps: list[str] = (), parts: list[PartInput] = (), labour_hours=0,
+                         hours_meter=None, photo_ids: list[int] = (), component: str = "whole_machine",
+                         serious: bool = False, note: str = "") -> ServiceOrder:
+    """服务记录单: replaces an earlier record of the same visit; the event keeps every version."""
+    def apply(order):
+        errors: dict[str, str] = {}
+        component_code = (component or "whole_machine").strip()
+        if not known_part(component_code):
+            errors["component"] = _("Unknown component %(code)s.") % {"code": component_code}
+        found = _required_text(errors, "fault_found", fault_found)
+        fix = _required_text(errors, "solution", solution)
+        hours = _decimal(errors, "labour_hours", labour_hours)
+        meter = _decimal(errors, "hours_meter", hours_meter, allow_none=True)
+        rows = []
+        for i, p in enumerate(parts or []):
+            number = _required_text(errors, f"parts[{i}].part_number", p.part_number, 40)
+            qty = _decimal(errors, f"parts[{i}].quantity", p.quantity, minimum=Decimal("0.01"))
+            price = _decimal(errors, f"parts[{i}].unit_price", p.unit_price)
+            rows.append((number, qty, price, p))
+        photos = list(order.attachments.filter(pk__in=list(photo_ids or [])).values_list("pk", flat=True))
+        if set(photos) != set(photo_ids or []):
+            errors["photo_ids"] = _("Upload the photos to this order first.")
+        if meter is not None and order.machine_id and "hours_meter" not in errors:
+            try:
+                registry.machine_record_hours(machine=order.machine, hours=meter, read_on=_shanghai_today(),
+                                              source=f"service {order.number}", user=actor)
+            except ValidationFailed as exc:
+                errors["hours_meter"] = exc.fields.get("hours") or exc.message
+        _raise_if(errors)
+        ServiceRecord.objects.filter(order=order).delete()
+        record = ServiceRecord.objects.create(
+            order=order, technician=actor, fault_found=found, cause=_text(cause), solution=fix,
+            diagnosis_steps=_steps(errors, diagnosis_steps), labour_hours=hours, hours_meter=meter,
+            component=component_code, serious=bool(serious),
+        )
+        PartUsage.objects.bulk_create([
+            PartUsage(record=record, part_number=n, name=_text(p.name, 100), quantity=q, warranty=bool(p.warranty), unit_price=pr)
+            for n, q, pr, p in rows
+        ])
+        return {"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty)}
+                                                           for n, q, _pr, p in rows],
+                "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos,
+                "component": component_code, "serious": bool(serious)}
+    return _perform(actor=actor, order_id=order_id, action="record_service", version=version, note=note, apply=apply)
+
+
+def order_check_out(*, actor, order_id: int, version: int, outbound_tracking: str = "", note: str = "") -> ServiceOrder:
+    def apply(order):
+        tracking = _text(outbound_tracking, 60)
+        if order.service_mode == ServiceMode.MAIL_IN and not tracking:
+            raise ValidationFailed(_("Nothing was changed."), fields={"outbound_tracking": _("Send the machine back with a tracking number.")})
+        order.outbound_tracking = tracking
+        _issue_code(order)
+        return {"left_at": timezone.now().isoformat(), "outbound_tracking": tracking}
+    return _perform(actor=actor, order_id=order_id, action="check_out", version=version, note=note, apply=apply)
