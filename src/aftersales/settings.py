@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "aftersales.knowledge",
+    "aftersales.stats",
 ]
 
 MIDDLEWARE = [

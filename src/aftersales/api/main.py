@@ -80,6 +80,7 @@ def _mount_routers() -> None:
     from aftersales.registry.api import router as registry_router
     from aftersales.service.api import router as service_router
     from aftersales.sla.api import router as sla_router
+    from aftersales.stats.api import router as stats_router
     from aftersales.warranty.api import router as warranty_router
 
     api.add_router("/", accounts_router)
@@ -88,6 +89,7 @@ def _mount_routers() -> None:
     api.add_router("/", service_router)
     api.add_router("/", knowledge_router)
     api.add_router("/", sla_router)
+    api.add_router("/", stats_router)
 
 
 _mount_routers()

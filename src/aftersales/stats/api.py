@@ -1,0 +1,106 @@
+"""The statistics centre's API: KPIs per group and the mined process map, scoped to the caller."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from aftersales.api.errors import COMMON_ERRORS
+from aftersales.stats import engine, policies, selectors
+
+router = Router(tags=["Statistics"])
+
+GroupBy = Literal["none", "organization", "province", "model", "category", "order_type", "channel",
+                  "service_level", "week", "month"]
+OrderTypeFilter = Literal["repair", "consultation", "complaint", "return_exchange"]
+
+
+class StatsQuery(Schema):
+    date_from: date | None = Field(None, description="First day (Asia/Shanghai), inclusive. Default: 29 days before date_to. / 起始日期")
+    date_to: date | None = Field(None, description="Last day, inclusive. Default: today. At most 366 days in all. / 截止日期")
+    order_type: OrderTypeFilter | None = Field(None, description="Only orders of this type. / 任务单类型")
+
+
+class KpiQuery(StatsQuery):
+    group_by: GroupBy = Field("none", description="One row per group. / 分组")
+
+
+class FigureOut(Schema):
+    value: float | None = Field(..., description="Mean for durations, share (0-1) for rates, count for intake.")
+    n: int = Field(..., description="How many orders (or ratings) the figure rests on.")
+    unit: str
+    median: float | None = None
+    p90: float | None = None
+
+
+class KpiRow(Schema):
+    group: str
+    measures: dict[str, FigureOut]
+
+
+class KpiOut(Schema):
+    date_from: date
+    date_to: date
+    group_by: str
+    rows: list[KpiRow]
+
+
+class EdgeOut(Schema):
+    source: str
+    target: str
+    count: int
+    designed: bool = Field(..., description="On the seed's designed flow; false marks a deviation.")
+    median_hours: float | None
+    p90_hours: float | None
+
+
+class DeviationOut(Schema):
+    code: str = Field(..., description="skipped_hotline, dispatch_ping_pong, technician_declined, complaint_reopened, escalated_repeatedly")
+    count: int
+    examples: list[int] = Field(..., description="Ids of a few orders that show it.")
+
+
+class ProcessMapOut(Schema):
+    date_from: date
+    date_to: date
+    orders: int
+    nodes: list[dict]
+    edges: list[EdgeOut]
+    deviations: list[DeviationOut]
+    slowest: list[EdgeOut]
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+@router.get("/stats/kpis", response={200: KpiOut, **COMMON_ERRORS}, summary="KPIs per group / 服务指标")
+def kpis(request, filters: Query[KpiQuery]):
+    """The measures defined in docs/kpis.md (handoff, callback, dispatch acceptance, arrival, fix and
+    turnaround times with median and p90; first-time-fix, phone-resolution, escalation, low-rating and
+    complaint rates; intake per type; the average rating), computed from the orders' events for the
+    orders created in the period that the caller may see. Every figure carries `n`, the orders behind it.
+    按分组统计的服务指标（来自任务单日志），每个数字附带其依据的单数。"""
+    policies.check_read_stats(request.user)
+    start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
+    table = engine.kpis(selectors.traces(request.user, start=start, end=end, group_by=filters.group_by,
+                                         order_type=filters.order_type))
+    rows = [{"group": g, "measures": {k: f.as_dict() for k, f in m.items()}} for g, m in sorted(table.items())]
+    return {"date_from": date_from, "date_to": date_to, "group_by": filters.group_by, "rows": rows}
+
+
+@router.get("/stats/process-map", response={200: ProcessMapOut, **COMMON_ERRORS}, summary="The process map / 流程地图")
+def process_map(request, filters: Query[StatsQuery]):
+    """The directly-follows graph of the real process mined from the orders' events: statuses as
+    nodes, each observed move as an edge with its count and median / p90 waiting time, marked when it
+    is not on the seed's designed flow; deviations with example orders; the slowest hops first.
+    从任务单日志挖掘出的实际流程：节点为状态，边为实际发生的流转（次数、等待时间中位数与 p90）。"""
+    policies.check_read_stats(request.user)
+    start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
+    pm = engine.process_map(selectors.traces(request.user, start=start, end=end, order_type=filters.order_type))
+    return {"date_from": date_from, "date_to": date_to, "orders": pm.orders, "nodes": pm.nodes, "edges": pm.edges,
+            "deviations": [{"code": d.code, "count": d.count, "examples": list(d.examples)} for d in pm.deviations],
+            "slowest": pm.slowest}

@@ -1,0 +1,287 @@
+"""统计中心: service KPIs and the process map, mined from the orders' own timelines.
+
+Pure Python, no Django and no "now", like the warranty and SLA engines: the caller hands in one
+``Trace`` per order (its events in sequence order) and gets numbers back, each with the count of
+orders it rests on, so a figure from three orders is never mistaken for one from three thousand.
+``docs/kpis.md`` defines every measure in words; the tables below are the same definitions in code.
+
+Times here are calendar time (the clock on the wall between two events). Business-hour measures
+belong to the SLA clocks, which already count working time per hop.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from math import ceil
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event of an order's timeline (任务单日志)."""
+
+    at: datetime
+    action: str
+    from_status: str
+    to_status: str
+    score: int | None = None  # the rating of a "rate" event
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    order_id: int
+    order_type: str
+    steps: tuple[Step, ...]
+    group: str = ""
+
+
+# --- measures ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A duration from the first ``start`` event to the first ``end`` event after it."""
+
+    name: str
+    start: frozenset[str]
+    end: frozenset[str] = frozenset()
+    end_statuses: frozenset[str] = frozenset()  # or the first event that enters one of these
+    unit: str = "minutes"
+    order_types: frozenset[str] = frozenset()  # empty: every type
+    target_seconds: int | None = None  # the commitment; gives "<name>_attainment"
+
+
+REPAIR = frozenset({"repair", "return_exchange"})
+
+SPANS: tuple[Span, ...] = (
+    # Seed: 信息协调员 hands every call on within 15 minutes.
+    Span("handoff", frozenset({"create"}), frozenset({"forward"}), unit="minutes", target_seconds=15 * 60),
+    Span("callback", frozenset({"forward"}), frozenset({"callback"}), unit="minutes"),
+    Span("dispatch_acceptance", frozenset({"dispatch"}), frozenset({"accept"}), unit="minutes", order_types=REPAIR),
+    Span("arrival", frozenset({"dispatch"}), frozenset({"check_in", "receive"}), unit="hours", order_types=REPAIR),
+    Span("fix", frozenset({"check_in", "receive"}), frozenset({"check_out"}), unit="hours", order_types=REPAIR),
+    Span("turnaround", frozenset({"create"}), end_statuses=frozenset({"completed", "closed"}), unit="hours"),
+    Span("escalation_answer", frozenset({"escalate"}), frozenset({"answer_escalation"}), unit="hours"),
+    Span("complaint_resolution", frozenset({"create"}), frozenset({"customer_accept"}), unit="hours",
+         order_types=frozenset({"complaint"})),
+)
+UNIT_SECONDS = {"minutes": 60, "hours": 3600}
+
+RATES = (
+    "first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "low_rating_rate", "complaint_rate",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A measure's value and the number of orders behind it. Durations also give median and p90."""
+
+    value: float | None
+    n: int
+    unit: str = ""
+    median: float | None = None
+    p90: float | None = None
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "n": self.n, "unit": self.unit, "median": self.median, "p90": self.p90}
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (the value a person can find in the list), None for no values."""
+    if not sorted_values:
+        return None
+    rank = max(1, ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def span_seconds(trace: Trace, span: Span) -> float | None:
+    started = None
+    for step in trace.steps:
+        if started is None:
+            if step.action in span.start:
+                started = step.at
+            continue
+        if step.action in span.end or (step.to_status in span.end_statuses and step.to_status != step.from_status):
+            return max(0.0, (step.at - started).total_seconds())
+    return None
+
+
+def _duration_figure(seconds: list[float], unit: str) -> Figure:
+    per = UNIT_SECONDS[unit]
+    values = sorted(s / per for s in seconds)
+    if not values:
+        return Figure(None, 0, unit)
+    return Figure(round(sum(values) / len(values), 2), len(values), unit,
+                  round(percentile(values, 0.5), 2), round(percentile(values, 0.9), 2))
+
+
+def _rate(hits: int, n: int) -> Figure:
+    return Figure(round(hits / n, 4) if n else None, n, "ratio")
+
+
+def kpis(traces: Iterable[Trace]) -> dict[str, dict[str, Figure]]:
+    """{group: {measure: Figure}} for every group the traces carry (one pass over the traces)."""
+    groups: dict[str, list[Trace]] = defaultdict(list)
+    for trace in traces:
+        groups[trace.group].append(trace)
+    return {group: _kpis_of(members) for group, members in groups.items()}
+
+
+def _kpis_of(traces: list[Trace]) -> dict[str, Figure]:
+    out: dict[str, Figure] = {}
+    by_type = Counter(t.order_type for t in traces)
+    out["intake"] = Figure(float(len(traces)), len(traces), "orders")
+    for order_type, count in sorted(by_type.items()):
+        out[f"intake_{order_type}"] = Figure(float(count), count, "orders")
+
+    for span in SPANS:
+        seconds = [s for t in traces if not span.order_types or t.order_type in span.order_types
+                   if (s := span_seconds(t, span)) is not None]
+        out[span.name] = _duration_figure(seconds, span.unit)
+        if span.target_seconds is not None:
+            out[f"{span.name}_attainment"] = _rate(sum(1 for s in seconds if s <= span.target_seconds), len(seconds))
+
+    repairs = [t for t in traces if t.order_type in REPAIR]
+    visited = [_actions(t) for t in repairs]
+    fixed = [a for a in visited if a["check_out"]]
+    # 一次修复率: the work was done on the first visit: one dispatch, one arrival.
+    out["first_time_fix_rate"] = _rate(
+        sum(1 for a in fixed if a["dispatch"] <= 1 and a["check_in"] + a["receive"] <= 1), len(fixed))
+    resolved = [a for a in visited if a["solve_by_phone"] or a["check_out"]]
+    out["phone_resolution_rate"] = _rate(sum(1 for a in resolved if a["solve_by_phone"]), len(resolved))
+    out["escalation_rate"] = _rate(sum(1 for a in visited if a["escalate"]), len(visited))
+
+    scores = [s.score for t in traces for s in t.steps if s.action == "rate" and s.score is not None]
+    out["rating"] = Figure(round(sum(scores) / len(scores), 2) if scores else None, len(scores), "score")
+    out["low_rating_rate"] = _rate(sum(1 for s in scores if s <= 2), len(scores))
+    served = sum(1 for t in traces if t.order_type != "complaint")
+    out["complaint_rate"] = _rate(by_type.get("complaint", 0), served)
+    return out
+
+
+def _actions(trace: Trace) -> Counter:
+    return Counter(step.action for step in trace.steps)
+
+
+# --- the process map -----------------------------------------------------------------------
+
+START, END = "start", "end"
+TERMINAL = frozenset({"closed", "cancelled"})
+
+# The flow the seed designs (the flow chart of 服务流程), status by status, per order type. Edges of
+# the mined map that are not on it are shown as deviations from the design.
+DESIGNED_PATHS: dict[str, tuple[str, ...]] = {
+    "repair": ("new", "forwarded", "diagnosing", "awaiting_dispatch", "dispatched", "accepted", "assigned",
+               "tech_accepted", "scheduled", "in_service", "awaiting_confirmation", "completed", "closed"),
+    "consultation": ("new", "forwarded", "diagnosing", "closed"),
+    "complaint": ("new", "investigating", "awaiting_confirmation", "completed", "closed"),
+    "return_exchange": ("awaiting_approval", "in_service", "completed", "closed"),
+}
+DESIGNED_EXTRA = frozenset({
+    ("new", "closed"),  # a consultation answered at once
+    ("diagnosing", "closed"),  # solved by phone
+    ("tech_accepted", "in_service"),  # carried in or mailed: received without an appointment
+    ("assigned", "in_service"),
+})
+
+
+def designed_edges() -> frozenset[tuple[str, str]]:
+    edges = set(DESIGNED_EXTRA)
+    for path in DESIGNED_PATHS.values():
+        edges.add((START, path[0]))
+        edges.update(zip(path, path[1:]))
+        edges.add((path[-1], END))
+    return frozenset(edges)
+
+
+@dataclass
+class _Edge:
+    count: int = 0
+    waits: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    code: str
+    count: int
+    examples: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ProcessMap:
+    nodes: list[dict]
+    edges: list[dict]
+    deviations: list[Deviation]
+    slowest: list[dict]
+    orders: int
+
+
+def _path(trace: Trace) -> list[tuple[str, datetime]]:
+    """The statuses the order went through, each with the time it was entered."""
+    path: list[tuple[str, datetime]] = []
+    for step in trace.steps:
+        if not path:
+            path.append((step.to_status, step.at))
+        elif step.to_status and step.to_status != path[-1][0]:
+            path.append((step.to_status, step.at))
+    return path
+
+
+def _deviations(trace: Trace, path: list[tuple[str, datetime]]) -> list[str]:
+    codes = []
+    statuses = [s for s, _ in path]
+    actions = _actions(trace)
+    if trace.order_type == "repair" and "dispatched" in statuses and "forwarded" not in statuses:
+        codes.append("skipped_hotline")  # dispatched without the hotline technician's diagnosis
+    if actions["dispatch"] >= 2:
+        codes.append("dispatch_ping_pong")  # rejected and dispatched again
+    if actions["tech_decline"]:
+        codes.append("technician_declined")
+    if actions["customer_reject"]:
+        codes.append("complaint_reopened")
+    if actions["escalate"] >= 2:
+        codes.append("escalated_repeatedly")
+    return codes
+
+
+def process_map(traces: Iterable[Trace], *, examples: int = 5, slowest: int = 5) -> ProcessMap:
+    """The directly-follows graph of the real process: statuses as nodes, each observed move as an
+    edge with its count and the median / p90 time spent before moving on."""
+    edges: dict[tuple[str, str], _Edge] = defaultdict(_Edge)
+    entered: Counter = Counter()
+    deviations: dict[str, list[int]] = defaultdict(list)
+    orders = 0
+    for trace in traces:
+        path = _path(trace)
+        if not path:
+            continue
+        orders += 1
+        edges[(START, path[0][0])].count += 1
+        for (a, at_a), (b, at_b) in zip(path, path[1:]):
+            edge = edges[(a, b)]
+            edge.count += 1
+            edge.waits.append((at_b - at_a).total_seconds())
+        for status, _ in path:
+            entered[status] += 1
+        if path[-1][0] in TERMINAL:
+            edges[(path[-1][0], END)].count += 1
+        for code in _deviations(trace, path):
+            deviations[code].append(trace.order_id)
+
+    designed = designed_edges()
+    edge_rows = []
+    for (a, b), edge in sorted(edges.items(), key=lambda kv: -kv[1].count):
+        waits = sorted(w / 3600 for w in edge.waits)
+        edge_rows.append({
+            "source": a, "target": b, "count": edge.count, "designed": (a, b) in designed,
+            "median_hours": round(percentile(waits, 0.5), 2) if waits else None,
+            "p90_hours": round(percentile(waits, 0.9), 2) if waits else None,
+        })
+    node_rows = [{"status": s, "entered": c} for s, c in entered.most_common()]
+    timed = [e for e in edge_rows if e["median_hours"] is not None]
+    slow = sorted(timed, key=lambda e: -e["median_hours"])[:slowest]
+    devs = [Deviation(code, len(ids), tuple(sorted(ids)[:examples]))
+            for code, ids in sorted(deviations.items(), key=lambda kv: -len(kv[1]))]
+    return ProcessMap(node_rows, edge_rows, devs, slow, orders)
+
