@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("stats/", include("aftersales.stats.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

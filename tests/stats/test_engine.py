@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aftersales.stats.engine import Step, Trace, kpis, percentile, process_map
+from aftersales.stats.engine import Step, Trace, drill, kpis, percentile, process_map
 
 T0 = datetime(2026, 6, 10, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -114,3 +114,10 @@ def test_process_map_lists_deviations_with_examples():
     edges = {(e["source"], e["target"]): e for e in pm.edges}
     assert edges[("dispatched", "awaiting_dispatch")]["designed"] is False
     assert edges[("start", "awaiting_dispatch")]["designed"] is False
+
+
+def test_drill_lists_the_orders_behind_a_duration_slowest_first():
+    late = [(0, "create", "", "new"), (20, "forward", "new", "forwarded")]
+    rows = drill([trace(1, HAPPY), trace(2, late), trace(3, [(0, "create", "", "new")])], "handoff")
+    assert [(t.order_id, v) for t, v in rows] == [(2, 20.0), (1, 10.0)]
+    assert [t.order_id for t, _ in drill([trace(1, HAPPY), trace(4, HAPPY, order_type="complaint")], "intake_complaint")] == [4]

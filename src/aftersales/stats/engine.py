@@ -35,6 +35,7 @@ class Trace:
     order_type: str
     steps: tuple[Step, ...]
     group: str = ""
+    created_at: datetime | None = None  # lets a caller regroup (by week or month) without reading again
 
 
 # --- measures ------------------------------------------------------------------------------
@@ -126,6 +127,11 @@ def kpis(traces: Iterable[Trace]) -> dict[str, dict[str, Figure]]:
     for trace in traces:
         groups[trace.group].append(trace)
     return {group: _kpis_of(members) for group, members in groups.items()}
+
+
+def summary(traces: Iterable[Trace]) -> dict[str, Figure]:
+    """Every measure over all the traces as one group (an empty list gives figures with n = 0)."""
+    return _kpis_of(list(traces))
 
 
 def _kpis_of(traces: list[Trace]) -> dict[str, Figure]:
@@ -285,3 +291,28 @@ def process_map(traces: Iterable[Trace], *, examples: int = 5, slowest: int = 5)
             for code, ids in sorted(deviations.items(), key=lambda kv: -len(kv[1]))]
     return ProcessMap(node_rows, edge_rows, devs, slow, orders)
 
+
+
+SPANS_BY_NAME = {span.name: span for span in SPANS}
+
+
+def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | None]]:
+    """The orders behind one figure, each with its own value (in the measure's unit), slowest first.
+
+    For a duration: the orders that reached its end; for ``intake`` (or ``intake_<type>``): every
+    order counted."""
+    span = SPANS_BY_NAME.get(measure.removesuffix("_attainment"))
+    if span is not None:
+        per = UNIT_SECONDS[span.unit]
+        rows = [(t, round(s / per, 2)) for t in traces if not span.order_types or t.order_type in span.order_types
+                if (s := span_seconds(t, span)) is not None]
+        return sorted(rows, key=lambda row: -row[1])
+    if measure == "intake":
+        return [(t, None) for t in traces]
+    if measure.startswith("intake_"):
+        wanted = measure.removeprefix("intake_")
+        return [(t, None) for t in traces if t.order_type == wanted]
+    raise KeyError(measure)
+
+
+DRILLABLE = ("intake", *(s.name for s in SPANS))

@@ -56,7 +56,7 @@ def period(date_from: date | None, date_to: date | None, *, today: date) -> tupl
     return start, end, date_from, date_to
 
 
-def _group_label(group_by: str, value, created_at: datetime) -> str:
+def group_label(group_by: str, value, created_at: datetime) -> str:
     if group_by == "month":
         return created_at.astimezone(SHANGHAI).strftime("%Y-%m")
     if group_by == "week":
@@ -105,4 +105,4 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
         score = scores.get((order_id, seq)) if action == "rate" else None
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
     for pk, order_type, created_at, value in batch:
-        yield Trace(pk, order_type, tuple(steps[pk]), _group_label(group_by, value, created_at))
+        yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at)

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from aftersales.accounts.models import RoleCode as R
 from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
+from aftersales.stats.policies import may_read_stats
 
 # The statuses in which a role has the next move (read with the transition table in workflow.py).
 ACT_FIRST: dict[str, tuple[str, ...]] = {
@@ -55,4 +56,6 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("web:tech", _("My orders today")))
     if codes & {R.SUPERVISOR, R.ADMINISTRATOR}:
         items.append(("web:supervisor", _("Supervision")))
+    if may_read_stats(user) and codes & {R.SUPERVISOR, R.ADMINISTRATOR, R.TECHNICAL_ENGINEER, R.REPAIR_COORDINATOR}:
+        items.append(("stats:dashboard", _("Statistics")))
     return items

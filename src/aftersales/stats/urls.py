@@ -1,0 +1,10 @@
+from django.urls import path
+
+from aftersales.stats import views
+
+app_name = "stats"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("orders/", views.drill, name="drill"),
+]

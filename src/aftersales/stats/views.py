@@ -1,0 +1,229 @@
+"""统计中心 pages: the dashboard (figures, charts, the process map) and the drill-down to the
+orders behind a figure. Both read through the same selectors and engine as the API."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _, gettext_lazy
+from django.views.decorators.http import require_GET
+
+from aftersales.core.errors import ValidationFailed
+from aftersales.service import selectors as order_selectors
+from aftersales.service import workflow
+from aftersales.service.models import OrderStatus, OrderType
+from aftersales.stats import charts, engine, policies, selectors
+
+MEASURE_LABELS = {
+    "intake": gettext_lazy("Orders received"),
+    "handoff": gettext_lazy("Handoff time"),
+    "handoff_attainment": gettext_lazy("Handed on within 15 minutes"),
+    "callback": gettext_lazy("Callback time"),
+    "dispatch_acceptance": gettext_lazy("Dispatch acceptance time"),
+    "arrival": gettext_lazy("Arrival time"),
+    "fix": gettext_lazy("Fix time"),
+    "turnaround": gettext_lazy("Total turnaround"),
+    "escalation_answer": gettext_lazy("Escalation answer time"),
+    "complaint_resolution": gettext_lazy("Complaint resolution time"),
+    "first_time_fix_rate": gettext_lazy("First-time fix rate"),
+    "phone_resolution_rate": gettext_lazy("Solved by phone"),
+    "escalation_rate": gettext_lazy("Escalation rate"),
+    "rating": gettext_lazy("Average rating"),
+    "low_rating_rate": gettext_lazy("Ratings of 2 or lower"),
+    "complaint_rate": gettext_lazy("Complaint rate"),
+}
+UNIT_LABELS = {"minutes": gettext_lazy("min"), "hours": gettext_lazy("h"), "orders": "", "ratio": "", "score": ""}
+GROUP_LABELS = {
+    "none": gettext_lazy("No grouping"),
+    "organization": gettext_lazy("Serving organization"),
+    "province": gettext_lazy("Province"),
+    "model": gettext_lazy("Product model"),
+    "category": gettext_lazy("Product category"),
+    "order_type": gettext_lazy("Order type"),
+    "channel": gettext_lazy("Channel"),
+    "service_level": gettext_lazy("Service level"),
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
+}
+# The columns of the table per group, in the order of the service flow.
+TABLE_MEASURES = ("intake", "handoff", "handoff_attainment", "dispatch_acceptance", "arrival", "fix", "turnaround",
+                  "first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "rating", "complaint_rate")
+TILES = ("intake", "handoff_attainment", "arrival", "first_time_fix_rate", "rating", "complaint_rate")
+DRILL_LIMIT = 500
+
+
+class StatsFilter(forms.Form):
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    order_type = forms.ChoiceField(label=gettext_lazy("Order type"), required=False,
+                                   choices=[("", gettext_lazy("All types")), *OrderType.choices])
+    group_by = forms.ChoiceField(label=gettext_lazy("Group by"), required=False, choices=list(GROUP_LABELS.items()))
+
+
+def _check(request) -> None:
+    if not policies.may_read_stats(request.user):
+        raise PermissionDenied(_("Statistics are for members of the service network with a role."))
+
+
+def _period(form: StatsFilter):
+    """(start, end, date_from, date_to) or None with the form's errors filled in."""
+    if not form.is_valid():
+        return None
+    try:
+        return selectors.period(form.cleaned_data["date_from"], form.cleaned_data["date_to"],
+                                today=timezone.localdate())
+    except ValidationFailed as exc:
+        for name, message in exc.fields.items():
+            form.add_error(name if name in form.fields else None, message)
+        return None
+
+
+def _cell(figure: engine.Figure) -> str:
+    if figure.value is None:
+        return "–"
+    if figure.unit == "ratio":
+        return f"{figure.value * 100:.1f}%"
+    shown = figure.median if figure.median is not None else figure.value
+    return f"{charts._num(shown)} {UNIT_LABELS.get(figure.unit, '')}".strip()
+
+
+def _drill_link(params: dict, measure: str, group: str | None = None) -> str | None:
+    if measure.removesuffix("_attainment") not in engine.DRILLABLE:
+        return None
+    query = {k: v for k, v in params.items() if v}
+    query["measure"] = measure
+    if group is not None:
+        query["group"] = group
+    return "?" + urlencode(query)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    _check(request)
+    form = StatsFilter(request.GET or None)
+    if not request.GET:
+        form = StatsFilter({"group_by": "organization"})
+    period = _period(form)
+    context = {"form": form, "labels": MEASURE_LABELS}
+    if period is None:
+        return render(request, "stats/dashboard.html", context, status=422)
+    start, end, date_from, date_to = period
+    group_by = form.cleaned_data.get("group_by") or "none"
+    order_type = form.cleaned_data.get("order_type") or None
+    traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type))
+    overall = engine.summary(traces)
+    params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
+              "group_by": group_by}
+    tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
+              "link": _drill_link(params, m)} for m in TILES if m in overall]
+
+    rows = []
+    if group_by != "none":
+        table = engine.kpis(traces)
+        for group, measures in sorted(table.items(), key=lambda kv: -kv[1]["intake"].n):
+            rows.append({"group": _group_name(group_by, group), "cells": [
+                {"value": _cell(measures[m]), "n": measures[m].n, "link": _drill_link(params, m, group)}
+                for m in TABLE_MEASURES]})
+
+    span_days = (date_to - date_from).days + 1
+    bucket = "week" if span_days <= 92 else "month"
+    over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
+    series = sorted((label, m["intake"].value) for label, m in over_time.items())
+    pm = engine.process_map(traces)
+    status_labels = dict(OrderStatus.choices) | {"start": _("Start"), "end": _("End")}
+    context.update({
+        "tiles": tiles, "rows": rows, "columns": [MEASURE_LABELS[m] for m in TABLE_MEASURES],
+        "group_label": GROUP_LABELS[group_by], "orders": len(traces), "date_from": date_from, "date_to": date_to,
+        "intake_chart": charts.columns(series, title=_("Orders received per %(bucket)s") % {"bucket": GROUP_LABELS[bucket]}),
+        "group_chart": charts.bars([(r["group"], r["cells"][0]["n"]) for r in rows[:15]],
+                                   title=_("Orders received by %(group)s") % {"group": GROUP_LABELS[group_by]}),
+        "pm": pm, "status_labels": status_labels,
+        "pm_chart": charts.process_map(pm, order=list(engine.DESIGNED_PATHS["repair"]) + ["escalated", "investigating",
+                                                                                           "awaiting_approval", "cancelled"],
+                                       labels=status_labels, title=_("Process map"),
+                                       slow_label=_("Amber: the slowest moves")),
+        "pm_edges": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
+                      "target_label": status_labels.get(e["target"], e["target"])} for e in pm.edges],
+        "pm_slowest": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
+                        "target_label": status_labels.get(e["target"], e["target"])} for e in pm.slowest],
+        "deviations": [{"code": d.code, "label": DEVIATION_LABELS.get(d.code, d.code), "count": d.count,
+                        "examples": d.examples} for d in pm.deviations],
+    })
+    context["definitions"] = _definitions(status_labels)
+    return render(request, "stats/dashboard.html", context)
+
+
+def _definitions(status_labels: dict) -> list[dict]:
+    """The duration measures in words, read from the engine's own table (so the page cannot drift)."""
+    def action(code: str) -> str:
+        t = workflow.transition(code)
+        return str(t.label) if t else str(_("Order received"))
+    rows = []
+    for span in engine.SPANS:
+        end = [action(a) for a in sorted(span.end)] + [str(status_labels.get(s, s)) for s in sorted(span.end_statuses)]
+        rows.append({"label": MEASURE_LABELS[span.name], "unit": UNIT_LABELS[span.unit],
+                     "start": " / ".join(action(a) for a in sorted(span.start)), "end": " / ".join(end)})
+    return rows
+
+
+DEVIATION_LABELS = {
+    "skipped_hotline": gettext_lazy("Dispatched without the hotline technician"),
+    "dispatch_ping_pong": gettext_lazy("Dispatched more than once"),
+    "technician_declined": gettext_lazy("Declined by a technician"),
+    "complaint_reopened": gettext_lazy("Complaint resolution rejected by the customer"),
+    "escalated_repeatedly": gettext_lazy("Escalated more than once"),
+}
+
+
+def _group_name(group_by: str, group: str) -> str:
+    if group_by == "order_type":
+        return str(dict(OrderType.choices).get(group, group))
+    if group == "-":
+        return _("Not assigned")
+    return group
+
+
+@login_required
+@require_GET
+def drill(request):
+    """The orders behind one figure of the dashboard, slowest first."""
+    _check(request)
+    form = StatsFilter(request.GET)
+    measure = request.GET.get("measure", "")
+    period = _period(form)
+    base = measure.removesuffix("_attainment")
+    if base not in engine.DRILLABLE and not measure.startswith("intake"):
+        form.add_error(None, _("Pick a figure of the dashboard."))
+        period = None
+    context = {"form": form, "measure_label": MEASURE_LABELS.get(base, measure)}
+    if period is None:
+        return render(request, "stats/drill.html", context, status=422)
+    start, end, date_from, date_to = period
+    group_by = form.cleaned_data.get("group_by") or "none"
+    group = request.GET.get("group")
+    traces = selectors.traces(request.user, start=start, end=end, group_by=group_by,
+                              order_type=form.cleaned_data.get("order_type") or None)
+    if group is not None:
+        traces = (t for t in traces if t.group == group)
+    rows = engine.drill(traces, base)
+    span = engine.SPANS_BY_NAME.get(base)
+    shown = rows[:DRILL_LIMIT]
+    orders = {o.pk: o for o in order_selectors.order_queryset(request.user).filter(pk__in=[t.order_id for t, _ in shown])}
+    context.update({
+        "rows": [{"order": orders[t.order_id], "value": value,
+                  "late": bool(span and span.target_seconds and value is not None
+                               and value * engine.UNIT_SECONDS[span.unit] > span.target_seconds)}
+                 for t, value in shown if t.order_id in orders],
+        "total": len(rows), "limit": DRILL_LIMIT, "unit": UNIT_LABELS.get(span.unit, "") if span else "",
+        "group": _group_name(group_by, group) if group is not None else "", "date_from": date_from,
+        "date_to": date_to, "back": "?" + urlencode({k: v for k, v in request.GET.items() if k not in ("measure", "group")}),
+    })
+    return render(request, "stats/drill.html", context)
