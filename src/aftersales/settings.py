@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "aftersales.knowledge",
     "aftersales.stats",
+    "aftersales.quality",
 ]
 
 MIDDLEWARE = [

@@ -81,6 +81,7 @@ def _mount_routers() -> None:
     from aftersales.service.api import router as service_router
     from aftersales.sla.api import router as sla_router
     from aftersales.stats.api import router as stats_router
+    from aftersales.quality.api import router as quality_router
     from aftersales.warranty.api import router as warranty_router
 
     api.add_router("/", accounts_router)
@@ -90,6 +91,7 @@ def _mount_routers() -> None:
     api.add_router("/", knowledge_router)
     api.add_router("/", sla_router)
     api.add_router("/", stats_router)
+    api.add_router("/", quality_router)
 
 
 _mount_routers()
