@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("stats/", include("aftersales.stats.urls")),
+    path("quality/", include("aftersales.quality.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from aftersales.accounts.models import RoleCode as R
 from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
+from aftersales.quality.policies import may_work_on_quality
 from aftersales.stats.policies import may_read_stats
 
 # The statuses in which a role has the next move (read with the transition table in workflow.py).
@@ -58,4 +59,6 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("web:supervisor", _("Supervision")))
     if may_read_stats(user) and codes & {R.SUPERVISOR, R.ADMINISTRATOR, R.TECHNICAL_ENGINEER, R.REPAIR_COORDINATOR}:
         items.append(("stats:dashboard", _("Statistics")))
+    if may_work_on_quality(user):
+        items.append(("quality:list", _("Quality issues")))
     return items
