@@ -95,13 +95,16 @@ def test_a_campaign_makes_one_order_per_machine_of_the_batch_once(net, api, fiel
                             "instructions": "检查并更换二轴轴承", "owner_id": net.info_coordinator.pk},
                             token=net.token(net.engineer))
     assert status == 201, body
-    assert body["progress"] == {"total": 30, "created": 30, "skipped": 0, "waiting": 0}
+    assert body["progress"] == {"total": 30, "created": 10, "skipped": 0, "waiting": 20}
+    campaign = Campaign.objects.get()
+    assert campaign_run(campaign_id=campaign.pk) == 20  # what the worker's task does
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
     assert ServiceOrder.objects.count() == before + 30
     made = ServiceOrder.objects.filter(pk__in=CampaignTarget.objects.values("order"))
     assert {o.machine.serial_number[:10] for o in made} == {"LX904-2406"}
     assert all(o.owner_id == net.info_coordinator.pk for o in made)
     # a batch run again, even after losing a link (a crash between the order and its link), makes nothing new
-    campaign = Campaign.objects.get()
     lost = CampaignTarget.objects.filter(campaign=campaign).first()
     order_id = lost.order_id
     CampaignTarget.objects.filter(pk=lost.pk).update(order=None)

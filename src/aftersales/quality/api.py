@@ -147,8 +147,8 @@ def issue_action(request, issue_id: int, action: Literal["analyse", "countermeas
 @router.post("/quality/issues/{issue_id}/campaigns", response={201: CampaignOut, **COMMON_ERRORS},
              summary="Start a service campaign / 启动服务活动")
 def campaign_create(request, issue_id: int, payload: CampaignIn):
-    """One repair order per machine of the issue's batch still in the field, made in batches of 50 by
-    the worker (the first batch at once); a retry never makes a second order for a machine."""
+    """One repair order per machine of the issue's batch still in the field: the first 10 at once, the
+    rest in batches of 50 by the worker; a retry never makes a second order for a machine."""
     campaign = services.campaign_start(actor=request.user, issue_id=issue_id, **payload.model_dump())
     return Status(201, {"id": campaign.pk, "title": campaign.title, "instructions": campaign.instructions,
                         "status": campaign.status, "started_at": campaign.started_at,
