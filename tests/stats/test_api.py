@@ -57,3 +57,32 @@ def test_users_without_a_role_read_no_statistics(net, api):
     nobody = make_user("norole", net.dealer_henan)
     status, body = api.get("/stats/kpis", token=net.token(nobody))
     assert status == 403 and body["code"] == "forbidden"
+
+
+def test_weekly_and_monthly_reports_go_out_once_each_with_the_subscribers_own_figures(net, api, two_orders):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from aftersales.notify.models import OutboxMessage
+    from aftersales.stats.services import reports_send
+
+    for user in (net.supervisor, net.agency_tech):
+        user.email = f"{user.username}@example.cn"
+        user.save(update_fields=["email"])
+    assert api.put("/stats/subscriptions", {"frequencies": ["weekly", "monthly"]}, token=net.token(net.supervisor)) == \
+        (200, {"frequencies": ["monthly", "weekly"]})
+    assert api.put("/stats/subscriptions", {"frequencies": ["weekly"]}, token=net.token(net.agency_tech))[0] == 200
+    nobody_mail = api.put("/stats/subscriptions", {"frequencies": ["weekly"]}, token=net.token(net.repair_coordinator))
+    assert nobody_mail[0] == 422 and nobody_mail[1]["errors"][0]["field"] == "frequencies"
+
+    # a week after the orders were made, both weekly reports and the monthly one (if the month ended) are due
+    later = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=7)
+    first = reports_send(now=later)
+    assert reports_send(now=later) == 0  # the worker runs again: nothing twice
+    mails = OutboxMessage.objects.filter(template__startswith="stats_report_")
+    assert mails.count() == first and first >= 2
+    by = {(m.recipient, m.template): m.context for m in mails}
+    weekly_sup = by[("supervisor@example.cn", "stats_report_weekly")]
+    weekly_agency = by[("agencytech@example.cn", "stats_report_weekly")]
+    assert weekly_sup["intake"] == 2 and weekly_agency["intake"] == 1  # each sees only its own orders
+    assert weekly_sup["link"].startswith("http") and "/stats/?" in weekly_sup["link"]

@@ -71,3 +71,16 @@ def test_dashboard_has_no_inline_script_or_style_attributes(client, net, two_ord
     client.force_login(net.supervisor)
     body = client.get("/stats/").content.decode()
     assert "<script>" not in body and " style=" not in body and " onclick=" not in body
+
+
+def test_the_report_subscription_form_saves_and_says_why_not(client, net):
+    client.force_login(net.supervisor)
+    resp = client.post("/stats/subscribe", {"frequencies": ["weekly"]}, follow=True)
+    assert "没有可接收报告的电子邮箱" in resp.content.decode()
+    net.supervisor.email = "supervisor@example.cn"
+    net.supervisor.save(update_fields=["email"])
+    resp = client.post("/stats/subscribe", {"frequencies": ["weekly", "monthly"]}, follow=True)
+    assert "已保存" in resp.content.decode()
+    assert set(net.supervisor.report_subscriptions.values_list("frequency", flat=True)) == {"weekly", "monthly"}
+    body = client.get("/stats/").content.decode()
+    assert 'value="weekly" checked' in body and 'value="monthly" checked' in body

@@ -28,6 +28,21 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh-hans": "【开拓机械】服务单 {number} 已完工，感谢您的信任。请为本次服务评价：{rating_path}",
         "en": "Kaituo Machinery: request {number} is complete, thank you. Please rate the service: {rating_path}",
     },
+    # To staff: the statistics centre's reports (统计报告), by e-mail.
+    "stats_report_weekly": {
+        "zh-hans": "【统计周报】{period}：受理 {intake} 单；15分钟传递率 {handoff}；到达时长中位数 {arrival} 小时；"
+                   "一次修复率 {first_time_fix}；满意度 {rating}；投诉率 {complaints}。详情：{link}",
+        "en": "Weekly service report {period}: {intake} orders received; handed on within 15 minutes {handoff}; "
+              "median arrival {arrival} h; first-time fix {first_time_fix}; rating {rating}; complaints {complaints}. "
+              "Details: {link}",
+    },
+    "stats_report_monthly": {
+        "zh-hans": "【统计月报】{period}：受理 {intake} 单；15分钟传递率 {handoff}；到达时长中位数 {arrival} 小时；"
+                   "一次修复率 {first_time_fix}；满意度 {rating}；投诉率 {complaints}。详情：{link}",
+        "en": "Monthly service report {period}: {intake} orders received; handed on within 15 minutes {handoff}; "
+              "median arrival {arrival} h; first-time fix {first_time_fix}; rating {rating}; complaints {complaints}. "
+              "Details: {link}",
+    },
     # To staff.
     "staff_assigned": {
         "zh-hans": "【开拓机械】任务单 {number} 已派给您，请及时处理。",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from aftersales.api.errors import COMMON_ERRORS
-from aftersales.stats import engine, policies, selectors
+from aftersales.stats import engine, policies, selectors, services
 
 router = Router(tags=["Statistics"])
 
@@ -104,3 +104,24 @@ def process_map(request, filters: Query[StatsQuery]):
     return {"date_from": date_from, "date_to": date_to, "orders": pm.orders, "nodes": pm.nodes, "edges": pm.edges,
             "deviations": [{"code": d.code, "count": d.count, "examples": list(d.examples)} for d in pm.deviations],
             "slowest": pm.slowest}
+
+
+class SubscriptionsIn(Schema):
+    frequencies: list[Literal["weekly", "monthly"]] = Field(..., description="weekly and/or monthly; [] to stop. / 订阅周报、月报")
+
+
+class SubscriptionsOut(Schema):
+    frequencies: list[str]
+
+
+@router.get("/stats/subscriptions", response={200: SubscriptionsOut, **COMMON_ERRORS}, summary="My report subscriptions")
+def subscriptions_get(request):
+    policies.check_read_stats(request.user)
+    return {"frequencies": sorted(request.user.report_subscriptions.values_list("frequency", flat=True))}
+
+
+@router.put("/stats/subscriptions", response={200: SubscriptionsOut, **COMMON_ERRORS}, summary="Subscribe to reports / 订阅统计报告")
+def subscriptions_put(request, payload: SubscriptionsIn):
+    """The weekly report (last Monday to Sunday) and the monthly report (last calendar month) go to your
+    e-mail address once each, with the figures of the orders you may see and a link to the dashboard."""
+    return {"frequencies": services.subscriptions_set(actor=request.user, frequencies=list(payload.frequencies))}

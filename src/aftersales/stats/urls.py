@@ -7,4 +7,5 @@ app_name = "stats"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("orders/", views.drill, name="drill"),
+    path("subscribe", views.subscribe, name="subscribe"),
 ]

@@ -8,17 +8,19 @@ from dataclasses import replace
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _, gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import ValidationFailed
 from aftersales.service import selectors as order_selectors
 from aftersales.service import workflow
 from aftersales.service.models import OrderStatus, OrderType
-from aftersales.stats import charts, engine, policies, selectors
+from aftersales.stats import charts, engine, policies, selectors, services
 
 MEASURE_LABELS = {
     "intake": gettext_lazy("Orders received"),
@@ -158,6 +160,7 @@ def dashboard(request):
                         "examples": d.examples} for d in pm.deviations],
     })
     context["definitions"] = _definitions(status_labels)
+    context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
     return render(request, "stats/dashboard.html", context)
 
 
@@ -227,3 +230,18 @@ def drill(request):
         "date_to": date_to, "back": "?" + urlencode({k: v for k, v in request.GET.items() if k not in ("measure", "group")}),
     })
     return render(request, "stats/drill.html", context)
+
+
+@login_required
+@require_POST
+def subscribe(request):
+    """The report subscription form of the dashboard."""
+    _check(request)
+    try:
+        services.subscriptions_set(actor=request.user, frequencies=request.POST.getlist("frequencies"))
+    except ValidationFailed as exc:
+        for message in exc.fields.values():
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect(reverse("stats:dashboard") + "#reports")
