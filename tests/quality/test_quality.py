@@ -128,3 +128,18 @@ def test_people_report_a_quality_issue_with_orders_they_can_see(net, api, field)
     assert status == 409 and body["code"] == "duplicate_issue"
     assert api.post("/quality/issues", {"model_id": model.pk, "component": "fuel_injection_pump"},
                     token=net.token(net.agency_tech))[0] == 403
+
+
+def test_the_worker_scans_once_a_day(net, field):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from aftersales.quality.models import QualityScan
+    from aftersales.quality.services import quality_scan_if_due
+
+    now = timezone.now()
+    assert quality_scan_if_due(now=now).opened == 1
+    assert quality_scan_if_due(now=now + timedelta(hours=23)) is None
+    assert quality_scan_if_due(now=now + timedelta(hours=24)).opened == 0
+    assert QualityScan.objects.count() == 2 and QualityScan.objects.first().alarms == 1

@@ -140,3 +140,18 @@ class CampaignTarget(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "machine"], name="campaign_target_once")]
         indexes = [models.Index(fields=["campaign", "order"], name="campaign_target_todo_idx")]
+
+
+class QualityScan(models.Model):
+    """One run of the batch alarm: when, and what it found. The worker scans once a day."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    alarms = models.PositiveIntegerField(_("alarms"), default=0)
+    opened = models.PositiveIntegerField(_("issues opened"), default=0)
+    updated = models.PositiveIntegerField(_("issues updated"), default=0)
+
+    class Meta:
+        verbose_name = _("batch alarm scan")
+        verbose_name_plural = _("batch alarm scans")
+        ordering = ["-started_at"]

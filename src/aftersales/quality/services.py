@@ -27,6 +27,7 @@ from aftersales.quality.models import (
     IssueStatus,
     QualityIssue,
     QualityIssueEvent,
+    QualityScan,
 )
 from aftersales.registry.models import ProductModel
 from aftersales.service import policies as order_policies
@@ -59,9 +60,22 @@ class ScanResult:
     updated: int = 0
 
 
+SCAN_EVERY = timedelta(hours=24)
+
+
+def quality_scan_if_due(*, now: datetime | None = None) -> ScanResult | None:
+    """The worker's daily scan: runs when the last one started a day ago or more (cheap otherwise)."""
+    now = now or timezone.now()
+    last = QualityScan.objects.order_by("-started_at").values_list("started_at", flat=True).first()
+    if last is not None and now - last < SCAN_EVERY:
+        return None
+    return quality_scan(now=now)
+
+
 def quality_scan(*, now: datetime | None = None) -> ScanResult:
     """Compare every batch with its model's other batches and open (or update) an issue per alarm."""
     now = now or timezone.now()
+    run = QualityScan.objects.create(started_at=now)
     rule = selectors.rule_in_force()
     cells, orders = selectors.field_cells(rule, since=now - timedelta(days=rule.window_days))
     alarms = engine.find_alarms(cells, engine.Thresholds(rule.min_failures, rule.p_value, rule.min_ratio))
@@ -100,6 +114,8 @@ def quality_scan(*, now: datetime | None = None) -> ScanResult:
                 issue.orders.add(*order_ids)
         except IntegrityError:
             continue  # another scan opened it at the same moment; the next scan keeps it up to date
+    QualityScan.objects.filter(pk=run.pk).update(finished_at=timezone.now(), alarms=result.alarms,
+                                                 opened=result.opened, updated=result.updated)
     return result
 
 

@@ -19,7 +19,8 @@ def run_campaign(campaign_id: int) -> int:
 
 @task()
 def scan_batches() -> dict:
-    from aftersales.quality.services import quality_scan
+    """The daily batch alarm scan; queued every tick by the worker, it runs once a day."""
+    from aftersales.quality.services import quality_scan_if_due
 
-    result = quality_scan()
-    return {"alarms": result.alarms, "opened": result.opened, "updated": result.updated}
+    result = quality_scan_if_due()
+    return {} if result is None else {"alarms": result.alarms, "opened": result.opened, "updated": result.updated}

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aftersales.accounts.models import NETWORK_WIDE_KINDS, RoleCode, User
 from aftersales.core.errors import DomainError
 from aftersales.quality import policies, selectors, services
-from aftersales.quality.models import IssueStatus
+from aftersales.quality.models import IssueStatus, QualityScan
 from aftersales.warranty.parts import part_label
 
 ACTION_LABELS = {
@@ -46,7 +46,9 @@ def issue_list(request):
     issues = list(qs[:200])
     for issue in issues:
         issue.component_label = part_label(issue.component)
-    return render(request, "quality/list.html", {"issues": issues, "show": show, "statuses": IssueStatus.choices})
+    last_scan = QualityScan.objects.exclude(finished_at=None).first()
+    return render(request, "quality/list.html", {"issues": issues, "show": show, "statuses": IssueStatus.choices,
+                                                 "last_scan": last_scan})
 
 
 @login_required
