@@ -77,3 +77,21 @@ def phone(e164: str) -> str:
     from aftersales.core.phones import display_phone
 
     return display_phone(e164) if e164 else ""
+
+
+@register.filter
+def map_url(address: str) -> str:
+    """A plain link to a map search of the address (高德地图's URI API opens the app on a phone and
+    the web map elsewhere); no map script is loaded into the page."""
+    from urllib.parse import quote
+
+    return f"https://uri.amap.com/search?keyword={quote(address)}&src=aftersales&callnative=1" if address else ""
+
+
+@register.filter
+def tel_url(display: str) -> str:
+    """``tel:`` with the digits of a phone as shown (spaces and dashes dropped)."""
+    if not display or "*" in display:  # a masked number cannot be called
+        return ""
+    digits = "".join(c for c in display if c.isdigit() or c == "+")
+    return f"tel:{digits}" if digits else ""
