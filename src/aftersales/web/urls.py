@@ -15,6 +15,7 @@ urlpatterns = [
     path("desk/form", desk.intake_form, name="desk-form"),
     path("desk/intake", desk.intake, name="desk-intake"),
     path("desk/suggest", suggestions.symptom, name="desk-suggest"),
+    path("desk/check", desk.check, name="desk-check"),
     path("queue/", views.queue, name="queue"),
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),
