@@ -14,7 +14,7 @@ from typing import Any, get_args, get_origin
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy as _, pgettext_lazy
 
 from aftersales.accounts.models import SERVICE_PROVIDER_KINDS, RoleCode
 from aftersales.accounts import selectors as account_selectors
@@ -384,7 +384,8 @@ def perform(user, order_id: int, action: str, version: int, note: str, data: dic
     return service(actor=user, order_id=order_id, version=version, note=note, **_service_kwargs(action, payload))
 
 
-EVENT_LABELS = {"create": _("Recorded"), "attach": _("File added")}
+# "Recorded" is also the queue's column of the time an order was received (受理时间); the event is the act (受理).
+EVENT_LABELS = {"create": pgettext_lazy("event", "Recorded"), "attach": _("File added")}
 
 
 def label_of(action: str) -> str:

@@ -34,6 +34,16 @@ def home(request):
 
 
 @require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site; no icon is an empty answer, not a 404 in the log."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@require_GET
 def healthz(request):
     """For load balancers and `make run`: answers only when the database answers."""
     with connection.cursor() as cursor:
@@ -124,16 +134,28 @@ def queue(request):
 @login_required
 @require_GET
 def tech(request):
-    """维修人员 on a phone: my open orders, today's appointments first."""
+    """维修人员 on a phone: my open orders, today's appointments first, each with a call button and
+    a map link; and the orders dispatched to my organization that nobody has taken on yet (the
+    station's manager and technicians see them alike)."""
     user = request.user
     open_now = [s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED]
-    orders = list(selectors.order_rows(user, technician=user.pk, status=",".join(open_now))[:50])
+    related = ("customer", "machine__model", "assigned_org", "assigned_technician")
+    orders = list(selectors.order_search(user, technician=user.pk, status=",".join(open_now))
+                  .select_related(*related)[:50])
     today = timezone.localdate()
     orders.sort(key=lambda o: (o.appointment_at is None, o.appointment_at or o.created_at))
     todays = [o for o in orders if o.appointment_at and timezone.localdate(o.appointment_at) == today]
     others = [o for o in orders if o not in todays]
-    return render(request, "web/tech.html", {"todays": todays, "others": others, "today": today,
-                                             "clocks": extensions.sla_clocks(user, orders)})
+    waiting = []
+    if user.organization_id:
+        waiting = list(selectors.order_search(
+            user, organization=user.organization_id,
+            status=",".join([OrderStatus.DISPATCHED, OrderStatus.ACCEPTED])).select_related(*related)[:30])
+    for o in (*orders, *waiting):
+        o.call = _phone_for(user, o)
+        o.address = order_address(o)
+    return render(request, "web/tech.html", {"todays": todays, "others": others, "waiting": waiting, "today": today,
+                                             "clocks": extensions.sla_clocks(user, orders + waiting)})
 
 
 @login_required

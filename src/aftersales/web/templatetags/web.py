@@ -100,29 +100,29 @@ def tel_url(display: str) -> str:
 # The warranty engine's rule ids (warranty/data/regime_*.json) in words; the id itself stays in the
 # tooltip for whoever looks up the clause.
 def _rule_labels() -> dict:
-    from django.utils.translation import pgettext_lazy as p
+    from django.utils.translation import pgettext_lazy
 
     return {
-        "CN2010-Annex": p("warranty rule", "Warranty periods (annex)"),
-        "CN2010-AnnexMainParts": p("warranty rule", "Main parts warranty period"),
-        "CN2010-Art24": p("warranty rule", "Warranty starts at the invoice date"),
-        "CN2010-BurdenOfProof": p("warranty rule", "Burden of proof"),
-        "CN2010-Exchange": p("warranty rule", "Exchange of the machine"),
-        "CN2010-ExchangeRestart": p("warranty rule", "Warranty restarts after an exchange"),
-        "CN2010-Exclusions": p("warranty rule", "Exclusions"),
-        "CN2010-Extension": p("warranty rule", "Extended by the repair time"),
-        "CN2010-FirstSeason": p("warranty rule", "First operating season"),
-        "CN2010-FreeRepair": p("warranty rule", "Free repair"),
-        "CN2010-HostMachine": p("warranty rule", "Host machine and implements"),
-        "CN2010-MainPartReplacement": p("warranty rule", "Main part replacement"),
-        "CN2010-RepairDeadline": p("warranty rule", "Repair within 30 working days"),
-        "CN2010-Return": p("warranty rule", "Return of the machine"),
-        "CN2010-WearParts": p("warranty rule", "Wear parts"),
-        "CN2010-WorkshopGuarantee": p("warranty rule", "Repair quality guarantee"),
-        "CivilCode-Art201-202": p("warranty rule", "Counting of periods (Civil Code)"),
-        "CivilCode-Art203": p("warranty rule", "Period ending on a holiday (Civil Code)"),
-        "Company-DeliveryStart": p("warranty rule", "Starts at delivery (company commitment)"),
-        "Company-ServiceMode": p("warranty rule", "Service mode (company rule)"),
+        "CN2010-Annex": pgettext_lazy("warranty rule", "Warranty periods (annex)"),
+        "CN2010-AnnexMainParts": pgettext_lazy("warranty rule", "Main parts warranty period"),
+        "CN2010-Art24": pgettext_lazy("warranty rule", "Warranty starts at the invoice date"),
+        "CN2010-BurdenOfProof": pgettext_lazy("warranty rule", "Burden of proof"),
+        "CN2010-Exchange": pgettext_lazy("warranty rule", "Exchange of the machine"),
+        "CN2010-ExchangeRestart": pgettext_lazy("warranty rule", "Warranty restarts after an exchange"),
+        "CN2010-Exclusions": pgettext_lazy("warranty rule", "Exclusions"),
+        "CN2010-Extension": pgettext_lazy("warranty rule", "Extended by the repair time"),
+        "CN2010-FirstSeason": pgettext_lazy("warranty rule", "First operating season"),
+        "CN2010-FreeRepair": pgettext_lazy("warranty rule", "Free repair"),
+        "CN2010-HostMachine": pgettext_lazy("warranty rule", "Host machine and implements"),
+        "CN2010-MainPartReplacement": pgettext_lazy("warranty rule", "Main part replacement"),
+        "CN2010-RepairDeadline": pgettext_lazy("warranty rule", "Repair within 30 working days"),
+        "CN2010-Return": pgettext_lazy("warranty rule", "Return of the machine"),
+        "CN2010-WearParts": pgettext_lazy("warranty rule", "Wear parts"),
+        "CN2010-WorkshopGuarantee": pgettext_lazy("warranty rule", "Repair quality guarantee"),
+        "CivilCode-Art201-202": pgettext_lazy("warranty rule", "Counting of periods (Civil Code)"),
+        "CivilCode-Art203": pgettext_lazy("warranty rule", "Period ending on a holiday (Civil Code)"),
+        "Company-DeliveryStart": pgettext_lazy("warranty rule", "Starts at delivery (company commitment)"),
+        "Company-ServiceMode": pgettext_lazy("warranty rule", "Service mode (company rule)"),
     }
 
 
