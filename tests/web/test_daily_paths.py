@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Words of Latin letters a Chinese page may show: key names, the language's own name, and codes
 # (anything with a digit, or capitals only: LX904, FW20261130-00001, PDF).
-ALLOWED_WORDS = {"Alt", "Enter", "Tab", "Ctrl", "English"}
+ALLOWED_WORDS = {"Alt", "Enter", "Tab", "Ctrl", "English", "kW", "kg", "km"}  # key names, units
 # The test network's people have login names only; real users are shown by their Chinese names.
 USERNAMES = {"admin", "agent", "infoco", "hotline", "repairco", "engineer", "supervisor", "branchtech", "agencytech",
              "othertech", "dealer"}
@@ -125,6 +125,7 @@ def test_a_day_at_the_service_center(browser, live_server, net):  # noqa: F811
     search.press("Enter")
     page.wait_for_selector("#intake-form input[name=c_name]")
     assert page.evaluate("document.activeElement.name") == "c_name"
+    watch.check("new caller form")
     page.keyboard.type("王秋生")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "c_phone"
@@ -159,6 +160,8 @@ def test_a_day_at_the_service_center(browser, live_server, net):  # noqa: F811
     assert page.evaluate("document.activeElement.name") == "contact_name"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "contact_phone"
+    assert "上门服务" in page.locator("#proposal").inner_text()
+    watch.check("farmer's intake with the warranty proposal")
     page.fill("#intake-form textarea[name=symptom]", "收割机割台堵塞，拨禾轮不转")
     page.fill("#intake-form input[name=crop]", "小麦")
     with page.expect_navigation():
