@@ -214,3 +214,26 @@ def test_the_phone_card_says_the_county_once(client, api, net):
     html = client.get(reverse("web:tech")).content.decode()
     assert "山东省潍坊市寿光市田柳镇东头村 · 北地" in html
     assert html.count("寿光市") == 1
+
+
+def test_the_phone_view_reads_a_fixed_number_of_queries(client, api, net):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def dispatched(phone, serial):
+        customer, machine = shandong_farmer(phone=phone, serial=serial)
+        status, order = create(api, net, repair_body(customer, machine))
+        assert status == 201, order
+        _to_awaiting_dispatch(api, net, order["id"])
+        Actor(api, net, net.repair_coordinator).ok(order["id"], "dispatch", organization_id=net.agency_shandong.pk)
+
+    client.force_login(net.agency_tech)
+    dispatched("13912340001", "LX904-SD-0101")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("web:tech")).status_code == 200
+    for i in range(2, 6):
+        dispatched(f"1391234000{i}", f"LX904-SD-01{i:02d}")
+    with CaptureQueriesContext(connection) as five:
+        html = client.get(reverse("web:tech")).content.decode()
+    assert html.count('class="order-card"') == 5
+    assert len(five) == len(one), [q["sql"][:120] for q in five.captured_queries]

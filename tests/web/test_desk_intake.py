@@ -122,3 +122,17 @@ def test_another_machine_brings_its_own_purchase_date(client, net):
     html = client.get(reverse("web:desk-form"), {"customer": customer.pk, "machine": first.pk,
                                                  "purchase_date": typed, "purchase_for": str(first.pk)}).content.decode()
     assert f'name="purchase_date" value="{typed}"' in html
+
+
+def test_several_matches_leave_the_choice_to_the_agent(client, net):
+    shandong_farmer()
+    shandong_farmer(phone="13912340000", serial="LX904-SD-0002")
+    client.force_login(net.agent)
+    html = client.get(reverse("web:desk-form"), {"take": "刘大壮"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="pick-caller"' in html and "intake-form" not in html
+
+
+def test_no_caller_found_offers_to_register_one(client, net):
+    client.force_login(net.agent)
+    html = client.get(reverse("web:desk-lookup"), {"q": "13700001234"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "没有找到客户。" in html and 'id="register-caller"' in html and "take=13700001234" in html
