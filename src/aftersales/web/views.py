@@ -213,8 +213,9 @@ def _order_context(request, order, **form_state) -> dict:
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),
-        "complaint": getattr(order, "complaint", None) if order.order_type == OrderType.COMPLAINT else None,
-        "escalations": list(order.escalations.select_related("raised_by", "engineer").order_by("raised_at", "id")),
+        "complaint": (selectors.complaint_queryset(user).filter(order=order).first()
+                      if order.order_type == OrderType.COMPLAINT else None),
+        "escalations": list(selectors.escalation_queryset(user).filter(order=order).order_by("raised_at", "id")),
         "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
         "phone": _phone_for(user, order),
         "address": order_address(order),
