@@ -136,3 +136,13 @@ def test_no_caller_found_offers_to_register_one(client, net):
     client.force_login(net.agent)
     html = client.get(reverse("web:desk-lookup"), {"q": "13700001234"}, HTTP_HX_REQUEST="true").content.decode()
     assert "没有找到客户。" in html and 'id="register-caller"' in html and "take=13700001234" in html
+
+
+def test_the_english_desk_has_english_words_and_punctuation(client, net):
+    customer, machine = shandong_farmer()
+    client.force_login(net.agent)
+    client.post(reverse("set_language"), {"language": "en", "next": "/desk/"})
+    html = client.get(reverse("web:desk"), {"customer": customer.pk}).content.decode()
+    assert "Save the order" in html and "Register a new machine" in html
+    assert "(Enter)" in html and "Warranty: " in html
+    assert "（" not in html and "：" not in html

@@ -21,6 +21,7 @@ from aftersales.registry import selectors as registry_selectors
 from aftersales.service import selectors
 from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
 from aftersales.web import actions, extensions
+from aftersales.web.templatetags.web import punctuation
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
 PAGE_SIZE = 25
@@ -245,7 +246,7 @@ def _timeline(events) -> list:
         for key, label in (("reason", _("Reason")), ("solution", _("Solution")), ("problem", _("Question")),
                            ("answer", _("Answer")), ("summary", _("Summary"))):
             if isinstance(data.get(key), str) and data[key]:
-                details.append(f"{label}：{data[key]}")
+                details.append(f"{label}{punctuation('：')}{data[key]}")
         e.details = details
         e.steps = [s for s in data.get("steps", []) if isinstance(s, str)] if isinstance(data.get("steps"), list) else []
         rows.append(e)
@@ -366,7 +367,7 @@ def _with_location(post, action: str):
     where = _("Position %(lat).5f, %(lon).5f") % {"lat": lat_f, "lon": lon_f}
     if acc_m is not None:
         where += _(" (within %(m)s m)") % {"m": acc_m}
-    post["note"] = "；".join(p for p in (post.get("note", "").strip(), where) if p)
+    post["note"] = punctuation("；").join(p for p in (post.get("note", "").strip(), where) if p)
     return post
 
 

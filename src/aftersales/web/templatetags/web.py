@@ -131,3 +131,20 @@ def rule_label(rule: str) -> str:
     from django.utils.translation import pgettext
 
     return str(_rule_labels().get(rule) or pgettext("warranty rule", "Warranty clause"))
+
+
+_ASCII_PUNCTUATION = {"：": ": ", "，": ", ", "。": ". ", "（": " (", "）": ")", "；": "; "}
+
+
+def punctuation(mark: str) -> str:
+    """Chinese punctuation in the Chinese UI, its ASCII form (with its space) in the others."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "zh-hans").startswith("zh"):
+        return mark
+    return "".join(_ASCII_PUNCTUATION.get(c, c) for c in mark)
+
+
+@register.simple_tag(name="punct")
+def punct_tag(mark: str) -> str:
+    return punctuation(mark)
