@@ -113,3 +113,39 @@ def machine_search(user, *, q: str = "", serial: str = "", owner_id: int | None 
             | Q(model__code__startswith=text.upper()) | Q(owner__name__contains=text)
         )
     return qs.order_by("-id")
+
+
+# --- duplicates at the call desk (避免重复单据): found network-wide, shown only as far as visible ----
+
+def phone_owner(user, *, phone: str) -> tuple[Customer | None, bool]:
+    """Whose number this is: (the customer, if this user may see them; whether anyone has it).
+
+    A number is unique in the archive, so registering it again must be stopped even when it
+    belongs to another organization's customer; that customer's name and id stay hidden."""
+    from aftersales.core.errors import ValidationFailed
+    from aftersales.core.phones import normalize_phone
+
+    try:
+        number = normalize_phone(phone)
+    except ValidationFailed:
+        return None, False
+    owner_ids = CustomerPhone.objects.filter(number=number).values("customer_id")
+    taken = CustomerPhone.objects.filter(number=number).exists()
+    return (customer_queryset(user).filter(pk__in=owner_ids).first() if taken else None), taken
+
+
+def serial_owner(user, *, serial: str) -> tuple[Machine | None, bool]:
+    """The machine with this serial number: (it, if this user may see it; whether it exists at all)."""
+    serial = (serial or "").strip().upper()
+    if not serial:
+        return None, False
+    taken = Machine.objects.filter(serial_number=serial).exists()
+    return (machine_queryset(user).filter(serial_number=serial).first() if taken else None), taken
+
+
+def product_models(*, active_only: bool = True) -> QuerySet:
+    """The product catalogue (not tenant data: every organization sells and serves the same models)."""
+    from aftersales.registry.models import ProductModel
+
+    qs = ProductModel.objects.all()
+    return qs.filter(is_active=True) if active_only else qs

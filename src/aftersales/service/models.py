@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from aftersales.core.models import StoredFile, TimeStamped
 
@@ -57,11 +57,13 @@ class OrderStatus(models.TextChoices):
     DIAGNOSING = "diagnosing", _("Diagnosing")
     AWAITING_DISPATCH = "awaiting_dispatch", _("Awaiting dispatch")
     DISPATCHED = "dispatched", _("Dispatched")
-    ACCEPTED = "accepted", _("Accepted")
+    # One English word, two meanings: the order's "accepted" (已接单) is not the quote's (客户已接受).
+    ACCEPTED = "accepted", pgettext_lazy("order status", "Accepted")
     ASSIGNED = "assigned", _("Assigned")
     TECH_ACCEPTED = "tech_accepted", _("Accepted by technician")
     SCHEDULED = "scheduled", _("Scheduled")
-    IN_SERVICE = "in_service", _("In service")
+    # An order being served (服务中), not a machine in use (在用, registry.MachineStatus).
+    IN_SERVICE = "in_service", pgettext_lazy("order status", "In service")
     AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
     COMPLETED = "completed", _("Completed")
     CLOSED = "closed", _("Closed")
@@ -354,7 +356,7 @@ class Attachment(StoredFile):
 
 class QuoteStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("quote status", "Accepted")
     DECLINED = "declined", _("Declined")
     SUPERSEDED = "superseded", _("Superseded")
 

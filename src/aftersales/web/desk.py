@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from aftersales.core.errors import Conflict, DomainError, NotFound
 from aftersales.registry import selectors as registry_selectors
+from aftersales.registry import services as registry_services
+from aftersales.registry.models import Customer, CustomerClass
 from aftersales.service import selectors, services
 from aftersales.service.models import OPEN_STATUSES, OrderType, ServiceLevel, ServiceMode, Urgency
 from aftersales.web.views import error_message
@@ -48,7 +50,9 @@ def _caller(user, customer) -> dict:
 @login_required
 @require_GET
 def desk(request):
-    context = {"phrases": _phrases(request.user), "form": _intake_context(request.user, request.GET)}
+    form = _intake_context(request.user, request.GET)
+    callers = [_caller(request.user, form["customer"])] if form.get("customer") is not None and form["customer"].pk else []
+    context = {"phrases": _phrases(request.user), "form": form, "callers": callers, "q": request.GET.get("q", "")}
     return render(request, "web/desk.html", context)
 
 
@@ -73,23 +77,69 @@ def lookup(request):
     return render(request, "web/desk.html#lookup", {"callers": callers, "q": q})
 
 
+NEW = "new"
+CUSTOMER_FIELDS = ("name", "customer_class", "province", "city", "county", "township", "village", "address")
+MACHINE_FIELDS = ("model_code", "serial_number", "engine_number", "invoice_date", "delivery_date", "selling_dealer_id")
+
+
+def _sellers(user) -> list:
+    """The organizations a machine can have been sold by, for the new-machine form."""
+    from aftersales.accounts import selectors as account_selectors
+    from aftersales.accounts.models import OrganizationKind as K
+
+    return list(account_selectors.organization_queryset(user).filter(
+        is_active=True, kind__in=[K.DEALER, K.DIRECT_BRANCH, K.AUTHORIZED_AGENCY]).order_by("kind", "code"))
+
+
+def _duplicates(user, values) -> dict:
+    """A new caller's number or a new machine's serial number already in the archive: shown with
+    the customer or machine when this user may see it, else only that it is taken."""
+    found = {}
+    if values.get("customer") == NEW:
+        for key in ("c_phone", "c_phone2"):
+            if values.get(key, "").strip():
+                owner, taken = registry_selectors.phone_owner(user, phone=values[key])
+                if taken:
+                    found[key] = {"customer": owner}
+    if values.get("machine") == NEW and values.get("m_serial_number", "").strip():
+        machine, taken = registry_selectors.serial_owner(user, serial=values["m_serial_number"])
+        if taken:
+            found["m_serial_number"] = {"machine": machine}
+    return found
+
+
 def _intake_context(user, values, errors=None, duplicate=None) -> dict:
-    """The intake form for the chosen customer (and machine), with the proposal shown beside it."""
+    """The intake form for the chosen (or a new) customer and machine, with the proposal beside it."""
+    values = values.dict() if hasattr(values, "dict") else dict(values)
     context = {"values": values, "errors": errors or {}, "duplicate": duplicate, "customer": None, "machines": [],
                "proposal": None, "types": [(OrderType.REPAIR, OrderType.REPAIR.label),
                                            (OrderType.CONSULTATION, OrderType.CONSULTATION.label)],
-               "urgencies": Urgency.choices, "levels": ServiceLevel.choices, "modes": ServiceMode.choices}
-    customer_id = values.get("customer", "")
-    if not str(customer_id).isdigit():
+               "urgencies": Urgency.choices, "levels": ServiceLevel.choices, "modes": ServiceMode.choices,
+               "classes": CustomerClass.choices, "new_customer": False, "new_machine": False,
+               "q": values.get("q", "")}
+    customer_id = str(values.get("customer", ""))
+    if customer_id == NEW:
+        customer = Customer(name=values.get("c_name", "").strip(),
+                            customer_class=values.get("c_class") if values.get("c_class") in CustomerClass.values
+                            else CustomerClass.FARMER)
+        machines = []
+        context["new_customer"] = True
+    elif customer_id.isdigit():
+        try:
+            customer = registry_selectors.customer_get(user, pk=int(customer_id))
+        except NotFound:
+            return context
+        machines = list(registry_selectors.machine_search(user, owner_id=customer.pk)[:10])
+    else:
         return context
-    try:
-        customer = registry_selectors.customer_get(user, pk=int(customer_id))
-    except NotFound:
-        return context
-    machines = list(registry_selectors.machine_search(user, owner_id=customer.pk)[:10])
-    machine = next((m for m in machines if str(m.pk) == str(values.get("machine", ""))), None)
-    if machine is None and machines and "machine" not in values:
-        machine = machines[0]
+    chosen = str(values.get("machine", ""))
+    new_machine = chosen == NEW or (customer.pk is None and "machine" not in values) or (
+        customer.pk is not None and not machines and "machine" not in values)
+    machine = None
+    if not new_machine:
+        machine = next((m for m in machines if str(m.pk) == chosen), None)
+        if machine is None and machines and "machine" not in values:
+            machine = machines[0]
     order_type = values.get("order_type") or OrderType.REPAIR
     urgency = values.get("urgency") if values.get("urgency") in Urgency.values else Urgency.NORMAL
     try:
@@ -98,33 +148,88 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
                                            urgency=urgency)
     except DomainError:
         proposal = None
-    phone = customer.phones.first()
+    phone = customer.phones.first() if customer.pk else None
+    # The purchase date belongs to the machine it was read from or typed for: another machine
+    # brings its own date (the form says which machine the date is for in purchase_for).
+    machine_key = str(machine.pk) if machine else (NEW if new_machine else "")
+    purchase_date = values.get("purchase_date", "") if values.get("purchase_for", "") == machine_key else ""
+    if not purchase_date and machine and machine.warranty_start:
+        purchase_date = machine.warranty_start.isoformat()
     context.update(customer=customer, machines=machines, machine=machine, proposal=proposal,
+                   new_machine=new_machine, machine_key=machine_key,
                    order_type=order_type, urgency=urgency,
-                   default_phone=phone.number if phone else "",
-                   purchase_date=values.get("purchase_date") or (machine.warranty_start.isoformat()
-                                                                 if machine and machine.warranty_start else ""))
+                   default_phone=phone.number if phone else "", purchase_date=purchase_date,
+                   models=list(registry_selectors.product_models()) if new_machine else [],
+                   sellers=_sellers(user) if new_machine else [],
+                   duplicates=_duplicates(user, {**values, "machine": NEW if new_machine else chosen}))
     return context
 
 
 @login_required
 @require_GET
 def intake_form(request):
-    """The form again for another customer, machine, type or urgency (htmx swaps it in place)."""
-    return render(request, "web/desk.html#intake", {"form": _intake_context(request.user, request.GET)})
+    """The form again for another customer, machine, type or urgency (htmx swaps it in place).
+
+    ``take``: the agent pressed Enter in the caller search. One customer found: their intake;
+    none: a new caller with the typed number filled in; several: the list on the left to pick from."""
+    values = request.GET
+    take = values.get("take", "").strip()[:60]
+    if take and "customer" not in values:
+        found = list(registry_selectors.customer_search(request.user, q=take)[:2]) if len(take) >= 2 else []
+        values = values.copy()
+        values["q"] = take
+        if len(found) == 1:
+            values["customer"] = str(found[0].pk)
+        elif not found:
+            values["customer"] = NEW
+            digits = "".join(c for c in take if c.isdigit())
+            if len(digits) >= 7:
+                values["c_phone"] = take
+            else:
+                values["c_name"] = take
+        else:
+            return render(request, "web/desk.html#intake", {"form": {"pick": True, "q": take}})
+    return render(request, "web/desk.html#intake", {"form": _intake_context(request.user, values)})
 
 
-def _order_input(post) -> services.OrderInput:
+def _date(errors: dict, name: str, raw: str):
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = _("Enter a valid date.")
+        return None
+
+
+def _order_input(post, errors: dict) -> services.OrderInput:
     def text(name):
         return post.get(name, "").strip()
 
-    purchase = text("purchase_date")
+    new_customer = new_machine = None
+    customer_id = int(text("customer")) if text("customer").isdigit() else None
+    if text("customer") == NEW:
+        new_customer = registry_services.CustomerInput(
+            name=text("c_name"), phones=[p for p in (text("c_phone"), text("c_phone2")) if p],
+            customer_class=text("c_class") or CustomerClass.FARMER, province=text("c_province"), city=text("c_city"),
+            county=text("c_county"), township=text("c_township"), village=text("c_village"),
+            address=text("c_address"))
+    machine_id = int(text("machine")) if text("machine").isdigit() else None
+    if text("machine") == NEW:
+        dealer = text("m_selling_dealer_id")
+        new_machine = registry_services.MachineInput(
+            serial_number=text("m_serial_number"), model_code=text("m_model_code"),
+            engine_number=text("m_engine_number"),
+            invoice_date=_date(errors, "m_invoice_date", text("m_invoice_date")),
+            delivery_date=_date(errors, "m_delivery_date", text("m_delivery_date")),
+            selling_dealer_id=int(dealer) if dealer.isdigit() else None)
+    contact_phone = text("contact_phone") or (text("c_phone") if new_customer else "")
     return services.OrderInput(
         order_type=text("order_type") or OrderType.REPAIR,
-        customer_id=int(text("customer")) if text("customer").isdigit() else None,
-        machine_id=int(text("machine")) if text("machine").isdigit() else None,
-        contact_phone=text("contact_phone"), contact_name=text("contact_name"),
-        purchase_date=date.fromisoformat(purchase) if purchase else None,
+        customer_id=customer_id, new_customer=new_customer, machine_id=machine_id, new_machine=new_machine,
+        contact_phone=contact_phone, contact_name=text("contact_name") or text("c_name"),
+        purchase_date=_date(errors, "purchase_date", text("purchase_date")),
         crop=text("crop"), operation=text("operation"), field_location=text("field_location"),
         urgency=text("urgency") or Urgency.NORMAL, symptom=text("symptom"),
         service_level=text("service_level"), service_mode=text("service_mode"), override_reason=text("override_reason"),
@@ -132,27 +237,73 @@ def _order_input(post) -> services.OrderInput:
     )
 
 
+# The service names the new customer's and machine's fields by their place in the API's body
+# (``new_customer.phones[0]``); the form names them c_* and m_*.
+def _form_errors(fields: dict) -> dict:
+    errors = {}
+    for key, message in fields.items():
+        if key.startswith("new_customer.phones"):
+            index = key.rpartition("[")[2].rstrip("]")
+            errors["c_phone2" if index == "1" else "c_phone"] = message
+        elif key.startswith("new_customer."):
+            errors["c_" + key.split(".", 1)[1].replace("customer_class", "class")] = message
+        elif key.startswith("new_machine."):
+            errors["m_" + key.split(".", 1)[1]] = message
+        else:
+            errors[key] = message
+    return errors
+
+
+def _page(request, values, *, errors=None, duplicate=None, status=200):
+    """The whole desk again after a refused save: what was typed in the form, and on the left the
+    caller as they were found (the looked-up customer, or the search as typed)."""
+    form = _intake_context(request.user, values, errors=errors, duplicate=duplicate)
+    callers = []
+    if form.get("customer") is not None and form["customer"].pk:
+        callers = [_caller(request.user, form["customer"])]
+    return render(request, "web/desk.html", {"phrases": _phrases(request.user), "form": form, "callers": callers,
+                                            "q": values.get("q", "")}, status=status)
+
+
 @login_required
 @require_http_methods(["POST"])
 def intake(request):
-    """Record the order. A duplicate answers with the order it looks like, before anything is saved."""
+    """Record the order, with a new customer and machine when the caller is new. A duplicate
+    answers with the order it looks like, before anything is saved; a refused save changes
+    nothing and shows the form as it was typed."""
+    errors: dict[str, str] = {}
+    data = _order_input(request.POST, errors)
+    if errors:
+        return _page(request, request.POST, errors={"all": _("Nothing was saved."), **errors}, status=422)
     try:
-        data = _order_input(request.POST)
         result = services.order_create(actor=request.user, data=data)
-    except ValueError:
-        form = _intake_context(request.user, request.POST, errors={"purchase_date": _("Enter a valid date.")})
-        return render(request, "web/desk.html", {"phrases": _phrases(request.user), "form": form}, status=422)
     except Conflict as exc:
         duplicate = None
         if exc.code == "duplicate_order" and exc.current:
             duplicate = selectors.order_queryset(request.user).filter(pk=exc.current["id"]).first()
-        form = _intake_context(request.user, request.POST, errors={"all": exc.message}, duplicate=duplicate)
-        return render(request, "web/desk.html", {"phrases": _phrases(request.user), "form": form}, status=409)
+        return _page(request, request.POST, errors={"all": exc.message, **_form_errors(exc.fields)},
+                     duplicate=duplicate, status=409)
     except DomainError as exc:
-        form = _intake_context(request.user, request.POST, errors={"all": error_message(exc), **exc.fields})
-        return render(request, "web/desk.html", {"phrases": _phrases(request.user), "form": form}, status=422)
+        fields = _form_errors(exc.fields)
+        # "already belongs to customer #12" would name another organization's customer: the form
+        # shows the duplicate as far as this user may see it (desk.html, from _duplicates).
+        for key in ("c_phone", "c_phone2"):
+            if key in fields and registry_selectors.phone_owner(request.user, phone=request.POST.get(key, ""))[1]:
+                fields[key] = _("This number is already registered.")
+        return _page(request, request.POST, errors={"all": exc.message, **fields}, status=422)
     order = result.order
     messages.success(request, _("Order %(number)s recorded.") % {"number": order.number})
     if order.order_type == OrderType.CONSULTATION and order.answer:
         return redirect("web:desk")
     return redirect("web:order", order.pk)
+
+
+@login_required
+@require_GET
+def check(request):
+    """As the agent types a new caller's number or a new machine's serial number: is it already
+    in the archive? (htmx swaps the answer in under the field.)"""
+    field = request.GET.get("field", "")
+    values = {"customer": NEW, "machine": NEW, field: request.GET.get(field, "")}
+    found = _duplicates(request.user, values).get(field)
+    return render(request, "web/desk.html#duplicate", {"field": field, "found": found, "form": {}})

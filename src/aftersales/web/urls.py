@@ -7,6 +7,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("desk/form", desk.intake_form, name="desk-form"),
     path("desk/intake", desk.intake, name="desk-intake"),
     path("desk/suggest", suggestions.symptom, name="desk-suggest"),
+    path("desk/check", desk.check, name="desk-check"),
     path("queue/", views.queue, name="queue"),
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),

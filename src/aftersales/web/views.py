@@ -11,15 +11,17 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from aftersales.core.errors import Conflict, DomainError, NotFound
+from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from aftersales.registry import selectors as registry_selectors
 from aftersales.service import selectors
 from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
 from aftersales.web import actions, extensions
+from aftersales.web.templatetags.web import punctuation
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
 PAGE_SIZE = 25
@@ -30,6 +32,16 @@ def home(request):
     if request.user.is_authenticated:
         return redirect(workbench_url(request.user))
     return redirect("web:login")
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site; no icon is an empty answer, not a 404 in the log."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET
@@ -123,16 +135,28 @@ def queue(request):
 @login_required
 @require_GET
 def tech(request):
-    """维修人员 on a phone: my open orders, today's appointments first."""
+    """维修人员 on a phone: my open orders, today's appointments first, each with a call button and
+    a map link; and the orders dispatched to my organization that nobody has taken on yet (the
+    station's manager and technicians see them alike)."""
     user = request.user
     open_now = [s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED]
-    orders = list(selectors.order_rows(user, technician=user.pk, status=",".join(open_now))[:50])
+    related = ("customer", "machine__model", "assigned_org", "assigned_technician")
+    orders = list(selectors.order_search(user, technician=user.pk, status=",".join(open_now))
+                  .select_related(*related)[:50])
     today = timezone.localdate()
     orders.sort(key=lambda o: (o.appointment_at is None, o.appointment_at or o.created_at))
     todays = [o for o in orders if o.appointment_at and timezone.localdate(o.appointment_at) == today]
     others = [o for o in orders if o not in todays]
-    return render(request, "web/tech.html", {"todays": todays, "others": others, "today": today,
-                                             "clocks": extensions.sla_clocks(user, orders)})
+    waiting = []
+    if user.organization_id:
+        waiting = list(selectors.order_search(
+            user, organization=user.organization_id,
+            status=",".join([OrderStatus.DISPATCHED, OrderStatus.ACCEPTED])).select_related(*related)[:30])
+    for o in (*orders, *waiting):
+        o.call = _phone_for(user, o)
+        o.address = order_address(o)
+    return render(request, "web/tech.html", {"todays": todays, "others": others, "waiting": waiting, "today": today,
+                                             "clocks": extensions.sla_clocks(user, orders + waiting)})
 
 
 @login_required
@@ -174,23 +198,79 @@ def search(request):
 
 # --- the order page ----------------------------------------------------------------------------
 
-def _order_context(request, order) -> dict:
+def _order_context(request, order, **form_state) -> dict:
     from aftersales.web.suggestions import order_suggestions
 
     user = request.user
+    forms = actions.build(user, order, done=request.GET.get("done", ""), **form_state)
     return {
         "order": order,
-        "forms": actions.build(user, order),
-        "events": list(selectors.order_events(user, order)),
+        "forms": forms,
+        "ready": [f for f in forms if f.enabled],
+        "blocked": [f for f in forms if not f.enabled],
+        "next_step": actions.next_step(order),
+        "events": _timeline(selectors.order_events(user, order)),
         "attachments": list(selectors.order_attachments(user, order)),
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),
+        "complaint": (selectors.complaint_queryset(user).filter(order=order).first()
+                      if order.order_type == OrderType.COMPLAINT else None),
+        "escalations": list(selectors.escalation_queryset(user).filter(order=order).order_by("raised_at", "id")),
         "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
         "phone": _phone_for(user, order),
+        "address": order_address(order),
         "suggestions": order_suggestions(user, order),
         "now": timezone.now(),
     }
+
+
+def _when(value: str) -> str:
+    try:
+        return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return ""
+
+
+def _timeline(events) -> list:
+    """The events with the few facts of their data a reader needs, in words: a new appointment or
+    promised time, the steps recorded, the reason given."""
+    rows = []
+    for e in events:
+        data = e.data or {}
+        details = []
+        if data.get("appointment_at"):
+            details.append(_("Appointment: %(when)s") % {"when": _when(data["appointment_at"])})
+        if data.get("promised_at") and e.action != "create":
+            details.append(_("Promised time changed to %(when)s") % {"when": _when(data["promised_at"])})
+        for key, label in (("reason", _("Reason")), ("solution", _("Solution")), ("problem", _("Question")),
+                           ("answer", _("Answer")), ("summary", _("Summary"))):
+            if isinstance(data.get(key), str) and data[key]:
+                details.append(f"{label}{punctuation('：')}{data[key]}")
+        e.details = details
+        e.steps = [s for s in data.get("steps", []) if isinstance(s, str)] if isinstance(data.get("steps"), list) else []
+        rows.append(e)
+    return rows
+
+
+def order_address(order) -> str:
+    """The customer's address in one line with each region name once, then where the machine is
+    (地块) when that was given: a field location typed as "历城区王村东" after the county 历城区
+    does not say the county again."""
+    customer = order.customer
+    region = [p for p in (customer.province, customer.city, customer.county, customer.township, customer.village) if p]
+    text = "".join(region)
+    for extra, joiner in ((customer.address, ""), (order.field_location, " · ")):
+        extra = (extra or "").strip()
+        trimmed = True
+        while trimmed:
+            trimmed = False
+            for part in region:
+                if extra.startswith(part):
+                    extra, trimmed = extra[len(part):].strip(), True
+        if extra and extra not in text:
+            text = f"{text}{joiner}{extra}" if text else extra
+    return text
 
 
 def _phone_for(user, order) -> str:
@@ -228,9 +308,13 @@ def order_action(request, pk: int, action: str):
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = 0
+    post = _with_location(request.POST, action)
+    data = None
     try:
-        data = actions.parse(user, order, action, request.POST, request.FILES)
-        changed = actions.perform(user, order.pk, action, version, request.POST.get("note", ""), data)
+        data = actions.parse(user, order, action, post, request.FILES)
+        changed = actions.perform(user, order.pk, action, version, post.get("note", ""), data)
+    except ValidationFailed as exc:
+        return _failed(request, order, action, post, data, exc)
     except Conflict as exc:
         if exc.code == "stale_version":
             messages.warning(request, _("Someone else changed this order while you were looking at it. "
@@ -238,14 +322,53 @@ def order_action(request, pk: int, action: str):
         else:
             messages.error(request, error_message(exc))
         return redirect("web:order", order.pk)
-    except DomainError as exc:
+    except DomainError as exc:  # not yours to take, or no longer possible: the page as it is now says why
         messages.error(request, error_message(exc))
         return redirect("web:order", order.pk)
     messages.success(request, _("Done: %(label)s.") % {"label": actions.label_of(action)})
     # After a rejection the organization no longer sees the order: back to its queue.
     if not selectors.order_queryset_plain(user).filter(pk=changed.pk).exists():
         return redirect(workbench_url(user))
-    return redirect("web:order", changed.pk)
+    # The page shows the new state with the form just used shut and the next step open.
+    return redirect(f"{reverse('web:order', args=[changed.pk])}?done={action}")
+
+
+def _failed(request, order, action: str, post, data: dict | None, exc: DomainError):
+    """A refused save: the same page with the form open and filled as it was typed, each field's
+    error beside it. Photos or a signature the form stored come back ticked (by id), so the next
+    try reuses them instead of storing them again."""
+    post = post.copy()
+    if data is not None:
+        if data.get("photo_ids"):
+            post.setlist("photo_ids", [str(i) for i in data["photo_ids"]])
+        if data.get("signature_id"):
+            post["signature_id"] = str(data["signature_id"])
+    order = _get_order(request.user, order.pk)
+    context = _order_context(request, order, posted=post, failed=action, errors=exc.fields,
+                             message=exc.message)
+    return render(request, "web/order.html", context, status=422)
+
+
+def _with_location(post, action: str):
+    """Check-in and check-out may carry the browser's position (static/web/js/app.js asks for it
+    when the technician allows it); until the service takes a location field it is recorded in
+    the event's note, readable on the timeline."""
+    lat, lon, acc = post.get("geo_lat", ""), post.get("geo_lon", ""), post.get("geo_acc", "")
+    if action not in ("check_in", "check_out") or not lat or not lon:
+        return post
+    try:
+        lat_f, lon_f = float(lat), float(lon)
+        acc_m = round(float(acc)) if acc else None
+    except ValueError:
+        return post
+    if not (-90 <= lat_f <= 90 and -180 <= lon_f <= 180):
+        return post
+    post = post.copy()
+    where = _("Position %(lat).5f, %(lon).5f") % {"lat": lat_f, "lon": lon_f}
+    if acc_m is not None:
+        where += _(" (within %(m)s m)") % {"m": acc_m}
+    post["note"] = punctuation("；").join(p for p in (post.get("note", "").strip(), where) if p)
+    return post
 
 
 @login_required

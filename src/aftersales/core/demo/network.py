@@ -122,6 +122,11 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("tech_sd", "孙立军", "BR-SD", (R.FIELD_TECHNICIAN,), employee_no="8621",
              skills=(C.TRACTOR, C.COMBINE_HARVESTER, C.DIESEL_ENGINE_MULTI, C.IMPLEMENT),
              home=("山东省", "济南市", "章丘区")),
+    # 站长: the Jinan branch's manager accepts what is dispatched to the branch, assigns it, and
+    # repairs himself when the branch is short of hands.
+    UserSpec("manager_sd", "高建国", "BR-SD", (R.REPAIR_COORDINATOR, R.FIELD_TECHNICIAN), employee_no="8620",
+             skills=(C.TRACTOR, C.COMBINE_HARVESTER, C.DIESEL_ENGINE_MULTI, C.IMPLEMENT),
+             home=("山东省", "济南市", "章丘区")),
     UserSpec("tech_hl", "王立新", "BR-HL", (R.FIELD_TECHNICIAN,), employee_no="8631",
              skills=(C.TRACTOR, C.COMBINE_HARVESTER, C.RICE_TRANSPLANTER, C.IMPLEMENT),
              home=("黑龙江省", "哈尔滨市", "五常市")),
@@ -138,6 +143,8 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("tech_xj", "马国庆", "AG-XJ", (R.FIELD_TECHNICIAN,),
              skills=(C.TRACTOR, C.COMBINE_HARVESTER, C.IMPLEMENT, C.OTHER),
              home=("新疆维吾尔自治区", "昌吉回族自治州", "玛纳斯县")),
+    # A dealer's clerk reports problems for the customers the dealer sold to (代理商报修).
+    UserSpec("dealer_zk", "郭建华", "DL-ZK", (R.CALL_AGENT,)),
 )
 
 

@@ -77,3 +77,74 @@ def phone(e164: str) -> str:
     from aftersales.core.phones import display_phone
 
     return display_phone(e164) if e164 else ""
+
+
+@register.filter
+def map_url(address: str) -> str:
+    """A plain link to a map search of the address (高德地图's URI API opens the app on a phone and
+    the web map elsewhere); no map script is loaded into the page."""
+    from urllib.parse import quote
+
+    return f"https://uri.amap.com/search?keyword={quote(address)}&src=aftersales&callnative=1" if address else ""
+
+
+@register.filter
+def tel_url(display: str) -> str:
+    """``tel:`` with the digits of a phone as shown (spaces and dashes dropped)."""
+    if not display or "*" in display:  # a masked number cannot be called
+        return ""
+    digits = "".join(c for c in display if c.isdigit() or c == "+")
+    return f"tel:{digits}" if digits else ""
+
+
+# The warranty engine's rule ids (warranty/data/regime_*.json) in words; the id itself stays in the
+# tooltip for whoever looks up the clause.
+def _rule_labels() -> dict:
+    from django.utils.translation import pgettext_lazy
+
+    return {
+        "CN2010-Annex": pgettext_lazy("warranty rule", "Warranty periods (annex)"),
+        "CN2010-AnnexMainParts": pgettext_lazy("warranty rule", "Main parts warranty period"),
+        "CN2010-Art24": pgettext_lazy("warranty rule", "Warranty starts at the invoice date"),
+        "CN2010-BurdenOfProof": pgettext_lazy("warranty rule", "Burden of proof"),
+        "CN2010-Exchange": pgettext_lazy("warranty rule", "Exchange of the machine"),
+        "CN2010-ExchangeRestart": pgettext_lazy("warranty rule", "Warranty restarts after an exchange"),
+        "CN2010-Exclusions": pgettext_lazy("warranty rule", "Exclusions"),
+        "CN2010-Extension": pgettext_lazy("warranty rule", "Extended by the repair time"),
+        "CN2010-FirstSeason": pgettext_lazy("warranty rule", "First operating season"),
+        "CN2010-FreeRepair": pgettext_lazy("warranty rule", "Free repair"),
+        "CN2010-HostMachine": pgettext_lazy("warranty rule", "Host machine and implements"),
+        "CN2010-MainPartReplacement": pgettext_lazy("warranty rule", "Main part replacement"),
+        "CN2010-RepairDeadline": pgettext_lazy("warranty rule", "Repair within 30 working days"),
+        "CN2010-Return": pgettext_lazy("warranty rule", "Return of the machine"),
+        "CN2010-WearParts": pgettext_lazy("warranty rule", "Wear parts"),
+        "CN2010-WorkshopGuarantee": pgettext_lazy("warranty rule", "Repair quality guarantee"),
+        "CivilCode-Art201-202": pgettext_lazy("warranty rule", "Counting of periods (Civil Code)"),
+        "CivilCode-Art203": pgettext_lazy("warranty rule", "Period ending on a holiday (Civil Code)"),
+        "Company-DeliveryStart": pgettext_lazy("warranty rule", "Starts at delivery (company commitment)"),
+        "Company-ServiceMode": pgettext_lazy("warranty rule", "Service mode (company rule)"),
+    }
+
+
+@register.filter
+def rule_label(rule: str) -> str:
+    from django.utils.translation import pgettext
+
+    return str(_rule_labels().get(rule) or pgettext("warranty rule", "Warranty clause"))
+
+
+_ASCII_PUNCTUATION = {"：": ": ", "，": ", ", "。": ". ", "（": " (", "）": ")", "；": "; "}
+
+
+def punctuation(mark: str) -> str:
+    """Chinese punctuation in the Chinese UI, its ASCII form (with its space) in the others."""
+    from django.utils.translation import get_language
+
+    if (get_language() or "zh-hans").startswith("zh"):
+        return mark
+    return "".join(_ASCII_PUNCTUATION.get(c, c) for c in mark)
+
+
+@register.simple_tag(name="punct")
+def punct_tag(mark: str) -> str:
+    return punctuation(mark)

@@ -64,3 +64,89 @@
   });
   document.addEventListener("htmx:load", function (e) { init(e.target); });
 })();
+
+// --- desk, order page and phone view (area "desk": web/desk.py, web/actions.py, tech.html) ---------
+(function () {
+  "use strict";
+
+  // Call desk, keyboard only: Enter in the caller search takes the call (the one customer found,
+  // a new-caller form with the typed number, or the list to pick from when several match).
+  document.addEventListener("keydown", function (e) {
+    var search = e.target;
+    if (e.key !== "Enter" || !search || search.id !== "caller-search") return;
+    e.preventDefault();
+    var q = search.value.trim();
+    if (!q || !window.htmx) return;
+    htmx.ajax("GET", search.dataset.takeUrl + "?take=" + encodeURIComponent(q), { target: "#intake", swap: "innerHTML" });
+  });
+
+  // After the intake form is (re)drawn: the field that asked for it keeps the focus; a form for a
+  // newly taken caller starts at its first field. Several callers found: the first "take" link.
+  var refocus = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var el = document.activeElement;
+    refocus = el && el.closest && el.closest("#intake-form") && el.name ? el.name : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.target || e.target.id !== "intake") return;
+    var form = document.getElementById("intake-form");
+    if (form) {
+      var again = refocus && form.querySelector("[name='" + refocus + "']");
+      var first = form.querySelector("input:not([type=hidden]), select, textarea");
+      (again || first).focus();
+    } else if (document.getElementById("pick-caller")) {
+      var take = document.querySelector("#lookup a.take");
+      if (take) take.focus();
+    }
+    refocus = null;
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) in a multi-line field saves its form, as Enter does in a line.
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || !e.target || e.target.tagName !== "TEXTAREA") return;
+    var form = e.target.form;
+    if (!form) return;
+    e.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
+  // Parts and quote lines: one more row, numbered after the last (web/actions.py reads every index).
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest && e.target.closest("[data-add-row]");
+    if (!button) return;
+    var fieldset = button.closest("fieldset");
+    var rows = fieldset.querySelectorAll(".parts-row");
+    var last = rows[rows.length - 1];
+    var next = rows.length;
+    var copy = last.cloneNode(true);
+    copy.querySelectorAll("input, select").forEach(function (input) {
+      input.name = input.name.replace(/-\d+-/, "-" + next + "-");
+      if (input.type === "checkbox") input.checked = true;
+      else if (input.tagName === "SELECT") input.selectedIndex = 0;
+      else input.value = "";
+    });
+    last.parentNode.insertBefore(copy, button);
+    var first = copy.querySelector("input");
+    if (first) first.focus();
+  });
+
+  // Check-in and check-out: the technician's position, only when they tick the box and the
+  // browser allows it; the form is sent either way (no position is no failure).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-geolocate")) return;
+    var share = form.querySelector("[data-geo-share]");
+    if (!share || !share.checked || !navigator.geolocation || form.dataset.located) return;
+    e.preventDefault();
+    var send = function () {
+      form.dataset.located = "1";
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    };
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      form.querySelector("[name=geo_lat]").value = pos.coords.latitude.toFixed(6);
+      form.querySelector("[name=geo_lon]").value = pos.coords.longitude.toFixed(6);
+      form.querySelector("[name=geo_acc]").value = Math.round(pos.coords.accuracy);
+      send();
+    }, send, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
+  });
+})();
