@@ -7,7 +7,7 @@ import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import FileResponse
 from django.utils import timezone
@@ -364,11 +364,14 @@ class ReceiveData(Schema):
 
 
 class PartIn(Schema):
-    part_number: str
-    name: str = ""
+    part_number: str = Field(..., max_length=40)
+    name: str = Field("", max_length=100)
     quantity: Decimal
     warranty: bool = True
     unit_price: Decimal = Decimal(0)
+    component: str = Field("", max_length=40, description="Component code this line worked on (empty: the record's component).")
+    action: Literal["repaired", "replaced"] = Field("repaired", description="Whether the component was repaired or replaced.")
+    serious: bool | None = Field(None, description="Whether the fault was serious (empty: as the record's `serious`).")
 
 
 class RecordServiceData(Schema):
@@ -382,6 +385,12 @@ class RecordServiceData(Schema):
     photo_ids: list[int] = []
     component: str = Field("whole_machine", description="Component code (see warranty parts), or whole_machine.")
     serious: bool = False
+
+
+class ApproveReturnData(Schema):
+    reason: str = Field(..., max_length=2000)
+    override: bool = Field(False, description="Approve although the warranty engine did not find the request eligible "
+                                              "(technical centre only; recorded on the timeline).")
 
 
 class CheckOutData(Schema):
@@ -440,7 +449,7 @@ ACTION_DATA: dict[str, type[Schema]] = {
     "schedule": ScheduleData, "quote": QuoteData, "quote_accept": NoData, "quote_decline": NoData,
     "check_in": NoData, "receive": ReceiveData, "record_service": RecordServiceData, "check_out": CheckOutData,
     "resend_code": NoData, "confirm": ConfirmData, "escalate": EscalateData, "answer_escalation": AnswerEscalationData,
-    "approve_return": ReasonData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
+    "approve_return": ApproveReturnData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
     "record_refund": RefundData, "investigate": NoData, "resolve": ResolveData, "customer_accept": NoData,
     "customer_reject": ReasonData, "rate": RateData, "close": ReasonData, "cancel": ReasonData, "follow_up": FollowUpData,
     "pause_clock": PauseClockData, "resume_clock": NoData,

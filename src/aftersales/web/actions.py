@@ -37,6 +37,7 @@ LABELS: dict[str, Any] = {
     "engine_number": _("Engine number"), "model_code": _("Model code"), "refund_amount": _("Refund amount"),
     "resolution": _("Resolution"), "findings": _("Findings"), "score": _("Score"), "comment": _("Comment"),
     "summary": _("Summary"), "channel": _("Channel"),
+    "override": _("Approve although the warranty engine found it not eligible (override)"),
 }
 LONG_TEXT = {"answer", "solution", "reason", "fault_found", "cause", "problem", "tried", "resolution", "findings",
              "comment", "summary"}
@@ -105,7 +106,7 @@ def _choices(user, order, name: str) -> list[tuple[Any, str]] | None:
         return list(Channel.choices)
     if name == "score":
         return [(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")]
-    if name == "component":
+    if name in ("component", "parts"):  # parts: each line's component
         language = get_language() or "zh-hans"
         return [(code, part_label(code, language)) for code in part_labels()]
     if name == "hotline_technician_id":
@@ -196,9 +197,12 @@ def parse(user, order, action: str, post, files) -> dict:
             if raw:
                 data[name] = _aware(raw)
         elif kind == "parts":
-            rows = _rows(post, "parts", ("part_number", "name", "quantity", "unit_price", "warranty"), "part_number")
+            rows = _rows(post, "parts", ("part_number", "name", "quantity", "unit_price", "warranty", "component",
+                                         "action", "serious"), "part_number")
+            # serious unticked: as the record says (None), so one tick on the record covers all lines.
             data[name] = [{**r, "quantity": r["quantity"] or "1", "unit_price": r["unit_price"] or "0",
-                           "warranty": bool(r["warranty"])} for r in rows]
+                           "warranty": bool(r["warranty"]), "action": r["action"] or "repaired",
+                           "serious": True if r["serious"] else None} for r in rows]
         elif kind == "items":
             rows = _rows(post, "items", ("kind", "part_number", "description", "quantity", "unit_price"), "part_number")
             data[name] = [{**r, "kind": r["kind"] or "part", "quantity": r["quantity"] or "1",
