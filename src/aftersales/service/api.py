@@ -162,6 +162,9 @@ class PartOut(Schema):
     quantity: Decimal
     warranty: bool
     unit_price: Decimal
+    component: str = "whole_machine"
+    action: str = "repaired"
+    serious: bool = False
 
 
 class ServiceRecordOut(Schema):
@@ -200,6 +203,9 @@ class ReturnRequestOut(Schema):
     decision_reason: str
     new_machine_id: int | None
     refund_amount: Decimal | None
+    fault_component: str = ""
+    fault_serious: bool = False
+    overridden: bool = Field(False, description="Approved by the technical centre although not eligible.")
 
 
 class RatingOut(Schema):
@@ -552,13 +558,16 @@ def order_detail_out(order, user) -> dict:
             "labour_hours": record.labour_hours, "hours_meter": record.hours_meter,
             "component": record.component, "serious": record.serious,
             "parts": [{"part_number": p.part_number, "name": p.name, "quantity": p.quantity, "warranty": p.warranty,
-                       "unit_price": p.unit_price} for p in record.parts.all()],
+                       "unit_price": p.unit_price, "component": p.component, "action": p.action, "serious": p.serious}
+                      for p in record.parts.all()],
         },
         complaint=None if complaint is None else _complaint_out(complaint),
         return_request=None if request is None else {
             "kind": request.kind, "eligible": request.eligible, "eligibility": request.eligibility,
             "decision": request.decision, "decision_reason": request.decision_reason,
             "new_machine_id": request.new_machine_id, "refund_amount": request.refund_amount,
+            "fault_component": request.fault_component, "fault_serious": request.fault_serious,
+            "overridden": request.overridden,
         },
         rating=None if rating is None else {"score": rating.score, "comment": rating.comment, "recorded_at": rating.recorded_at},
         escalations=[_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")],
