@@ -90,6 +90,8 @@ def test_2010_regime_sequence_on_the_web_pages_ends_with_a_new_machine_and_a_res
     do(tech, "record_service", fields={"fault_found": "变速箱壳体裂纹，三挡齿轮断齿", "solution": "更换变速箱总成",
                                        "parts-0-part_number": "LX904-17-000", "parts-0-name": "变速箱总成",
                                        "parts-0-quantity": "1"})
+    parts_table = tech.locator("section.card", has_text="LX904-17-000").locator("table").inner_text()
+    assert "变速箱" in parts_table and "更换" in parts_table and "严重故障" in parts_table
     line = ServiceOrder.objects.get(pk=order.pk).service_record.parts.get()
     assert (line.component, line.action, line.serious) == ("gearbox", "replaced", True)
     tech_api.ok(order.pk, "check_out")

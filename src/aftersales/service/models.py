@@ -342,6 +342,15 @@ class PartUsage(models.Model):
     action = models.CharField(_("repaired or replaced"), max_length=10, choices=PartAction.choices, default=PartAction.REPAIRED)
     serious = models.BooleanField(_("serious fault"), default=False)
 
+    @property
+    def component_label(self) -> str:
+        """The component's name in the current language, for pages and printouts."""
+        from django.utils.translation import get_language
+
+        from aftersales.warranty.parts import part_label
+
+        return part_label(self.component, get_language() or "zh-hans")
+
     class Meta:
         verbose_name = _("part used")
         verbose_name_plural = _("parts used")
