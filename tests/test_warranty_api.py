@@ -54,7 +54,7 @@ def test_inline_facts_small_tractor_and_exclusion(net, api):
     ({"machine_id": 1, "machine": {"category": "tractor"}}, "machine_id"),
     ({"machine": {"category": "spaceship"}}, "machine.category"),
     ({"machine": {"category": "tractor"}, "fault": {"exclusions": ["bad_luck"]}}, "fault.exclusions[0]"),
-    ({"machine": {"category": "diesel_engine_single", "host_category": "ufo"}}, "facts"),
+    ({"machine": {"category": "diesel_engine_single", "host_category": "ufo"}}, "machine.host_category"),
 ])
 def test_bad_evaluation_requests_name_the_field(net, api, payload, field):
     status, body = api.post("/warranty/evaluate", payload, token=net.token(net.agent))

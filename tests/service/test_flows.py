@@ -332,7 +332,10 @@ def test_exchange_is_approved_and_the_new_machine_recorded(net, api, farmer):
     assert order["return_request"]["kind"] == "exchange"
     assert "remedy" in order["return_request"]["eligibility"] and order["return_request"]["eligibility"]["reasons"]
     assert Actor(api, net, net.agent)(oid, "approve_return", reason="x")[0] == 403
-    Actor(api, net, net.engineer).ok(oid, "approve_return", reason="主要部件两次修理后仍故障，准予换机")
+    # No repair on record: the engine finds no exchange due, so approving it is an explicit override.
+    assert order["return_request"]["eligible"] is False
+    assert Actor(api, net, net.engineer)(oid, "approve_return", reason="用户坚持")[0] == 422
+    Actor(api, net, net.engineer).ok(oid, "approve_return", reason="主要部件两次修理后仍故障，准予换机", override=True)
     body = Actor(api, net, net.engineer).ok(oid, "complete_exchange", new_serial_number="LX904-SD-0002")
     assert body["status"] == "completed"
     machine.refresh_from_db()
@@ -349,7 +352,7 @@ def test_return_is_rejected_or_refunded(net, api, farmer):
                                  "return_kind": "return", "symptom": "要求退机"})
     oid = order["id"]
     engineer = Actor(api, net, net.engineer)
-    engineer.ok(oid, "approve_return", reason="同型号无货")
+    engineer.ok(oid, "approve_return", reason="同型号无货", override=True)
     assert engineer(oid, "complete_exchange", new_serial_number="X")[0] == 409  # a return is not an exchange
     body = engineer.ok(oid, "record_refund", refund_amount="86000.00")
     assert body["return_request"]["refund_amount"] == "86000.00"

@@ -95,18 +95,18 @@ CASES: list[Case] = [
     Case("tractor-small-last-day", tractor("10"), "2026-12-01",
          wm="covered", wm_end="2026-12-01", mode="carry_in"),
     Case("tractor-small-day-after", tractor("10"), "2026-12-02", wm="expired", mode="paid"),
-    Case("combine-last-day", machine("combine_harvester", "2026-05-15"), "2027-05-15",
-         wm="covered", wm_end="2027-05-15", mode="on_site"),
-    Case("combine-day-after", machine("combine_harvester", "2026-05-15"), "2027-05-16", wm="expired", mode="paid"),
+    Case("combine-last-day", machine("combine_harvester", "2026-05-14"), "2027-05-14",
+         wm="covered", wm_end="2027-05-14", mode="on_site"),
+    Case("combine-day-after", machine("combine_harvester", "2026-05-14"), "2027-05-15", wm="expired", mode="paid"),
     Case("transplanter-last-day", machine("rice_transplanter", "2026-04-20"), "2027-04-20",
          wm="covered", wm_end="2027-04-20", mode="on_site"),
     Case("transplanter-day-after", machine("rice_transplanter", "2026-04-20"), "2027-04-21", wm="expired"),
-    Case("engine-multi-last-day", machine("diesel_engine_multi", "2026-01-10"), "2027-01-10",
-         wm="covered", wm_end="2027-01-10", mode="on_site"),
-    Case("engine-multi-day-after", machine("diesel_engine_multi", "2026-01-10"), "2027-01-11", wm="expired"),
-    Case("engine-single-last-day", machine("diesel_engine_single", "2026-01-10"), "2026-10-10",
-         wm="covered", wm_end="2026-10-10", mode="carry_in"),
-    Case("engine-single-day-after", machine("diesel_engine_single", "2026-01-10"), "2026-10-11",
+    Case("engine-multi-last-day", machine("diesel_engine_multi", "2026-01-11"), "2027-01-11",
+         wm="covered", wm_end="2027-01-11", mode="on_site"),
+    Case("engine-multi-day-after", machine("diesel_engine_multi", "2026-01-11"), "2027-01-12", wm="expired"),
+    Case("engine-single-last-day", machine("diesel_engine_single", "2026-01-12"), "2026-10-12",
+         wm="covered", wm_end="2026-10-12", mode="carry_in"),
+    Case("engine-single-day-after", machine("diesel_engine_single", "2026-01-12"), "2026-10-13",
          wm="expired", mode="paid"),
     Case("implement-last-day", machine("implement", "2026-02-01"), "2027-02-01",
          wm="covered", wm_end="2027-02-01", mode="carry_in"),
@@ -128,19 +128,20 @@ CASES: list[Case] = [
     Case("model-overrides-main-parts", tractor(main_parts=("seat",)), "2027-06-01", components=("seat", "gearbox"),
          comp={"seat": ("covered", "2028-03-01"), "gearbox": ("expired", "2027-03-01")}),
     # --- month-end clamping and leap years -----------------------------------------------------
-    Case("month-end-clamped-to-feb-28", tractor("10", invoice="2026-05-31"), "2027-02-28",
-         wm="covered", wm_end="2027-02-28"),
-    Case("month-end-clamped-day-after", tractor("10", invoice="2026-05-31"), "2027-03-01", wm="expired"),
+    # Civil Code Art. 202 clamps to 28 February 2027, a Sunday; Art. 203 then rolls the end to Monday.
+    Case("month-end-clamped-to-feb-28", tractor("10", invoice="2026-05-31"), "2027-03-01",
+         wm="covered", wm_end="2027-03-01", codes=("holiday_rollover",)),
+    Case("month-end-clamped-day-after", tractor("10", invoice="2026-05-31"), "2027-03-02", wm="expired"),
     Case("leap-year-feb-29-exists", tractor("10", invoice="2027-05-31"), "2028-02-29",
          wm="covered", wm_end="2028-02-29"),
     Case("leap-year-same-day-not-29", tractor(invoice="2027-02-28"), "2028-02-29",
          wm="expired", wm_end="2028-02-28"),
     Case("from-feb-29-to-feb-28", tractor(invoice="2028-02-29"), "2029-02-28", wm="covered", wm_end="2029-02-28"),
     # --- start: invoice vs delivery ------------------------------------------------------------
-    Case("later-delivery-starts-period", tractor(delivery_date=D("2026-03-20")), "2027-03-20",
-         wm="covered", start="2026-03-20", wm_end="2027-03-20", rules=("Company-DeliveryStart",),
+    Case("later-delivery-starts-period", tractor(delivery_date=D("2026-03-19")), "2027-03-19",
+         wm="covered", start="2026-03-19", wm_end="2027-03-19", rules=("Company-DeliveryStart",),
          not_codes=("start_invoice",)),
-    Case("later-delivery-day-after", tractor(delivery_date=D("2026-03-20")), "2027-03-21", wm="expired"),
+    Case("later-delivery-day-after", tractor(delivery_date=D("2026-03-19")), "2027-03-20", wm="expired"),
     Case("earlier-delivery-ignored", tractor(delivery_date=D("2026-02-20")), "2027-03-02",
          wm="expired", start="2026-03-01", codes=("start_invoice",), not_codes=("start_delivery_later",)),
     Case("delivery-only", tractor(invoice=None, delivery_date=D("2026-04-01")), "2027-04-01",
@@ -162,7 +163,7 @@ CASES: list[Case] = [
          wm="expired", ext=0, not_codes=("extension",)),
     Case("open-repair-extends-to-today", tractor(), "2027-03-05",
          repairs=(repair("gearbox", "2027-02-20", None),),
-         wm="covered", ext=13, wm_end="2027-03-14"),
+         wm="covered", ext=13, wm_end="2027-03-15"),  # 03-14 is a Sunday (Art. 203)
     Case("future-record-ignored", tractor(), "2026-06-01",
          repairs=(repair("gearbox", "2026-07-01", "2026-07-20"),), ext=0, wm_end="2027-03-01"),
     # --- exchange restarts the periods ---------------------------------------------------------
@@ -275,7 +276,7 @@ CASES: list[Case] = [
          components=("seat",), wm="covered", wm_end="2027-09-10", comp={"seat": ("covered", "2027-09-10")}),
     Case("on-site-repair-has-no-own-guarantee", tractor(), "2027-04-01",
          repairs=(repair("seat", "2027-02-15", "2027-02-20"),), fault=FaultFacts(component="seat"),
-         comp={"seat": ("expired", "2027-03-06")}, not_codes=("workshop_guarantee",)),
+         comp={"seat": ("expired", "2027-03-08")}, not_codes=("workshop_guarantee",)),  # 03-06 a Saturday
     # --- no proof of date ----------------------------------------------------------------------
     Case("no-dates-unknown", tractor(invoice=None), "2026-06-01", components=("gearbox",), fault=FaultFacts(),
          wm="unknown", comp={"gearbox": ("unknown", None)}, remedy="none", mode="paid",
@@ -283,12 +284,12 @@ CASES: list[Case] = [
     Case("no-dates-but-exchanged", tractor(invoice=None, exchanges=(D("2026-02-01"),)), "2026-06-01",
          wm="covered", start="2026-02-01", wm_end="2027-02-01"),
     # --- engine as power unit follows its host -------------------------------------------------
-    Case("engine-follows-host-tractor", MachineFacts("diesel_engine_single", Decimal("25"), D("2026-01-10"),
-                                                    host_category="tractor"), "2027-01-10",
-         wm="covered", wm_end="2027-01-10", mode="on_site", rules=("CN2010-HostMachine",)),
-    Case("engine-follows-host-small-tractor", MachineFacts("diesel_engine_multi", Decimal("16"), D("2026-01-10"),
-                                                          host_category="tractor"), "2026-10-11",
-         wm="expired", wm_end="2026-10-10", codes=("host_machine", "tractor_small")),
+    Case("engine-follows-host-tractor", MachineFacts("diesel_engine_single", Decimal("25"), D("2026-01-11"),
+                                                    host_category="tractor"), "2027-01-11",
+         wm="covered", wm_end="2027-01-11", mode="on_site", rules=("CN2010-HostMachine",)),
+    Case("engine-follows-host-small-tractor", MachineFacts("diesel_engine_multi", Decimal("16"), D("2026-01-12"),
+                                                          host_category="tractor"), "2026-10-13",
+         wm="expired", wm_end="2026-10-12", codes=("host_machine", "tractor_small")),
     Case("engine-follows-host-combine-main-part", MachineFacts("diesel_engine_single", None, D("2026-01-10"),
                                                                host_category="combine_harvester"), "2027-06-01",
          fault=FaultFacts(component="crankshaft"), wm="expired",
@@ -464,7 +465,9 @@ def test_add_months(start: str, n: int, expected: str) -> None:
 
 def test_period_end_examples_from_the_rules() -> None:
     assert period_end(D("2026-03-01"), 12) == D("2027-03-01")
-    assert period_end(D("2026-08-31"), 6) == D("2027-02-28")
+    # 28 February 2027 is a Sunday: the same-day rule (Art. 202) then the rest-day roll (Art. 203).
+    assert add_months(D("2026-08-31"), 6) == D("2027-02-28")
+    assert period_end(D("2026-08-31"), 6) == D("2027-03-01")
     assert period_end(D("2026-03-01"), 12, extension_days=3) == D("2027-03-04")
     # The roll goes past the whole holiday run, not just one day.
     assert period_end(D("2025-10-01"), 12, GOLDEN_WEEK_2026) == D("2026-10-08")

@@ -184,6 +184,10 @@ class MachineExchange(models.Model):
     happened_on = models.DateField(_("date"))
     reason = models.TextField(_("reason"), blank=True)
     refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # The fault that led to it (a component code and its seriousness): the replacement machine's
+    # warranty history starts with this exchange, and the same fault recurring gives a return.
+    component = models.CharField(_("component"), max_length=40, default="whole_machine")
+    serious = models.BooleanField(_("serious fault"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import FileResponse
 from django.utils import timezone
@@ -162,6 +162,9 @@ class PartOut(Schema):
     quantity: Decimal
     warranty: bool
     unit_price: Decimal
+    component: str = "whole_machine"
+    action: str = "repaired"
+    serious: bool = False
 
 
 class ServiceRecordOut(Schema):
@@ -200,6 +203,9 @@ class ReturnRequestOut(Schema):
     decision_reason: str
     new_machine_id: int | None
     refund_amount: Decimal | None
+    fault_component: str = ""
+    fault_serious: bool = False
+    overridden: bool = Field(False, description="Approved by the technical centre although not eligible.")
 
 
 class RatingOut(Schema):
@@ -364,11 +370,14 @@ class ReceiveData(Schema):
 
 
 class PartIn(Schema):
-    part_number: str
-    name: str = ""
+    part_number: str = Field(..., max_length=40)
+    name: str = Field("", max_length=100)
     quantity: Decimal
     warranty: bool = True
     unit_price: Decimal = Decimal(0)
+    component: str = Field("", max_length=40, description="Component code this line worked on (empty: the record's component).")
+    action: Literal["repaired", "replaced"] = Field("repaired", description="Whether the component was repaired or replaced.")
+    serious: bool | None = Field(None, description="Whether the fault was serious (empty: as the record's `serious`).")
 
 
 class RecordServiceData(Schema):
@@ -382,6 +391,12 @@ class RecordServiceData(Schema):
     photo_ids: list[int] = []
     component: str = Field("whole_machine", description="Component code (see warranty parts), or whole_machine.")
     serious: bool = False
+
+
+class ApproveReturnData(Schema):
+    reason: str = Field(..., max_length=2000)
+    override: bool = Field(False, description="Approve although the warranty engine did not find the request eligible "
+                                              "(technical centre only; recorded on the timeline).")
 
 
 class CheckOutData(Schema):
@@ -440,7 +455,7 @@ ACTION_DATA: dict[str, type[Schema]] = {
     "schedule": ScheduleData, "quote": QuoteData, "quote_accept": NoData, "quote_decline": NoData,
     "check_in": NoData, "receive": ReceiveData, "record_service": RecordServiceData, "check_out": CheckOutData,
     "resend_code": NoData, "confirm": ConfirmData, "escalate": EscalateData, "answer_escalation": AnswerEscalationData,
-    "approve_return": ReasonData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
+    "approve_return": ApproveReturnData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
     "record_refund": RefundData, "investigate": NoData, "resolve": ResolveData, "customer_accept": NoData,
     "customer_reject": ReasonData, "rate": RateData, "close": ReasonData, "cancel": ReasonData, "follow_up": FollowUpData,
     "pause_clock": PauseClockData, "resume_clock": NoData,
@@ -543,13 +558,16 @@ def order_detail_out(order, user) -> dict:
             "labour_hours": record.labour_hours, "hours_meter": record.hours_meter,
             "component": record.component, "serious": record.serious,
             "parts": [{"part_number": p.part_number, "name": p.name, "quantity": p.quantity, "warranty": p.warranty,
-                       "unit_price": p.unit_price} for p in record.parts.all()],
+                       "unit_price": p.unit_price, "component": p.component, "action": p.action, "serious": p.serious}
+                      for p in record.parts.all()],
         },
         complaint=None if complaint is None else _complaint_out(complaint),
         return_request=None if request is None else {
             "kind": request.kind, "eligible": request.eligible, "eligibility": request.eligibility,
             "decision": request.decision, "decision_reason": request.decision_reason,
             "new_machine_id": request.new_machine_id, "refund_amount": request.refund_amount,
+            "fault_component": request.fault_component, "fault_serious": request.fault_serious,
+            "overridden": request.overridden,
         },
         rating=None if rating is None else {"score": rating.score, "comment": rating.comment, "recorded_at": rating.recorded_at},
         escalations=[_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")],

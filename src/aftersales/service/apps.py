@@ -15,9 +15,10 @@ class ServiceConfig(AppConfig):
         # orders it recorded).
         register_customer_visibility(_customers_of_orders)
         register_full_phone_rule(_serves_open_order)
+        from aftersales.service.hooks import repair_history
         from aftersales.warranty.services import register_repair_history
 
-        register_repair_history(_repair_history)
+        register_repair_history(repair_history)
 
 
 def _customers_of_orders(org_id: int):
@@ -38,31 +39,3 @@ def _serves_open_order(user, customer) -> bool:
     return ServiceOrder.objects.filter(
         customer=customer, assigned_org_id=user.organization_id, status__in=OPEN_STATUSES
     ).exists()
-
-
-def _repair_history(machine):
-    """The machine's recorded repairs, as the warranty engine counts them (repeat repairs of one
-    component lead to main-part replacement, exchange or return)."""
-    from django.db.models import Min, Q
-    from django.utils import timezone
-
-    from aftersales.service.models import ServiceMode, ServiceRecord
-    from aftersales.warranty.engine import RepairRecord
-
-    # Only the columns the engine needs: this runs at every repair intake.
-    records = (
-        ServiceRecord.objects.filter(order__machine=machine)
-        .annotate(started=Min("order__events__at", filter=Q(order__events__action__in=("check_in", "receive"))))
-        .order_by("id")
-        .values_list("component", "serious", "created_at", "started", "order__completed_at", "order__service_mode")
-    )
-    history = []
-    for component, serious, created_at, started_at, completed_at, mode in records:
-        started = timezone.localtime(started_at or created_at).date()
-        finished = timezone.localtime(completed_at).date() if completed_at else None
-        history.append(RepairRecord(
-            component=component, started=started, finished=max(finished, started) if finished else None,
-            serious=serious, under_warranty=mode != ServiceMode.PAID,
-            workshop=mode in (ServiceMode.CARRY_IN, ServiceMode.MAIL_IN),
-        ))
-    return history

@@ -99,6 +99,17 @@ FINAL_STATUSES = frozenset({OrderStatus.CLOSED, OrderStatus.CANCELLED})
 OPEN_STATUSES = frozenset(s for s in OrderStatus.values if s not in FINAL_STATUSES)
 
 
+class WarrantyRemedy(models.TextChoices):
+    """What the 三包 engine says the user is owed now (warranty.engine.REMEDIES), in the 2010
+    regime's order: repair, then main-part replacement, then exchange, then return."""
+
+    NONE = "none", _("No free remedy (paid service)")
+    REPAIR = "repair", _("Free repair")
+    MAIN_PART_REPLACEMENT = "main_part_replacement", _("Free main-part replacement")
+    EXCHANGE = "exchange", _("Whole-machine exchange")
+    RETURN = "return", _("Return (refund)")
+
+
 class ServiceOrder(TimeStamped):
     """任务单: one request of a customer, from the first call to the rating. Never deleted."""
 
@@ -120,7 +131,7 @@ class ServiceOrder(TimeStamped):
     # The warranty decision at intake, with the policy version that made it: a later policy edit
     # must not change what the customer was told.
     warranty_status = models.CharField(_("warranty status"), max_length=12, blank=True)
-    warranty_remedy = models.CharField(_("warranty remedy"), max_length=30, blank=True)
+    warranty_remedy = models.CharField(_("warranty remedy"), max_length=30, blank=True, choices=WarrantyRemedy.choices)
     warranty_policy_name = models.CharField(_("warranty policy"), max_length=60, blank=True)
     warranty_policy_version = models.PositiveIntegerField(_("warranty policy version"), null=True, blank=True)
     warranty_reasons = models.JSONField(_("warranty reasons"), default=list, blank=True)
@@ -313,6 +324,11 @@ class ServiceRecord(TimeStamped):
         verbose_name_plural = _("service records")
 
 
+class PartAction(models.TextChoices):
+    REPAIRED = "repaired", _("Repaired")
+    REPLACED = "replaced", _("Replaced")
+
+
 class PartUsage(models.Model):
     """用件记录: one part used on a service, under warranty or paid."""
 
@@ -322,6 +338,20 @@ class PartUsage(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=9, decimal_places=2)
     warranty = models.BooleanField(_("under warranty"), default=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, default=0)
+    # The repair record the 三包 rules count (see warranty.engine.RepairRecord): which component
+    # this line worked on, whether it was repaired or replaced, and how serious the fault was.
+    component = models.CharField(_("component"), max_length=40, default="whole_machine")
+    action = models.CharField(_("repaired or replaced"), max_length=10, choices=PartAction.choices, default=PartAction.REPAIRED)
+    serious = models.BooleanField(_("serious fault"), default=False)
+
+    @property
+    def component_label(self) -> str:
+        """The component's name in the current language, for pages and printouts."""
+        from django.utils.translation import get_language
+
+        from aftersales.warranty.parts import part_label
+
+        return part_label(self.component, get_language() or "zh-hans")
 
     class Meta:
         verbose_name = _("part used")
@@ -474,6 +504,11 @@ class ReturnRequest(models.Model):
     new_machine = models.ForeignKey("registry.Machine", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     refund_amount = models.DecimalField(_("refund amount"), max_digits=12, decimal_places=2, null=True, blank=True)
     exchange = models.ForeignKey("registry.MachineExchange", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The recurring fault the customer reports (a component code), kept for the exchange record.
+    fault_component = models.CharField(_("component"), max_length=40, blank=True)
+    fault_serious = models.BooleanField(_("serious fault"), default=False)
+    # Approved although the engine did not find it eligible: the technical centre's override.
+    overridden = models.BooleanField(_("eligibility overridden"), default=False)
 
     class Meta:
         verbose_name = _("return or exchange request")

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .dates import add_months, add_working_days, roll_past_holidays
+from .dates import FIXED_DATE_HOLIDAYS, add_months, is_rest_day
 from .policy import CATEGORIES, ENGINE_CATEGORIES, EXCLUSION_CODES, PeriodTerms, Regime
 
 __all__ = [
@@ -57,7 +57,7 @@ __all__ = [
 # overhaul of the whole machine or an exchange.
 WHOLE_MACHINE = "whole_machine"
 
-COVERAGE_STATES = ("covered", "expired", "excluded", "wear_part", "unknown")
+COVERAGE_STATES = ("covered", "not_started", "expired", "excluded", "wear_part", "unknown")
 REMEDIES = ("none", "repair", "main_part_replacement", "exchange", "return")
 REPAIR_KINDS = ("repair", "main_part_replacement", "exchange")
 PART_CLASSES = ("main", "general", "wear")
@@ -93,7 +93,12 @@ class RepairRecord:
     ``days_waiting_parts`` are days the machine stood idle waiting for parts *outside*
     ``started``..``finished`` (e.g. between diagnosis and the repair starting); days inside that
     interval already count as repair days, and counting them twice would over-extend the period.
-    ``finished`` is None while the repair is open.
+    ``finished`` is None while the repair is open: an open repair extends the period up to the day
+    of evaluation and its ``started`` (the intake date) starts the 30-working-day repair deadline,
+    but it is not yet one of the earlier repairs the replacement ladder counts.
+    ``kind``: "repair", "main_part_replacement" (the component was replaced; for a part that is not
+    a main part of this machine that is an ordinary repair) or "exchange" (the whole machine was
+    exchanged because of this component's fault).
     """
 
     component: str
@@ -264,8 +269,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{days} days in warranty repair or waiting for parts are not counted; the period is extended by them.",
     ),
     "holiday_rollover": (
-        "期间最后一日 {last_day} 为法定节假日，以节假日结束的次日 {end} 为最后一日。",
-        "The last day {last_day} is a statutory holiday; the period ends on the day after the holiday, {end}.",
+        "期间最后一日 {last_day} 为法定休假日（公休日或节假日），以休假日结束的次日 {end} 为最后一日。",
+        "The last day {last_day} is a rest day (a weekend or a public holiday); the period ends on the first working day after it, {end}.",
+    ),
+    "calendar_fallback": (
+        "{year} 年的放假安排尚未公布，按周六、周日及固定日期节假日（元旦、劳动节、国庆节）推算休假日，公布后可能变化。",
+        "No holiday notice for {year} is on file: rest days are taken as Saturdays, Sundays and the fixed-date holidays (New Year's Day, Labour Day, National Day), and may change once the notice is out.",
+    ),
+    "calendar_provisional": (
+        "{year} 年的节假日数据为暂定，待国务院通知公布后核对。",
+        "The holiday data for {year} is provisional until the State Council's notice is checked against it.",
+    ),
+    "whole_machine_not_started": (
+        "三包有效期自 {start} 起算，评估日 {on} 尚未开始。",
+        "The warranty period starts on {start}; on {on} it has not started yet.",
+    ),
+    "component_not_started": (
+        "{component}（{part}）的三包有效期自 {start} 起算，尚未开始。",
+        "{component} ({part}): the warranty period starts on {start} and has not started yet.",
+    ),
+    "unknown_component": (
+        "“{component}”不是已知的部件代码，按一般部件处理；请核对部件名称。",
+        "'{component}' is not a known component code; treated as a general part. Check the component.",
     ),
     "workshop_guarantee": (
         "{component} 于 {finished} 完成修理厂修理，享有 {months} 个月质量保证，至 {end}。",
@@ -388,6 +413,7 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "state": {
         "covered": ("在保", "covered"),
+        "not_started": ("三包期未开始", "not started yet"),
         "expired": ("已过三包期", "expired"),
         "excluded": ("不实行三包", "excluded"),
         "wear_part": ("易损件", "a wear part"),
@@ -450,6 +476,50 @@ class _Explainer:
         return out
 
 
+class _Calendar:
+    """Rest days as Civil Code Art. 203 counts them, from the calendar the caller passed in.
+
+    ``years`` maps each year the holiday data knows to its status ("official" from the State
+    Council's notice, or "provisional"). A year missing from it has no notice yet: its rest days are
+    the weekends and the fixed-date holidays. ``None`` means the caller vouches for ``holidays`` and
+    ``workdays`` as complete (the pure tests). Every year consulted that is not official is noted,
+    so the answer can say on what calendar its dates rest.
+    """
+
+    def __init__(self, holidays: Set[date], workdays: Set[date], years: Mapping[int, str] | None) -> None:
+        self.holidays, self.workdays, self.years = holidays, workdays, years
+        self.uncertain: dict[int, str] = {}
+
+    def is_rest(self, day: date) -> bool:
+        if self.years is not None:
+            status = self.years.get(day.year)
+            if status is None:
+                self.uncertain[day.year] = "calendar_fallback"
+                return day.weekday() >= 5 or (day.month, day.day) in FIXED_DATE_HOLIDAYS
+            if status != "official":
+                self.uncertain.setdefault(day.year, "calendar_provisional")
+        return is_rest_day(day, self.holidays, self.workdays)
+
+    def roll(self, day: date) -> date:
+        """Art. 203: a last day that is a rest day moves to the first working day after it."""
+        while self.is_rest(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The ``n``-th working day after ``start`` (the start day is not counted, Art. 201)."""
+        day = start
+        while n:
+            day += timedelta(days=1)
+            if not self.is_rest(day):
+                n -= 1
+        return day
+
+    def explain(self, regime: Regime, why: _Explainer) -> None:
+        for year, code in sorted(self.uncertain.items()):
+            why.add(regime.rule("holiday_rollover"), code, year=year)
+
+
 # --- the engine --------------------------------------------------------------------------------
 
 
@@ -463,15 +533,22 @@ def evaluate(
     fault: FaultFacts | None = None,
     holidays: frozenset[date] = frozenset(),
     workdays: frozenset[date] = frozenset(),
+    calendar_years: Mapping[int, str] | None = None,
+    known_components: Set[str] | None = None,
 ) -> Evaluation:
     """Evaluate the warranty of ``machine`` as of ``on`` under ``regime``.
 
-    ``holidays`` are statutory holidays (for the period end roll-forward and the working-day count);
-    ``workdays`` are 调休 weekend days that count as working days. Records dated after ``on`` are
-    ignored, so re-running an old evaluation with today's full history gives the old answer.
+    ``holidays`` are statutory holidays and ``workdays`` the 调休 weekend days worked; with the
+    weekends they make the rest days of Civil Code Art. 203 (the period end roll-forward) and the
+    working days of the repair deadline. ``calendar_years`` says which years that data covers and
+    how surely (see ``_Calendar``). ``known_components``: the component vocabulary; a component
+    outside it (and outside the machine's own part lists) is answered with an ``unknown_component``
+    reason. Records dated after ``on`` are ignored, so re-running an old evaluation with today's
+    full history gives the old answer.
     """
     _check_facts(machine, repairs, fault)
     why = _Explainer()
+    cal = _Calendar(holidays, workdays, calendar_years)
     repairs = [r for r in repairs if r.started <= on]
 
     period_class = _period_class(machine, regime, why)
@@ -482,8 +559,8 @@ def evaluate(
     current = [r for r in repairs if restart is None or r.started >= restart]
 
     extension = _extension_days(current, start, on)
-    whole = _whole_machine(start, period_class, terms.whole_machine_months, extension, on, regime, holidays, why)
-    whole = _apply_workshop(whole, WHOLE_MACHINE, current, on, regime, holidays, why)
+    whole = _whole_machine(start, period_class, terms.whole_machine_months, extension, on, regime, cal, why)
+    whole = _apply_workshop(whole, WHOLE_MACHINE, current, on, regime, cal, why)
 
     # The machine's own category, not the host's: an engine's main parts are its crankshaft and
     # block even when it follows a combine's periods.
@@ -498,8 +575,12 @@ def evaluate(
     comp: dict[str, ComponentCoverage] = {}
     for name in names:
         part = "wear" if name in wear_parts else "main" if name in main_parts else "general"
+        if known_components is not None and part == "general" and name not in known_components:
+            # A free-text part (a record typed by hand, an old import): say so rather than
+            # silently shorten a main part's cover to the whole machine's.
+            why.add(regime.main_parts.rule, "unknown_component", component=name)
         comp[name] = _component(
-            name, part, whole, start, terms, extension, current, on, regime, holidays, why
+            name, part, whole, start, terms, extension, current, on, regime, cal, why
         )
 
     target = fault.component if fault is not None and fault.component not in (None, WHOLE_MACHINE) else None
@@ -520,12 +601,12 @@ def evaluate(
             repairs=repairs,
             on=on,
             regime=regime,
-            holidays=holidays,
-            workdays=workdays,
+            cal=cal,
             why=why,
         )
 
     mode = _service_mode(target_cov.state, period_class, regime, why)
+    cal.explain(regime, why)
 
     return Evaluation(
         coverage=Coverage(whole_machine=whole, components=comp),
@@ -610,14 +691,14 @@ def _end(
     months: int,
     extension: int,
     regime: Regime,
-    holidays: Set[date],
+    cal: _Calendar,
     why: _Explainer,
     *,
     explain_counting: bool = True,
 ) -> date:
     nominal = add_months(start, months)
     extended = nominal + timedelta(days=extension)
-    end = roll_past_holidays(extended, holidays)
+    end = cal.roll(extended)
     # Counting and extension are the same for every period of the machine: said once, for the
     # whole machine. A holiday roll depends on the particular end date, so it is said each time.
     if explain_counting:
@@ -636,28 +717,33 @@ def _whole_machine(
     extension: int,
     on: date,
     regime: Regime,
-    holidays: Set[date],
+    cal: _Calendar,
     why: _Explainer,
 ) -> WholeMachineCoverage:
     rule = regime.rule("periods")
     if start is None:
         return WholeMachineCoverage("unknown", None, None, 0, regime.rule("start"))
     why.add(rule, "period_whole_machine", period_class=period_class, months=months)
-    end = _end(start, months, extension, regime, holidays, why)
+    end = _end(start, months, extension, regime, cal, why)
+    if on < start:
+        # Before the sale (a dealer's stock, a date typed wrong): not "covered", which would
+        # promise free service on a machine nobody has bought yet, and not "expired" either.
+        why.add(regime.rule("start"), "whole_machine_not_started", start=start, on=on)
+        return WholeMachineCoverage("not_started", start, end, extension, regime.rule("start"))
     state = "covered" if on <= end else "expired"
     why.add(rule, f"whole_machine_{state}", end=end)
     return WholeMachineCoverage(state, start, end, extension, rule)
 
 
 def _workshop_end(
-    component: str, current: Sequence[RepairRecord], on: date, regime: Regime, holidays: Set[date]
+    component: str, current: Sequence[RepairRecord], on: date, regime: Regime, cal: _Calendar
 ) -> tuple[date, RepairRecord] | None:
     best: tuple[date, RepairRecord] | None = None
     months = regime.workshop_guarantee.months
     for r in current:
         if not r.workshop or r.component != component or r.finished is None or r.finished > on:
             continue
-        end = roll_past_holidays(add_months(r.finished, months), holidays)
+        end = cal.roll(add_months(r.finished, months))
         if best is None or end > best[0]:
             best = (end, r)
     return best
@@ -669,10 +755,12 @@ def _apply_workshop(
     current: Sequence[RepairRecord],
     on: date,
     regime: Regime,
-    holidays: Set[date],
+    cal: _Calendar,
     why: _Explainer,
 ) -> WholeMachineCoverage:
-    found = _workshop_end(component, current, on, regime, holidays)
+    if whole.state == "not_started":
+        return whole
+    found = _workshop_end(component, current, on, regime, cal)
     if found is None or (whole.end is not None and found[0] <= whole.end):
         return whole
     end, record = found
@@ -703,7 +791,7 @@ def _component(
     current: Sequence[RepairRecord],
     on: date,
     regime: Regime,
-    holidays: Set[date],
+    cal: _Calendar,
     why: _Explainer,
 ) -> ComponentCoverage:
     if part == "wear":
@@ -718,11 +806,15 @@ def _component(
         months = terms.main_parts_months
         main_rule = terms.main_parts_rule or regime.rule("periods")
         why.add(main_rule, "main_part_period", component=name, months=months)
-        main_end = _end(start, months, extension, regime, holidays, why, explain_counting=False)
+        main_end = _end(start, months, extension, regime, cal, why, explain_counting=False)
         if end is None or main_end >= end:
             end, rule = main_end, main_rule
 
-    found = _workshop_end(name, current, on, regime, holidays)
+    if whole.state == "not_started":
+        why.add(regime.rule("start"), "component_not_started", component=name, part=part, start=start)
+        return ComponentCoverage("not_started", end, regime.rule("start"), part)
+
+    found = _workshop_end(name, current, on, regime, cal)
     lapsed_over_unknown = found is not None and end is None and on > found[0]
     if found is not None and not lapsed_over_unknown and (end is None or found[0] > end):
         ws_end, record = found
@@ -792,8 +884,7 @@ def _remedy(
     repairs: Sequence[RepairRecord],
     on: date,
     regime: Regime,
-    holidays: Set[date],
-    workdays: Set[date],
+    cal: _Calendar,
     why: _Explainer,
 ) -> str:
     key = target or WHOLE_MACHINE
@@ -815,16 +906,25 @@ def _remedy(
     # 2. Exchange: recurs after a main-part replacement, or the repair deadline passed and the user
     #    asks for it.
     exchange_due = False
-    replaced = [r for r in current if r.component == key and r.kind == "main_part_replacement"]
+    # Only a main part's replacement is the step before an exchange; replacing a general part is an
+    # ordinary repair (counted below). An open replacement is not yet one that the fault outlived.
+    replaced = [r for r in current if r.component == key and r.kind == "main_part_replacement"
+                and r.finished is not None and part == "main"]
     if replaced:
         last = max(replaced, key=lambda r: r.done_on)
         why.add(regime.rule("exchange"), "exchange_after_replacement", component=key, replaced=last.done_on)
         exchange_due = True
 
-    if fault.repair_intake_date is not None:
+    # The repair deadline runs from the intake of the repair now open: the one the caller names, or
+    # else the earliest open repair of this component in the record.
+    intake = fault.repair_intake_date
+    if intake is None:
+        intake = min((r.started for r in current if r.component == key and r.finished is None
+                      and r.kind != "exchange"), default=None)
+    if intake is not None:
         wd = regime.repair_deadline.working_days
-        deadline = add_working_days(fault.repair_intake_date, wd, holidays, workdays)
-        params = {"intake": fault.repair_intake_date, "working_days": wd, "deadline": deadline}
+        deadline = cal.add_working_days(intake, wd)
+        params = {"intake": intake, "working_days": wd, "deadline": deadline}
         if on > deadline:
             why.add(regime.rule("repair_deadline"), "repair_deadline_passed", **params)
             if fault.customer_requests_exchange and not exchange_due:
@@ -840,7 +940,12 @@ def _remedy(
         return "exchange"
 
     # 3. Main-part replacement.
-    warranty_repairs = [r for r in current if r.component == key and r.kind == "repair" and r.under_warranty]
+    # The earlier repairs: finished ones (an open repair is the one being done now).
+    warranty_repairs = [
+        r for r in current
+        if r.component == key and r.under_warranty and r.finished is not None
+        and (r.kind == "repair" or (r.kind == "main_part_replacement" and part != "main"))
+    ]
     mpr = regime.main_part_replacement
     if fault.serious and part == "main":
         serious = [r for r in warranty_repairs if r.serious]
@@ -851,7 +956,7 @@ def _remedy(
     fs = regime.first_season
     season = machine.first_season_start
     if season is not None and part != "wear":
-        window_end = roll_past_holidays(season + timedelta(days=fs.days), holidays)
+        window_end = cal.roll(season + timedelta(days=fs.days))
         if season <= on <= window_end:
             in_window = [r for r in warranty_repairs if season <= r.started <= window_end]
             if len(in_window) >= fs.repairs_before:
@@ -874,7 +979,9 @@ def _service_mode(state: str, period_class: str, regime: Regime, why: _Explainer
         mode = sm.covered[period_class]
         why.add(sm.rule, "service_mode_covered", period_class=period_class, mode=mode)
     else:
-        mode = sm.not_covered[state]
+        # A machine whose period has not started is served as one without proof of cover: the
+        # regime's table predates the state, and stored versions must keep loading.
+        mode = sm.not_covered.get(state) or sm.not_covered["unknown"]
         why.add(sm.rule, "service_mode_not_covered", state=state, mode=mode)
     return mode
 

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core import config
-from aftersales.core.calendar import adjusted_workdays, statutory_holidays
+from aftersales.core.calendar import adjusted_workdays, statutory_holidays, years_covered
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.warranty import engine
 from aftersales.warranty.engine import FaultFacts, MachineFacts, RepairRecord
 from aftersales.warranty.models import WarrantyPolicy
+from aftersales.warranty.parts import part_labels
 from aftersales.warranty.policy import PolicyError, Regime, default_regime
 
 
@@ -80,11 +81,48 @@ def calendar_sets() -> tuple[frozenset[date], frozenset[date]]:
     return statutory_holidays(), adjusted_workdays()
 
 
+# --- components -----------------------------------------------------------------------------
+
+def known_components(*, model=None) -> frozenset[str]:
+    """The component codes a record may name: the vocabulary (warranty/data/parts.json) and the
+    product model's own part lists (a maker's part the vocabulary does not have yet)."""
+    codes = set(part_labels())
+    if model is not None:
+        codes.update(model.main_components or ())
+        codes.update(model.wear_parts or ())
+    return frozenset(codes)
+
+
+def category_components(category: str, *, model=None) -> list[str]:
+    """The codes to offer for one product category: the whole machine, then its main parts and
+    wear parts (the model's own lists where it has them, else the current regime's)."""
+    regime = policy_regime(policy_current())
+    main = list(model.main_components) if model is not None and model.main_components else list(
+        regime.main_parts.by_category.get(category, ()))
+    wear = list(model.wear_parts) if model is not None and model.wear_parts else list(
+        regime.wear_parts.by_category.get(category, ()))
+    return list(dict.fromkeys([engine.WHOLE_MACHINE, *main, *wear]))
+
+
+def component_errors(fields: dict[str, str | None], *, category: str, model=None) -> dict[str, str]:
+    """``{field: message}`` for every named component that is not a known code; the message lists
+    the codes known for the machine's category, so the caller can correct a misspelt main part
+    (``gear_box``) instead of losing a year of its cover to the general-part period."""
+    known = known_components(model=model)
+    errors = {}
+    for name, code in fields.items():
+        if code and code not in known:
+            errors[name] = _("Unknown component %(code)s. Known for this product category: %(known)s.") % {
+                "code": code[:40], "known": ", ".join(category_components(category, model=model))}
+    return errors
+
+
 # --- evaluation -----------------------------------------------------------------------------
 
 # The service-order app knows a machine's repair history; it registers a provider here in its
 # AppConfig.ready so that this app does not import it (dependencies point towards warranty).
 _repair_history: list[Callable[[object], list[RepairRecord]]] = []
+_exchange_history: list[Callable[[object], list[RepairRecord]]] = []
 
 
 def register_repair_history(provider: Callable[[object], list[RepairRecord]]) -> None:
@@ -93,18 +131,35 @@ def register_repair_history(provider: Callable[[object], list[RepairRecord]]) ->
 
 
 def machine_facts(machine) -> MachineFacts:
-    """The engine's facts about a stored machine (设备档案 + its product model + exchanges)."""
+    """The engine's facts about a stored machine (设备档案 + its product model). Its exchange is
+    part of its history (``machine_history``), with the fault that caused it."""
     model = machine.model
-    exchanges = sorted(machine.exchanges_in.filter(kind="exchange").values_list("happened_on", flat=True))
     return MachineFacts(
         category=model.category,
         rated_power_kw=model.rated_power_kw,
         invoice_date=machine.invoice_date,
         delivery_date=machine.delivery_date,
-        exchanges=tuple(exchanges),
         main_parts=tuple(model.main_components) or None,
         wear_parts=tuple(model.wear_parts) or None,
     )
+
+
+def _exchanges(machine) -> list[RepairRecord]:
+    """The exchange that put this machine in the user's hands (退换机记录 with this machine as the
+    replacement): it restarts the periods, and the same fault recurring after it gives a return."""
+    rows = machine.exchanges_in.filter(kind="exchange").order_by("happened_on", "pk")
+    return [RepairRecord(component=x.component or engine.WHOLE_MACHINE, started=x.happened_on, finished=x.happened_on,
+                         serious=x.serious, kind="exchange") for x in rows]
+
+
+def machine_history(machine) -> list[RepairRecord]:
+    """Exactly what the engine sees of a stored machine's past: its repairs (with main-part
+    replacements and open repairs, from the service records) and the exchange it came from."""
+    return _exchanges(machine) + [r for provider in _repair_history for r in provider(machine)]
+
+
+def calendar_years() -> dict[int, str]:
+    return years_covered()
 
 
 def _repairs(items) -> list[RepairRecord]:
@@ -131,7 +186,7 @@ def evaluate(
     try:
         if machine is not None:
             subject = machine_facts(machine)
-            history = [r for provider in _repair_history for r in provider(machine)]
+            history = machine_history(machine)
         else:
             subject = MachineFacts(**facts)
             history = []
@@ -139,6 +194,8 @@ def evaluate(
         result = engine.evaluate(
             machine=subject, on=on, regime=regime, components=tuple(components),
             repairs=history + _repairs(repairs), fault=_fault(fault), holidays=holidays, workdays=workdays,
+            calendar_years=calendar_years(),
+            known_components=known_components(model=machine.model if machine is not None else None),
         )
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(_("The warranty cannot be evaluated from these facts."), fields={"facts": str(exc)})

@@ -37,6 +37,7 @@ LABELS: dict[str, Any] = {
     "engine_number": _("Engine number"), "model_code": _("Model code"), "refund_amount": _("Refund amount"),
     "resolution": _("Resolution"), "findings": _("Findings"), "score": _("Score"), "comment": _("Comment"),
     "summary": _("Summary"), "channel": _("Channel"),
+    "override": _("Approve although the warranty engine found it not eligible (override)"),
 }
 LONG_TEXT = {"answer", "solution", "reason", "fault_found", "cause", "problem", "tried", "resolution", "findings",
              "comment", "summary"}
@@ -118,7 +119,7 @@ def _choices(user, order, name: str) -> list[tuple[Any, str]] | None:
         return list(Channel.choices)
     if name == "score":
         return [(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")]
-    if name == "component":
+    if name in ("component", "parts"):  # parts: each line's component
         language = get_language() or "zh-hans"
         return [(code, part_label(code, language)) for code in part_labels()]
     if name == "hotline_technician_id":
@@ -233,7 +234,7 @@ def _field_error(errors: dict, name: str) -> str:
     return prefixed[0] if prefixed else ""
 
 
-ROW_NAMES = {"parts": ("part_number", "name", "quantity", "unit_price", "warranty"),
+ROW_NAMES = {"parts": ("part_number", "name", "quantity", "unit_price", "warranty", "component", "action", "serious"),
              "items": ("kind", "part_number", "description", "quantity", "unit_price")}
 MAX_ROWS = 50
 
@@ -254,8 +255,9 @@ def _typed_rows(post, prefix: str) -> list[dict]:
     if post is not None and prefix == "parts":
         for i, row in enumerate(rows):
             row["warranty"] = f"parts-{i}-warranty" in post
+            row["serious"] = f"parts-{i}-serious" in post
     while len(rows) < PART_ROWS:
-        rows.append({n: ("on" if n == "warranty" else "") for n in names})
+        rows.append({n: ("on" if n == "warranty" else "repaired" if n == "action" else "") for n in names})
     for i, row in enumerate(rows):
         row["index"] = i
     return rows
@@ -313,10 +315,12 @@ def parse(user, order, action: str, post, files) -> dict:
                 except ValueError:
                     data[name] = raw  # the schema says which field and why
         elif kind == "parts":
-            rows = _rows(post, "parts", ("part_number", "name", "quantity", "unit_price"), "part_number")
+            rows = _rows(post, "parts", ("part_number", "name", "quantity", "unit_price", "warranty", "component",
+                                         "action", "serious"), "part_number")
+            # serious unticked: as the record says (None), so one tick on the record covers all lines.
             data[name] = [{**r, "quantity": r["quantity"] or "1", "unit_price": r["unit_price"] or "0",
-                           "warranty": f"parts-{i}-warranty" in post}
-                          for i, r in _indexed(post, "parts", "part_number", rows)]
+                           "warranty": bool(r["warranty"]), "action": r["action"] or "repaired",
+                           "serious": True if r["serious"] else None} for r in rows]
         elif kind == "items":
             rows = _rows(post, "items", ("kind", "part_number", "description", "quantity", "unit_price"), "part_number")
             data[name] = [{**r, "kind": r["kind"] or "part", "quantity": r["quantity"] or "1",

@@ -9,7 +9,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aftersales.core.errors import Conflict, DomainError, NotFound
@@ -17,7 +17,9 @@ from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
 from aftersales.registry.models import Customer, CustomerClass
 from aftersales.service import selectors, services
-from aftersales.service.models import OPEN_STATUSES, OrderType, ServiceLevel, ServiceMode, Urgency
+from aftersales.service.models import OPEN_STATUSES, OrderType, ReturnKind, ServiceLevel, ServiceMode, Urgency, WarrantyRemedy
+from aftersales.warranty.parts import part_label
+from aftersales.warranty.services import category_components
 from aftersales.web.views import error_message
 
 LOOKUP_CUSTOMERS = 5
@@ -113,7 +115,9 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
     values = values.dict() if hasattr(values, "dict") else dict(values)
     context = {"values": values, "errors": errors or {}, "duplicate": duplicate, "customer": None, "machines": [],
                "proposal": None, "types": [(OrderType.REPAIR, OrderType.REPAIR.label),
-                                           (OrderType.CONSULTATION, OrderType.CONSULTATION.label)],
+                                           (OrderType.CONSULTATION, OrderType.CONSULTATION.label),
+                                           (OrderType.RETURN_EXCHANGE, OrderType.RETURN_EXCHANGE.label)],
+               "return_kinds": ReturnKind.choices, "remedies": WarrantyRemedy.choices, "components": [],
                "urgencies": Urgency.choices, "levels": ServiceLevel.choices, "modes": ServiceMode.choices,
                "classes": CustomerClass.choices, "new_customer": False, "new_machine": False,
                "q": values.get("q", "")}
@@ -142,10 +146,17 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
             machine = machines[0]
     order_type = values.get("order_type") or OrderType.REPAIR
     urgency = values.get("urgency") if values.get("urgency") in Urgency.values else Urgency.NORMAL
+    # The fault the caller reports (its component, if the agent can tell, and whether it is serious):
+    # the engine weighs it against the machine's repair record, so the proposal shows the remedy due.
+    fault = {"component": values.get("fault_component") or None, "serious": bool(values.get("fault_serious"))}
+    if machine is not None:
+        language = get_language() or "zh-hans"
+        context["components"] = [(c, part_label(c, language))
+                                 for c in category_components(machine.model.category, model=machine.model)]
     try:
         proposal = services.order_proposal(machine=machine, customer=customer,
                                            order_type=order_type if order_type in OrderType.values else OrderType.REPAIR,
-                                           urgency=urgency)
+                                           urgency=urgency, fault=fault)
     except DomainError:
         proposal = None
     phone = customer.phones.first() if customer.pk else None
@@ -234,6 +245,7 @@ def _order_input(post, errors: dict) -> services.OrderInput:
         urgency=text("urgency") or Urgency.NORMAL, symptom=text("symptom"),
         service_level=text("service_level"), service_mode=text("service_mode"), override_reason=text("override_reason"),
         answer=text("answer"), duplicate_reason=text("duplicate_reason"),
+        fault_component=text("fault_component"), fault_serious=bool(text("fault_serious")), return_kind=text("return_kind"),
     )
 
 

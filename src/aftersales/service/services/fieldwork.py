@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from aftersales.core.errors import ValidationFailed
 from aftersales.registry import services as registry
 from aftersales.service.models import (
+    PartAction,
     PartUsage,
     ServiceMode,
     ServiceOrder,
@@ -28,7 +29,7 @@ from aftersales.service.services.common import (
     _text,
 )
 from aftersales.service.services.confirmation import _issue_code
-from aftersales.warranty.parts import known_part
+from aftersales.warranty.services import component_errors
 
 
 def order_check_in(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
@@ -50,11 +51,18 @@ def order_receive(*, actor, order_id: int, version: int, inbound_tracking: str =
 
 @dataclass(frozen=True)
 class PartInput:
+    """One line of the service record: a part used, and what the 三包 rules count about it: the
+    component it worked on (a code; empty: the record's component), whether that component was
+    repaired or replaced, and whether the fault was serious (None: as the record says)."""
+
     part_number: str
     quantity: Decimal | str | int
     name: str = ""
     warranty: bool = True
     unit_price: Decimal | str | int = 0
+    component: str = ""
+    action: str = PartAction.REPAIRED
+    serious: bool | None = None
 
 
 def order_record_service(*, actor, order_id: int, version: int, fault_found: str, solution: str, cause: str = "",
@@ -65,8 +73,11 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
     def apply(order):
         errors: dict[str, str] = {}
         component_code = (component or "whole_machine").strip()
-        if not known_part(component_code):
-            errors["component"] = _("Unknown component %(code)s.") % {"code": component_code}
+        named = {"component": component_code}
+        named.update({f"parts[{i}].component": (p.component or "").strip() for i, p in enumerate(parts or [])})
+        machine = order.machine if order.machine_id else None
+        errors.update(component_errors(named, category=machine.model.category if machine else "other",
+                                       model=machine.model if machine else None))
         found = _required_text(errors, "fault_found", fault_found)
         fix = _required_text(errors, "solution", solution)
         hours = _decimal(errors, "labour_hours", labour_hours)
@@ -76,7 +87,11 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
             number = _required_text(errors, f"parts[{i}].part_number", p.part_number, 40)
             qty = _decimal(errors, f"parts[{i}].quantity", p.quantity, minimum=Decimal("0.01"))
             price = _decimal(errors, f"parts[{i}].unit_price", p.unit_price)
-            rows.append((number, qty, price, p))
+            if p.action not in PartAction.values:
+                errors[f"parts[{i}].action"] = _("Say whether the component was repaired or replaced.")
+            line = {"component": (p.component or "").strip() or component_code, "action": p.action,
+                    "serious": bool(serious) if p.serious is None else bool(p.serious)}
+            rows.append((number, qty, price, p, line))
         photos = list(order.attachments.filter(pk__in=list(photo_ids or [])).values_list("pk", flat=True))
         if set(photos) != set(photo_ids or []):
             errors["photo_ids"] = _("Upload the photos to this order first.")
@@ -94,11 +109,12 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
             component=component_code, serious=bool(serious),
         )
         PartUsage.objects.bulk_create([
-            PartUsage(record=record, part_number=n, name=_text(p.name, 100), quantity=q, warranty=bool(p.warranty), unit_price=pr)
-            for n, q, pr, p in rows
+            PartUsage(record=record, part_number=n, name=_text(p.name, 100), quantity=q, warranty=bool(p.warranty),
+                      unit_price=pr, **line)
+            for n, q, pr, p, line in rows
         ])
-        return {"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty)}
-                                                           for n, q, _pr, p in rows],
+        return {"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty),
+                                                           **line} for n, q, _pr, p, line in rows],
                 "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos,
                 "component": component_code, "serious": bool(serious)}
     return _perform(actor=actor, order_id=order_id, action="record_service", version=version, note=note, apply=apply)

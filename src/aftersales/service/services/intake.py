@@ -50,7 +50,7 @@ from aftersales.service.services.common import (
     _shanghai_today,
     _text,
 )
-from aftersales.warranty.parts import known_part
+from aftersales.warranty.services import component_errors
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def warranty_evaluate(machine: Machine, *, fault=None) -> dict:
 
 
 def order_proposal(*, machine: Machine | None, customer: Customer, order_type: str, urgency: str = Urgency.NORMAL,
-                   evaluation: dict | None = None) -> dict:
+                   evaluation: dict | None = None, fault: dict | None = None) -> dict:
     """What the system proposes at intake: level from the customer, mode from the warranty engine
     (``evaluation``: the engine's answer for this machine, when the caller has it already)."""
     level = propose_service_level(customer, urgency)
@@ -119,7 +119,7 @@ def order_proposal(*, machine: Machine | None, customer: Customer, order_type: s
     if order_type == OrderType.CONSULTATION:
         mode, evaluation = ServiceMode.PHONE, None
     elif machine is not None and order_type == OrderType.REPAIR:
-        evaluation = evaluation or warranty_evaluate(machine)
+        evaluation = evaluation or warranty_evaluate(machine, fault=fault)
         mode = evaluation.get("service_mode") or ServiceMode.PAID
     return {"service_level": level, "service_mode": mode, "warranty": evaluation}
 
@@ -191,8 +191,17 @@ def _read_before_lock(actor, data: OrderInput) -> _ReadBeforeLock:
     if data.machine_id is not None:
         known.machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
         if known.machine is not None and data.order_type == OrderType.REPAIR:
-            known.warranty = warranty_evaluate(known.machine)
+            known.warranty = warranty_evaluate(known.machine, fault=_repair_fault(data))
     return known
+
+
+def _repair_fault(data: OrderInput) -> dict:
+    # Every repair is asked with the machine's whole record: the fault reported now (its component
+    # when the agent knows it, whether it is serious) is what the engine compares with the earlier
+    # repairs to say whether a repair, a main-part replacement or an exchange is due. The repair
+    # is taken in today, which starts its 30-working-day deadline.
+    return {"component": data.fault_component or None, "serious": bool(data.fault_serious),
+            "repair_intake_date": _shanghai_today()}
 
 
 def _lock_row(model, pk: int) -> bool:
@@ -265,7 +274,7 @@ def _pick_supervisor(org: Organization | None, supervisor_id: int | None, errors
     return centre.annotate(load=open_complaints).order_by("load", "pk").first()
 
 
-def _validate_intake(actor, data: OrderInput, errors: dict) -> None:
+def _validate_intake(actor, data: OrderInput, errors: dict, known: _ReadBeforeLock) -> None:
     if data.order_type not in OrderType.values:
         errors["order_type"] = _("Unknown order type.")
     if data.channel not in Channel.values:
@@ -287,8 +296,10 @@ def _validate_intake(actor, data: OrderInput, errors: dict) -> None:
             errors["about_order_id"] = _("A complaint is about an earlier order or an organization.")
     if data.order_type == OrderType.RETURN_EXCHANGE and data.return_kind not in ReturnKind.values:
         errors["return_kind"] = _("Say whether the customer wants an exchange or a return.")
-    if data.fault_component and not known_part(data.fault_component):
-        errors["fault_component"] = _("Unknown component %(code)s.") % {"code": data.fault_component}
+    if data.fault_component:
+        model = known.machine.model if known.machine is not None else None
+        errors.update(component_errors({"fault_component": data.fault_component},
+                                       category=model.category if model else "other", model=model))
     if data.answer and data.order_type != OrderType.CONSULTATION:
         errors["answer"] = _("Only a consultation is answered at intake.")
 
@@ -297,7 +308,7 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
     known = known or _read_before_lock(actor, data)  # a complaint opened by a rating reads here
     errors: dict[str, str] = {}
     org = _org_of(actor)
-    _validate_intake(actor, data, errors)
+    _validate_intake(actor, data, errors, known)
     contact_phone = ""
     if data.contact_phone:
         try:
@@ -338,7 +349,8 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
             )
 
     proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency,
-                              evaluation=known.warranty if machine is known.machine else None)
+                              evaluation=known.warranty if machine is known.machine else None,
+                              fault=_repair_fault(data))
     level = data.service_level or proposal["service_level"]
     mode = data.service_mode or proposal["service_mode"]
     overridden = {k: (proposal[k], v) for k, v in (("service_level", level), ("service_mode", mode))
@@ -388,7 +400,8 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
         remedy = (evaluation or {}).get("remedy", "")
         eligible = remedy in ("exchange", "return") and (data.return_kind == remedy or remedy == "return")
         return_request = ReturnRequest.objects.create(order=order, kind=data.return_kind, eligibility=evaluation or {},
-                                                      eligible=eligible)
+                                                      eligible=eligible, fault_component=data.fault_component,
+                                                      fault_serious=bool(data.fault_serious))
     if data.order_type == OrderType.CONSULTATION and _text(data.answer):
         # 咨询服务单: answered while the caller is on the line, closed at once.
         order.answer = _text(data.answer)

@@ -15,15 +15,31 @@ from aftersales.service.models import ServiceOrder
 from aftersales.service.services.common import _decimal, _perform, _raise_if, _required, _set, _shanghai_today
 
 
-def _decide_return(order, actor, decision: str, reason: str) -> dict:
-    why = _required("reason", reason)
-    _set(order.return_request, decision=decision, decision_reason=why, decided_by=actor)
-    return {"decision": decision, "reason": why, "eligible": order.return_request.eligible}
+def _decide_return(order, actor, decision: str, reason: str, override: bool = False) -> dict:
+    why = _required("reason", reason, 2000)
+    request = order.return_request
+    overridden = decision == "approved" and not request.eligible
+    if overridden and not override:
+        # The 2010 regime's sequence is repair, main-part replacement, exchange, return; approving a
+        # step the engine did not reach is the technical centre's call, made knowingly and on record.
+        remedy = (request.eligibility or {}).get("remedy") or "none"
+        raise ValidationFailed(_("Nothing was changed."), fields={"override": _(
+            "The warranty engine did not find this request eligible (remedy: %(remedy)s). To approve it anyway, "
+            "override explicitly and give the reason.") % {"remedy": remedy}})
+    _set(request, decision=decision, decision_reason=why, decided_by=actor, overridden=overridden)
+    data = {"decision": decision, "reason": why, "eligible": request.eligible,
+            "remedy": (request.eligibility or {}).get("remedy", "")}
+    if overridden:
+        data["override"] = True
+    return data
 
 
-def order_approve_return(*, actor, order_id: int, version: int, reason: str, note: str = "") -> ServiceOrder:
+def order_approve_return(*, actor, order_id: int, version: int, reason: str, override: bool = False,
+                         note: str = "") -> ServiceOrder:
+    """Approve an exchange or return. One the engine found eligible needs a reason; one it did not
+    needs ``override`` too, and the timeline event records the override and the engine's remedy."""
     return _perform(actor=actor, order_id=order_id, action="approve_return", version=version, note=note,
-                    apply=lambda order: _decide_return(order, actor, "approved", reason))
+                    apply=lambda order: _decide_return(order, actor, "approved", reason, override))
 
 
 def order_reject_return(*, actor, order_id: int, version: int, reason: str, note: str = "") -> ServiceOrder:
@@ -47,8 +63,13 @@ def order_complete_exchange(*, actor, order_id: int, version: int, new_serial_nu
             raise ValidationFailed(_("Nothing was changed."), fields={
                 {"serial_number": "new_serial_number", "model_code": "model_code"}.get(k, k): v for k, v in exc.fields.items()
             }) from None
+        request = order.return_request
+        # The fault that caused the exchange goes with it: it is where the new machine's warranty
+        # history starts (the periods restart; the same fault again gives a return).
         exchange = MachineExchange.objects.create(machine=old, replacement=new, kind=ExchangeKind.EXCHANGE, happened_on=today,
-                                                  reason=order.return_request.decision_reason)
+                                                  reason=request.decision_reason,
+                                                  component=request.fault_component or "whole_machine",
+                                                  serious=request.fault_serious)
         Machine.objects.filter(pk=old.pk).update(status=MachineStatus.EXCHANGED)
         _set(order.return_request, new_machine=new, exchange=exchange)
         order.completed_at = timezone.now()
@@ -61,9 +82,12 @@ def order_record_refund(*, actor, order_id: int, version: int, refund_amount, no
         errors = {}
         amount = _decimal(errors, "refund_amount", refund_amount, minimum=Decimal("0.01"))
         _raise_if(errors)
+        request = order.return_request
         exchange = MachineExchange.objects.create(machine_id=order.machine_id, kind=ExchangeKind.RETURN,
                                                   happened_on=_shanghai_today(), refund_amount=amount,
-                                                  reason=order.return_request.decision_reason)
+                                                  reason=request.decision_reason,
+                                                  component=request.fault_component or "whole_machine",
+                                                  serious=request.fault_serious)
         Machine.objects.filter(pk=order.machine_id).update(status=MachineStatus.RETURNED)
         _set(order.return_request, refund_amount=amount, exchange=exchange)
         order.completed_at = timezone.now()
