@@ -94,6 +94,7 @@ class Badge:
     target: str
     hop: str
     state: str
+    started_at: datetime
     due_at: datetime | None
     remaining_minutes: int | None
     counting: bool
@@ -101,6 +102,25 @@ class Badge:
     @property
     def overdue_minutes(self) -> int:
         return -self.remaining_minutes if self.remaining_minutes is not None and self.remaining_minutes < 0 else 0
+
+    @property
+    def text(self) -> str:
+        """"还剩 1小时5分" / "超时 12分" / "已达成": what the badge says after the hop's name."""
+        if self.counting and self.remaining_minutes is not None:
+            if self.remaining_minutes < 0:
+                return _("overdue %(time)s") % {"time": _span(-self.remaining_minutes)}
+            return _("%(time)s left") % {"time": _span(self.remaining_minutes)}
+        return str(ClockState(self.state).label) if self.state in ClockState.values else self.state
+
+
+def _span(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)sd %(h)sh") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)sh %(m)smin") % {"h": hours, "m": mins}
+    return _("%(m)smin") % {"m": mins}
 
 
 def badge(clock: SlaClock, now: datetime) -> Badge:
@@ -111,7 +131,7 @@ def badge(clock: SlaClock, now: datetime) -> Badge:
     if clock.counting and clock.due_at is not None:
         remaining = int((clock.due_at - now).total_seconds() // 60)
     return Badge(order_id=clock.order_id, target=clock.target, hop=str(Target(clock.target).label), state=state,
-                 due_at=clock.due_at, remaining_minutes=remaining, counting=clock.counting)
+                 started_at=clock.started_at, due_at=clock.due_at, remaining_minutes=remaining, counting=clock.counting)
 
 
 _BADGE_FIELDS = ("id", "order_id", "target", "state", "outcome", "due_at", "warn_at", "started_at")
@@ -154,15 +174,30 @@ def _visible_clocks(user) -> QuerySet[SlaClock]:
     return qs.filter(order__in=order_queryset_plain(user))
 
 
+def month_figures(user, *, since: datetime | None = None) -> dict:
+    """One aggregate over the clocks of the orders the user sees (started since ``since``):
+    {"by_hop": [(hop code, label, breaches)] in hop order with zeros, "handoff_seconds" and
+    "arrival_seconds": the average elapsed time, start to stop, of the finished handoff and
+    on-site clocks (None without any)}."""
+    now = timezone.now()
+    qs = _visible_clocks(user)
+    if since is not None:
+        qs = qs.filter(started_at__gte=since)
+    elapsed = ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())
+    finished = Q(stopped_at__isnull=False, state__in=(ClockState.MET, ClockState.BREACHED))
+    aggregates = {f"b_{code}": Count("id", filter=breached_q(now) & Q(target=code)) for code in Target.values}
+    aggregates["handoff"] = Avg(elapsed, filter=finished & Q(target=Target.HANDOFF))
+    aggregates["arrival"] = Avg(elapsed, filter=finished & Q(target=Target.ON_SITE))
+    row = qs.aggregate(**aggregates)
+    seconds = {k: None if row[k] is None else int(row[k].total_seconds()) for k in ("handoff", "arrival")}
+    return {"by_hop": [(code, str(label), row[f"b_{code}"]) for code, label in Target.choices],
+            "handoff_seconds": seconds["handoff"], "arrival_seconds": seconds["arrival"]}
+
+
 def breaches_by_hop(user, *, since: datetime | None = None) -> list[tuple[str, str, int]]:
     """[(hop code, hop label, breaches)] over the clocks of the orders the user sees, for clocks
     started since ``since`` (all when None); every hop listed, zeros included, in hop order."""
-    now = timezone.now()
-    qs = _visible_clocks(user).filter(breached_q(now))
-    if since is not None:
-        qs = qs.filter(started_at__gte=since)
-    counts = dict(qs.values_list("target").annotate(n=Count("id")).order_by())
-    return [(code, str(label), counts.get(code, 0)) for code, label in Target.choices]
+    return month_figures(user, since=since)["by_hop"]
 
 
 def breaches_by_organization(user, *, since: datetime | None = None, limit: int = 10) -> list[tuple[str, int]]:
@@ -174,14 +209,3 @@ def breaches_by_organization(user, *, since: datetime | None = None, limit: int 
         qs = qs.filter(started_at__gte=since)
     rows = qs.values_list("holder_org__name").annotate(n=Count("id")).order_by("-n", "holder_org__name")[:limit]
     return [(name, n) for name, n in rows]
-
-
-def average_seconds(user, target: str, *, since: datetime | None = None) -> int | None:
-    """The average elapsed time (from start to stop, wall clock) of a hop's finished clocks: the
-    handoff for "average handoff time", on_site for "average arrival time"."""
-    qs = _visible_clocks(user).filter(target=target, stopped_at__isnull=False,
-                                      state__in=(ClockState.MET, ClockState.BREACHED))
-    if since is not None:
-        qs = qs.filter(started_at__gte=since)
-    average = qs.aggregate(v=Avg(ExpressionWrapper(F("stopped_at") - F("started_at"), output_field=DurationField())))["v"]
-    return None if average is None else int(average.total_seconds())
