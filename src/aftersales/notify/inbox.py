@@ -13,18 +13,20 @@ from django.utils import timezone
 from aftersales.notify.models import Notification
 
 
-def inbox_add_many(notes: Iterable[tuple[int, int | None, str, dict]]) -> list[Notification]:
-    """One INSERT for (user id, order id, kind, context) rows; the same person is told once per
-    kind and order in one change (a person in two pools of one organization)."""
+def inbox_add_many(notes: Iterable[tuple]) -> list[Notification]:
+    """One INSERT for (user id, order id, kind, context[, at]) rows; the same person is told once
+    per kind and order in one change (a person in two pools of one organization). ``at``: when
+    the reported event happened (default now)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("inbox_add_many must run inside the transaction of its change")
     seen, rows, now = set(), [], timezone.now()
-    for user_id, order_id, kind, context in notes:
+    for user_id, order_id, kind, context, *at in notes:
         key = (user_id, order_id, kind)
         if user_id is None or key in seen:
             continue
         seen.add(key)
-        rows.append(Notification(user_id=user_id, order_id=order_id, kind=kind, context=dict(context), created_at=now))
+        rows.append(Notification(user_id=user_id, order_id=order_id, kind=kind, context=dict(context),
+                                 created_at=at[0] if at else now))
     return Notification.objects.bulk_create(rows) if rows else []
 
 

@@ -214,7 +214,7 @@ def _tell_new_holders(order, events, inputs) -> None:
         org_id = e.actor_org_id if e.action == "reject" else seg.org_id
         context = {"number": order.number, "order_path": f"/orders/{order.pk}/", "organization": names.get(org_id, "")}
         ids = [seg.user_id] if seg.user_id else [u.pk for u in pools.get((seg.org_id, seg.pool), [])]
-        notes += [(uid, order.pk, kind, context) for uid in ids if uid != e.actor_id]
+        notes += [(uid, order.pk, kind, context, e.at) for uid in ids if uid != e.actor_id]
     inbox_add_many(notes)
 
 
