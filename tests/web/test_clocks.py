@@ -207,3 +207,51 @@ def test_check_deploy_warns_when_the_site_url_is_the_local_default(settings, cap
     settings.SITE_URL = "https://fuwu.kaituo.example"
     call_command("check", "--deploy", "--tag", "security")
     assert "aftersales.W00" not in capsys.readouterr().err
+
+
+def test_an_answered_escalation_tells_the_one_who_raised_it(net, farmer):
+    order = record(net, *farmer)
+    order = services.order_forward(actor=net.info_coordinator, order_id=order.pk, version=order.version,
+                                   hotline_technician_id=net.hotline_tech.pk)
+    order = services.order_callback(actor=net.hotline_tech, order_id=order.pk, version=order.version)
+    order = services.order_escalate(actor=net.hotline_tech, order_id=order.pk, version=order.version,
+                                    problem="液压提升器无法下降", tried="更换液压油，检查分配器")
+    order = services.order_answer_escalation(actor=net.engineer, order_id=order.pk, version=order.version,
+                                             outcome="guidance", answer="先检查提升器安全阀是否卡滞")
+    note = Notification.objects.get(user=net.hotline_tech, kind="inbox_escalation_answered")
+    assert note.order_id == order.pk and note.context["number"] == order.number
+    assert "疑难升级已有答复" in render(note.kind, note.context, plain=True)
+
+
+@pytest.mark.parametrize("page", ["web:tech", "web:inbox"])
+def test_the_technicians_list_and_the_inbox_keep_their_queries_whatever_their_length(client, net, farmer, page):
+    customer, machine = farmer
+    user = net.agency_tech if page == "web:tech" else net.info_coordinator
+    login(client, user)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            o = record(net, customer, machine, duplicate_reason=f"第{i}次", symptom=f"故障{i}")
+            if page == "web:tech":
+                o = services.order_forward(actor=net.info_coordinator, order_id=o.pk, version=o.version,
+                                           hotline_technician_id=net.hotline_tech.pk)
+                o = services.order_callback(actor=net.hotline_tech, order_id=o.pk, version=o.version)
+                o = services.order_confirm_mode(actor=net.hotline_tech, order_id=o.pk, version=o.version,
+                                                service_mode="on_site", steps=["检查油路"])
+                services.order_dispatch(actor=net.repair_coordinator, order_id=o.pk, version=o.version,
+                                        organization_id=net.agency_shandong.pk, technician_id=net.agency_tech.pk)
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse(page)).content.decode()
+        return len(ctx), html
+
+    add(1, 0)
+    few, _html = queries()
+    add(6, 1)
+    many, html = queries()
+    assert many == few
+    if page == "web:tech":
+        assert len(badges(html)) == 7
+    else:
+        assert len(re.findall(r'href="/inbox/\d+/"', html)) == 7
