@@ -2,6 +2,21 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
+
+# The counting clocks of the first hop were held by the person who recorded the order; they are the
+# pool's of the recording organization (sla.engine._holder). Later hops need the order's history:
+# they get their pools when recomputed (sla.services.clocks_recompute) or at the order's next action.
+FIRST_HOPS = {"handoff": "information_coordinator", "complaint_response": "supervisor"}
+
+
+def first_hops_to_pools(apps, schema_editor):
+    SlaClock = apps.get_model("sla", "SlaClock")
+    ServiceOrder = apps.get_model("service", "ServiceOrder")
+    owning = ServiceOrder.objects.filter(pk=OuterRef("order_id")).values("owning_org_id")[:1]
+    for target, pool in FIRST_HOPS.items():
+        SlaClock.objects.filter(target=target, state__in=("running", "paused")).update(
+            holder_user=None, holder_pool=pool, holder_org=Subquery(owning))
 
 
 class Migration(migrations.Migration):
@@ -23,4 +38,5 @@ class Migration(migrations.Migration):
             model_name='slaclock',
             index=models.Index(condition=models.Q(('holder_user__isnull', True), ('state', 'running')), fields=['holder_org', 'holder_pool', 'due_at'], name='sla_clock_pool_idx'),
         ),
+        migrations.RunPython(first_hops_to_pools, migrations.RunPython.noop),
     ]
