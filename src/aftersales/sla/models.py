@@ -220,6 +220,8 @@ class SlaClock(models.Model):
             # "Overdue in my pool": an organization's pool queue, by due time.
             models.Index(fields=["holder_org", "holder_pool", "due_at"], name="sla_clock_pool_idx",
                          condition=models.Q(state="running", holder_user__isnull=True)),
+            # "Past due now" for the supervisor's overdue tile and list, noticed by the sweep or not.
+            models.Index(fields=["due_at"], name="sla_clock_running_due_idx", condition=models.Q(state="running")),
         ]
 
     def __str__(self) -> str:

@@ -206,9 +206,10 @@ def _tell_new_holders(order, events, inputs) -> None:
     if not handed:
         return
     pools = pool_members((seg.org_id, seg.pool) for _e, seg, _k in handed if seg.user_id is None)
-    names = dict(Organization.objects.filter(pk__in={seg.org_id for _e, seg, _k in handed if seg.org_id}
-                                             | {e.actor_org_id for e, _s, _k in handed if e.actor_org_id})
-                 .values_list("pk", "name"))
+    # The organization is named only where the text says which one (dispatched to / rejected by).
+    named = {e.actor_org_id if e.action == "reject" else seg.org_id
+             for e, seg, kind in handed if kind in ("inbox_dispatched", "inbox_rejected")} - {None}
+    names = dict(Organization.objects.filter(pk__in=named).values_list("pk", "name")) if named else {}
     notes = []
     for e, seg, kind in handed:
         org_id = e.actor_org_id if e.action == "reject" else seg.org_id

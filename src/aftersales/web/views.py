@@ -172,7 +172,7 @@ def inbox(request):
     user = request.user
     items = list(notify_selectors.inbox(user)[:INBOX_PAGE])
     rows = [{"n": n, "text": notify_selectors.text_of(n)} for n in items]
-    return render(request, "web/inbox.html", {"rows": rows, "unread": sum(1 for n in items if n.read_at is None)})
+    return render(request, "web/inbox.html", {"rows": rows, "unread": notify_selectors.unread_count(user)})
 
 
 @login_required

@@ -38,5 +38,9 @@ class Migration(migrations.Migration):
             model_name='slaclock',
             index=models.Index(condition=models.Q(('holder_user__isnull', True), ('state', 'running')), fields=['holder_org', 'holder_pool', 'due_at'], name='sla_clock_pool_idx'),
         ),
+        migrations.AddIndex(
+            model_name='slaclock',
+            index=models.Index(condition=models.Q(('state', 'running')), fields=['due_at'], name='sla_clock_running_due_idx'),
+        ),
         migrations.RunPython(first_hops_to_pools, migrations.RunPython.noop),
     ]
