@@ -35,9 +35,10 @@ def sms(number="FW20261201-00001", **context) -> OutboxMessage:
         return outbox_enqueue(channel="sms", recipient=PHONE, template="order_created", context={"number": number, **context})
 
 
-def test_a_gateway_down_for_a_while_loses_nothing_and_backs_off_exponentially(flaky):
+def test_a_gateway_down_for_a_while_loses_nothing_and_backs_off_exponentially(flaky, settings):
+    settings.SITE_URL, settings.HOTLINE = "https://fuwu.example.com", "400-800-1234"
     flaky.reset(failures=3)
-    message, now, delays = sms(), timezone.now(), []
+    message, now, delays = sms(tracking_path="/t/tok-1"), timezone.now(), []
     for _ in range(3):
         assert outbox_deliver(now=now) == {"sent": 0, "failed": 1, "dead": 0}
         message.refresh_from_db()
@@ -49,7 +50,8 @@ def test_a_gateway_down_for_a_while_loses_nothing_and_backs_off_exponentially(fl
     assert outbox_deliver(now=now)["sent"] == 1
     message.refresh_from_db()
     assert (message.status, message.attempts, message.last_error) == ("sent", 4, "")
-    assert flaky.delivered == [(PHONE, "【开拓机械】您的服务单 FW20261201-00001 已受理，我们会尽快与您联系。")]
+    assert flaky.delivered == [(PHONE, "【开拓机械】您的服务单 FW20261201-00001 已受理，我们会尽快与您联系。"
+                                       "查看进度：https://fuwu.example.com/t/tok-1 服务热线 400-800-1234")]
     assert outbox_deliver(now=now + timedelta(days=1))["sent"] == 0
     assert len(flaky.delivered) == 1
 

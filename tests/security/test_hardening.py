@@ -17,7 +17,8 @@ PHONE = "13987654321"
 
 def _production(tmp_path, *args):
     env = {**os.environ, "AFTERSALES_VAR_DIR": str(tmp_path), "AFTERSALES_PRODUCTION": "1", "AFTERSALES_DEBUG": "0",
-           "AFTERSALES_SECRET_KEY": secrets.token_urlsafe(60), "AFTERSALES_ALLOWED_HOSTS": "service.example.com"}
+           "AFTERSALES_SECRET_KEY": secrets.token_urlsafe(60), "AFTERSALES_ALLOWED_HOSTS": "service.example.com",
+           "AFTERSALES_SITE_URL": "https://service.example.com"}
     # Set by the browser tests' process for Playwright; a deployment never has it.
     for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)

@@ -96,16 +96,46 @@ def clocks(tl: Timeline, facts=REPAIR, rules=RULES, cal=WorkCalendar(seasons=SEA
     return {c.target: c for c in engine.derive_clocks(tl.events, facts, rules, lambda org: cal, people or {})}
 
 
-def test_handoff_met_then_callback_running_with_the_hotline_technician_as_holder():
-    tl = (Timeline().add("2026-12-01 09:00", "create", "new")
-          .add("2026-12-01 09:10", "forward", "forwarded", hotline_technician_id=7))
+def test_seed_15_minute_handoff_is_held_by_the_information_coordinators_pool_not_the_call_agent():
+    """Seed: 信息协调员 forward a new call to a hotline technician within 15 minutes. The call agent
+    (actor 100 of organization 10) took the call; the handoff hop is the coordinators' pool's."""
+    tl = Timeline().add("2026-12-01 09:00", "create", "new", order_type="repair")
+    running = clocks(tl)["handoff"]
+    assert (running.holder_org_id, running.holder_user_id, running.holder_pool) == (10, None, "information_coordinator")
+    tl.add("2026-12-01 09:10", "forward", "forwarded", actor=(10, 101), hotline_technician_id=7)
     c = clocks(tl, people={7: 11})
     assert (c["handoff"].state, c["handoff"].outcome, c["handoff"].counted_seconds) == ("met", "met", 600)
+    assert (c["handoff"].holder_org_id, c["handoff"].holder_user_id, c["handoff"].holder_pool) == (
+        10, None, "information_coordinator")  # answerable for the hop it ran in, not the order's holder now
     assert c["callback"].state == "running" and c["callback"].due_at == at("2026-12-01 10:10")
     assert c["callback"].warn_at == at("2026-12-01 09:58")  # 80 % of an hour
-    assert (c["callback"].holder_org_id, c["callback"].holder_user_id) == (11, 7)
-    assert c["handoff"].hops == [{"org_id": 10, "user_id": 100, "from": at("2026-12-01 09:00").isoformat(),
+    assert (c["callback"].holder_org_id, c["callback"].holder_user_id, c["callback"].holder_pool) == (11, 7, "")
+    assert c["handoff"].hops == [{"org_id": 10, "user_id": None, "pool": "information_coordinator",
+                                  "from": at("2026-12-01 09:00").isoformat(),
                                   "to": at("2026-12-01 09:10").isoformat(), "seconds": 600.0}]
+
+
+@pytest.mark.parametrize("events, holder", [
+    # the hotline technicians' callback when the coordinator names nobody
+    ([("create", "new", {"order_type": "repair"}), ("forward", "forwarded", {})], (10, None, "hotline_technician")),
+    # the repair coordinators' dispatch after the mode is confirmed
+    ([("create", "new", {"order_type": "repair"}), ("confirm_mode", "awaiting_dispatch", {})],
+     (10, None, "repair_coordinator")),
+    # an organization's acceptance of a dispatch without a named technician
+    ([("confirm_mode", "awaiting_dispatch", {}), ("dispatch", "dispatched", {"organization_id": 20})],
+     (20, None, "acceptance")),
+    # a complaint's first response: the supervisors
+    ([("create", "new", {"order_type": "complaint"})], (10, None, "supervisor")),
+])
+def test_each_pool_hop_is_held_by_its_pool_until_a_person_takes_it(events, holder):
+    tl = Timeline()
+    for i, (action, status, data) in enumerate(events):
+        tl.add(f"2026-12-01 09:{i:02d}", action, status, **data)
+    running = [c for c in engine.derive_clocks(tl.events, Facts("complaint" if "complaint" in str(events) else "repair",
+                                                                   service_mode="on_site"), RULES, lambda o: PLAIN, {})
+               if c.state == "running"]
+    first = min(running, key=lambda c: list(engine.STAGES).index(c.target))
+    assert (first.holder_org_id, first.holder_user_id, first.holder_pool) == holder
 
 
 def test_breached_handoff_and_no_fixed_clock_outside_busy_season():
@@ -156,7 +186,9 @@ def test_rejection_and_redispatch_continue_the_dispatch_clock_and_record_the_hop
           .add("2026-12-01 10:30", "dispatch", "dispatched", actor=(1, 60), organization_id=30, technician_id=80))
     c = clocks(tl)["dispatch_accept"]
     assert (c.state, c.due_at) == ("running", at("2026-12-01 11:00"))
-    assert [(h["org_id"], h["user_id"], h["seconds"]) for h in c.hops] == [(1, None, 1800), (20, None, 1800), (1, 60, 1800), (30, 80, None)]
+    assert [(h["org_id"], h["user_id"], h["pool"], h["seconds"]) for h in c.hops] == [
+        (1, None, "repair_coordinator", 1800), (20, None, "acceptance", 1800), (1, None, "repair_coordinator", 1800),
+        (30, 80, "", None)]
     tl.add("2026-12-01 11:30", "accept", "accepted", actor=(30, 90))
     c = clocks(tl)["dispatch_accept"]
     assert (c.state, c.outcome, c.stopped_at) == ("breached", "breached", at("2026-12-01 11:30"))

@@ -33,7 +33,10 @@ def notices(template: str) -> list[OutboxMessage]:
 def test_the_hook_keeps_clocks_and_the_api_shows_them(net, api):
     order = new_order(api, net)
     clock = handoff(order["id"])
-    assert clock.state == "running" and clock.holder_user_id == net.agent.pk and clock.due_at > clock.started_at
+    # seed: the 15-minute handoff is the information coordinators', not the call agent's who took the call
+    assert clock.state == "running" and clock.due_at > clock.started_at
+    assert (clock.holder_org_id, clock.holder_user_id, clock.holder_pool) == (
+        net.service_center.pk, None, "information_coordinator")
     Actor(api, net, net.info_coordinator).ok(order["id"], "forward", hotline_technician_id=net.hotline_tech.pk)
     status, clocks = api.get(f"/orders/{order['id']}/clocks", token=net.token(net.agent))
     assert status == 200
@@ -61,12 +64,14 @@ def test_the_sweep_marks_once_and_escalates_in_order_once(net, api, phones):
     order = new_order(api, net)
     due = handoff(order["id"]).due_at
     warned = services.sweep(now=due - timedelta(seconds=30))  # past 80 % of 15 min
-    assert warned["warned"] == 1 and [m.recipient for m in notices("sla_warning")] == [net.agent.__class__.objects.get(pk=net.agent.pk).phone]
+    # seed: the warning goes to the information coordinators who must forward, not to the call agent
+    coordinator_phone = net.agent.__class__.objects.get(pk=net.info_coordinator.pk).phone
+    assert warned["warned"] == 1 and [m.recipient for m in notices("sla_warning")] == [coordinator_phone]
     assert services.sweep(now=due - timedelta(seconds=20))["messages"] == 0
 
     first = services.sweep(now=due + timedelta(minutes=31))
     assert (first["breached"], first["escalated"]) == (1, 1)
-    assert len(notices("sla_breach")) == 1
+    assert [m.recipient for m in notices("sla_breach")] == [coordinator_phone]
     level1 = notices("sla_escalation")
     assert [m.context["level"] for m in level1] == [1] and level1[0].recipient == net.repair_coordinator.__class__.objects.get(pk=net.repair_coordinator.pk).phone
     assert services.sweep(now=due + timedelta(minutes=40)) == {"warned": 0, "breached": 0, "escalated": 0, "messages": 0}
@@ -138,9 +143,13 @@ def test_overdue_and_at_risk_lists_sorted_by_time_left(net, api):
                                                          warn_at=handoff(first["id"]).warn_at - timedelta(days=2))
     SlaClock.objects.filter(order_id=second["id"], target="handoff").update(due_at=handoff(second["id"]).due_at - timedelta(days=1),
                                                           warn_at=handoff(second["id"]).warn_at - timedelta(days=1))
-    status, mine = api.get("/sla/overdue", token=net.token(net.agent))
+    # seed: the coordinators' overdue list holds the late handoffs; the call agent's is empty
+    status, mine = api.get("/sla/overdue", token=net.token(net.info_coordinator))
     assert status == 200 and [c["order_id"] for c in mine] == [first["id"], second["id"]]
     assert mine[0]["seconds_left"] < mine[1]["seconds_left"] < 0
+    # past due reads breached before any sweep has run
+    assert [c["state"] for c in mine] == ["breached", "breached"] and mine[0]["breach_noticed_at"] is None
+    assert api.get("/sla/overdue", token=net.token(net.agent))[1] == []
     status, risk = api.get("/sla/at-risk", token=net.token(net.info_coordinator))
     assert [c["order_id"] for c in risk] == [first["id"], second["id"]]
     assert api.get("/sla/at-risk", token=net.token(net.agency_tech), organization_id=net.service_center.pk)[0] == 404

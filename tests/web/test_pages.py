@@ -212,7 +212,8 @@ def test_other_lists_keep_a_fixed_number_of_queries(client, net, farmer, page, d
     for i in range(5):
         record(net, customer, machine, duplicate_reason=f"第{i}次", symptom=f"故障{i}")
     login(client, net.agency_tech if page == "web:tech" else net.supervisor)
-    with django_assert_max_num_queries(10):
+    # The supervisor's page reads its numbers in a fixed set of aggregates (sla.supervision).
+    with django_assert_max_num_queries(10 if page == "web:tech" else 16):
         assert client.get(reverse(page)).status_code == 200
 
 

@@ -77,6 +77,7 @@ def on_http_error(request, exc: HttpError):
 def _mount_routers() -> None:
     from aftersales.accounts.api import router as accounts_router
     from aftersales.knowledge.api import router as knowledge_router
+    from aftersales.notify.api import router as notify_router
     from aftersales.registry.api import router as registry_router
     from aftersales.service.api import router as service_router
     from aftersales.sla.api import router as sla_router
@@ -92,6 +93,7 @@ def _mount_routers() -> None:
     api.add_router("/", sla_router)
     api.add_router("/", stats_router)
     api.add_router("/", quality_router)
+    api.add_router("/", notify_router)
 
 
 _mount_routers()

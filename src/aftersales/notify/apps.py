@@ -8,6 +8,7 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from aftersales.notify import checks  # noqa: F401 - registers the SITE_URL deploy check
         from aftersales.notify.services import on_order_changed
         from aftersales.service.hooks import register_order_changed
 

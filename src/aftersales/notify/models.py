@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -84,3 +86,32 @@ class WebhookSubscriber(models.Model):
 
     def wants(self, event: str) -> bool:
         return not self.events or event in self.events
+
+
+class Notification(models.Model):
+    """站内通知 (the inbox behind the bell): what the system told one staff member about an order,
+    written in the transaction of the change it reports, next to the SMS or e-mail of the outbox.
+
+    The text is not stored: ``kind`` is a template code of ``notify.templates`` and ``context`` its
+    data, rendered in the reader's language when the inbox is read."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                             related_name="notifications")
+    order = models.ForeignKey("service.ServiceOrder", verbose_name=_("service order"), on_delete=models.CASCADE,
+                              null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=60)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The inbox, newest first, and the bell's unread count: both per user.
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_inbox_idx"),
+            models.Index(fields=["user"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id} #{self.pk}"

@@ -2,31 +2,42 @@
 
 The outbox stores the code and its context, not the text: a message is rendered when it is sent, in
 the language set by AFTERSALES_NOTIFY_LANGUAGE, so a corrected text applies to messages still queued.
+The in-app inbox (``notify.inbox``) renders the same codes in the reader's language.
+
+Links are absolute, built from ``settings.SITE_URL`` when the text is rendered: a context carries
+site-relative paths (``tracking_path``, ``rating_path``, ``order_path``) and the text names
+``{tracking_url}`` etc.; ``{hotline}`` and ``{company}`` come from settings too.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+
+from django.conf import settings
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # To the customer.
     "order_created": {
-        "zh-hans": "【开拓机械】您的服务单 {number} 已受理，我们会尽快与您联系。",
-        "en": "Kaituo Machinery: your service request {number} is registered; we will call you shortly.",
+        "zh-hans": "【{company}】您的服务单 {number} 已受理，我们会尽快与您联系。查看进度：{tracking_url} 服务热线 {hotline}",
+        "en": "{company}: your service request {number} is registered; we will call you shortly. "
+              "Follow it at {tracking_url} Hotline {hotline}",
     },
     "order_dispatched": {
-        "zh-hans": "【开拓机械】服务单 {number} 已派给 {organization}（电话 {organization_phone}）{technician}，请保持电话畅通。",
-        "en": "Kaituo Machinery: request {number} is with {organization} (tel. {organization_phone}) {technician}; "
-              "they will call you.",
+        "zh-hans": "【{company}】服务单 {number} 已派给 {organization}（电话 {organization_phone}）{technician}，"
+                   "请保持电话畅通。服务热线 {hotline}",
+        "en": "{company}: request {number} is with {organization} (tel. {organization_phone}) {technician}; "
+              "they will call you. Hotline {hotline}",
     },
     "confirmation_code": {
-        "zh-hans": "【开拓机械】服务单 {number} 的完工确认码：{code}。请在服务人员完成维修后告知。",
-        "en": "Kaituo Machinery: the completion code of request {number} is {code}. Tell it to the technician "
+        "zh-hans": "【{company}】服务单 {number} 的完工确认码：{code}。请在服务人员完成维修后告知。",
+        "en": "{company}: the completion code of request {number} is {code}. Tell it to the technician "
               "once the work is done.",
     },
     "order_completed": {
-        "zh-hans": "【开拓机械】服务单 {number} 已完工，感谢您的信任。请为本次服务评价：{rating_path}",
-        "en": "Kaituo Machinery: request {number} is complete, thank you. Please rate the service: {rating_path}",
+        "zh-hans": "【{company}】服务单 {number} 已完工，感谢您的信任。请为本次服务评价：{rating_url} 服务热线 {hotline}",
+        "en": "{company}: request {number} is complete, thank you. Please rate the service: {rating_url} "
+              "Hotline {hotline}",
     },
     # To staff: the statistics centre's reports (统计报告), by e-mail.
     "stats_report_weekly": {
@@ -45,8 +56,45 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
     # To staff.
     "staff_assigned": {
-        "zh-hans": "【开拓机械】任务单 {number} 已派给您，请及时处理。",
-        "en": "Kaituo Machinery: order {number} is now yours; please take it on.",
+        "zh-hans": "【{company}】任务单 {number} 已派给您，请及时处理。{order_url}",
+        "en": "{company}: order {number} is now yours; please take it on. {order_url}",
+    },
+    # To staff, in the app's inbox (the bell): who must act next on a hop.
+    "inbox_new_order": {
+        "zh-hans": "新任务单 {number} 待转交热线技术员（15分钟内）。",
+        "en": "New order {number}: forward it to a hotline technician (within 15 minutes).",
+    },
+    "inbox_forwarded": {
+        "zh-hans": "任务单 {number} 已转给您，请回访客户。",
+        "en": "Order {number} was forwarded to you: call the customer back.",
+    },
+    "inbox_forwarded_pool": {
+        "zh-hans": "任务单 {number} 待热线技术员回访客户。",
+        "en": "Order {number} awaits a hotline technician's call-back.",
+    },
+    "inbox_awaiting_dispatch": {
+        "zh-hans": "任务单 {number} 待派工。",
+        "en": "Order {number} is waiting for dispatch.",
+    },
+    "inbox_rejected": {
+        "zh-hans": "任务单 {number} 被{organization}拒单，请重新派工。",
+        "en": "Order {number} was rejected by {organization}: dispatch it again.",
+    },
+    "inbox_dispatched": {
+        "zh-hans": "任务单 {number} 已派到{organization}，请接单。",
+        "en": "Order {number} was dispatched to {organization}: accept it.",
+    },
+    "inbox_to_assign": {
+        "zh-hans": "任务单 {number} 待指派维修人员。",
+        "en": "Order {number} needs a field technician.",
+    },
+    "inbox_new_complaint": {
+        "zh-hans": "新投诉 {number}，请在时限内首次响应。",
+        "en": "New complaint {number}: give the first response in time.",
+    },
+    "inbox_escalation_answered": {
+        "zh-hans": "任务单 {number} 的疑难升级已有答复。",
+        "en": "The escalation of order {number} has been answered.",
     },
     "sla_warning": {
         "zh-hans": "【服务时限预警】任务单 {number} 的“{target_name}”将于 {due} 到期。",
@@ -73,13 +121,29 @@ TARGET_NAMES: dict[str, dict[str, str]] = {
 }
 
 
-def render(template: str, context: dict, language: str = "zh-hans") -> str:
+_URLS = {"tracking_url": "tracking_path", "rating_url": "rating_path", "order_url": "order_path"}
+_SENDER = re.compile(r"^【[^】]*】")
+
+
+def absolute_url(path: str) -> str:
+    """A site path as a link that works outside the site (SMS, e-mail, QR codes)."""
+    return f"{settings.SITE_URL}{path}" if path else ""
+
+
+def render(template: str, context: dict, language: str = "zh-hans", *, plain: bool = False) -> str:
+    """The text of a message. ``plain``: without the SMS sender mark (【...】), for the inbox."""
     lang = "en" if language.lower().startswith("en") else "zh-hans"
     texts = TEMPLATES.get(template)
     values = defaultdict(str, {k: "" if v is None else v for k, v in (context or {}).items()})
+    values.setdefault("company", settings.COMPANY_NAME)
+    values.setdefault("hotline", settings.HOTLINE)
+    for url, path in _URLS.items():
+        if values.get(path):
+            values[url] = absolute_url(values[path])
     if "target" in values:
         values["target_name"] = TARGET_NAMES.get(values["target"], {}).get(lang, values["target"])
     if texts is None:
         # An unknown code still goes out with its data rather than being dropped.
         return f"{template}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items()) if k != "code")
-    return texts[lang].format_map(values)
+    text = texts[lang].format_map(values)
+    return _SENDER.sub("", text).strip() if plain else text

@@ -21,7 +21,8 @@ class ClockOut(Schema):
     target: str
     target_display: str
     policy_id: int | None
-    state: str
+    state: str = Field(..., description="running, at its due time or later: breached (whether or not the sweep has "
+                                       "noticed it); paused; met; cancelled.")
     outcome: str
     basis: str
     target_seconds: int
@@ -33,6 +34,9 @@ class ClockOut(Schema):
     seconds_left: int | None = Field(None, description="Until due; negative when overdue; null when not running.")
     holder_org_id: int | None
     holder_user_id: int | None
+    holder_pool: str = Field("", description="While no person has taken the hop: the role pool of holder_org that holds "
+                                           "it (information_coordinator, hotline_technician, repair_coordinator, "
+                                           "acceptance, supervisor).")
     pauses: list[dict]
     hops: list[dict] = Field(..., description="Who held the order while the clock counted: org, person, span, seconds.")
     warned_at: datetime | None
@@ -44,11 +48,13 @@ def clock_out(c: SlaClock, now: datetime) -> dict:
     running = c.state == "running" and c.due_at is not None
     return {
         "id": c.pk, "order_id": c.order_id, "order_number": c.order.number, "target": c.target,
-        "target_display": str(c.get_target_display()), "policy_id": c.policy_id, "state": c.state, "outcome": c.outcome,
+        "target_display": str(c.get_target_display()), "policy_id": c.policy_id, "state": c.state_at(now),
+        "outcome": c.outcome,
         "basis": c.basis, "target_seconds": c.target_seconds, "counted_seconds": c.counted_seconds,
         "started_at": c.started_at, "warn_at": c.warn_at, "due_at": c.due_at, "stopped_at": c.stopped_at,
         "seconds_left": int((c.due_at - now).total_seconds()) if running else None,
-        "holder_org_id": c.holder_org_id, "holder_user_id": c.holder_user_id, "pauses": c.pauses, "hops": c.hops,
+        "holder_org_id": c.holder_org_id, "holder_user_id": c.holder_user_id,
+        "holder_pool": c.holder_pool, "pauses": c.pauses, "hops": c.hops,
         "warned_at": c.warned_at, "breach_noticed_at": c.breach_noticed_at, "escalation_level": c.escalation_level,
     }
 
@@ -67,6 +73,8 @@ def order_clocks(request, order_id: int):
 
 @router.get("/sla/overdue", response={200: list[ClockOut], **COMMON_ERRORS}, summary="My overdue clocks")
 def my_overdue(request, limit: int = 100):
+    """Running clocks past due held by you, or by a pool of your organization you belong to (the
+    information coordinators' 15-minute handoff, the repair coordinators' dispatch...)."""
     return _many(selectors.my_overdue(request.user)[: max(1, min(limit, 500))])
 
 

@@ -236,6 +236,7 @@ class Clock:
     hops: list[dict] = field(default_factory=list)
     holder_org_id: int | None = None
     holder_user_id: int | None = None
+    holder_pool: str = ""  # a role pool of holder_org while no person has taken the hop
 
 
 @dataclass(frozen=True)
@@ -246,33 +247,59 @@ class _Seg:
     paused: str
     org_id: int | None
     user_id: int | None
+    pool: str = ""
 
 
-def _holder(e: Ev, holder, dispatcher, people: dict[int, int | None]):
-    """Who holds the order after the event: (organization, person); person None = the org's queue."""
+# Role pools (岗位池): a hop that belongs to a role, not to a person, is held by the organization's
+# members of that role until one of them takes it (the seed: the information coordinators forward a
+# call within 15 minutes, whoever of them is free). The codes are the accounts app's role codes;
+# ``ACCEPTANCE`` is an organization's answer to a dispatch, given by its repair coordinators (站长)
+# or, where it has none, by its field technicians (``sla.services.POOL_ROLES``).
+INFORMATION_COORDINATORS = "information_coordinator"
+HOTLINE_TECHNICIANS = "hotline_technician"
+REPAIR_COORDINATORS = "repair_coordinator"
+ACCEPTANCE = "acceptance"
+SUPERVISORS = "supervisor"
+POOLS = (INFORMATION_COORDINATORS, HOTLINE_TECHNICIANS, REPAIR_COORDINATORS, ACCEPTANCE, SUPERVISORS)
+
+Holder = tuple  # (organization id, person id or None, pool code or "")
+
+
+def _holder(e: Ev, holder: Holder, dispatcher: Holder, people: dict[int, int | None]) -> tuple[Holder, Holder]:
+    """Who holds the order after the event: (organization, person, pool). A person None with a pool
+    is the pool's queue in that organization; with no pool, the organization's queue."""
     d = e.data or {}
-    if e.action == "create" or e.action in ("callback", "diagnose", "accept", "investigate", "resolve"):
-        return (e.actor_org_id, e.actor_id), dispatcher
+    if e.action == "create":
+        if d.get("order_type") == "complaint":  # 投诉: the supervisors respond
+            return (e.actor_org_id, None, SUPERVISORS), dispatcher
+        if d.get("order_type") in ("repair", "consultation"):  # 信息传递: the information coordinators forward
+            return (e.actor_org_id, None, INFORMATION_COORDINATORS), dispatcher
+        return (e.actor_org_id, e.actor_id, ""), dispatcher
+    if e.action in ("callback", "diagnose", "accept", "investigate", "resolve"):
+        return (e.actor_org_id, e.actor_id, ""), dispatcher
     if e.action == "forward":
         uid = d.get("hotline_technician_id")
-        return (people.get(uid, e.actor_org_id) if uid else e.actor_org_id, uid), dispatcher
+        if uid:
+            return (people.get(uid, e.actor_org_id), uid, ""), dispatcher
+        return (e.actor_org_id, None, HOTLINE_TECHNICIANS), dispatcher
     if e.action == "confirm_mode":
-        return (e.actor_org_id, None), dispatcher  # the repair coordinators' queue
+        return (e.actor_org_id, None, REPAIR_COORDINATORS), dispatcher  # the repair coordinators' queue
     if e.action == "dispatch":
-        return (d.get("organization_id"), d.get("technician_id")), (e.actor_org_id, e.actor_id)
+        tech = d.get("technician_id")
+        return (d.get("organization_id"), tech, "" if tech else ACCEPTANCE), (e.actor_org_id, None, REPAIR_COORDINATORS)
     if e.action == "reject":
-        return dispatcher, dispatcher
+        return dispatcher, dispatcher  # back to the dispatching organization's repair coordinators
     if e.action == "assign":
-        return (holder[0], d.get("technician_id")), dispatcher
+        return (holder[0], d.get("technician_id"), ""), dispatcher
     if e.action == "tech_decline":
-        return (holder[0], None), dispatcher
+        return (holder[0], None, ACCEPTANCE), dispatcher
     return holder, dispatcher
 
 
 def timeline(events: Sequence[Ev], people: dict[int, int | None]) -> list[_Seg]:
     segs: list[_Seg] = []
     status, paused = "", ""
-    holder = dispatcher = (None, None)
+    holder = dispatcher = (None, None, "")
     ordered = sorted(events, key=lambda e: e.seq)
     for i, e in enumerate(ordered):
         status = e.to_status or status
@@ -282,17 +309,18 @@ def timeline(events: Sequence[Ev], people: dict[int, int | None]) -> list[_Seg]:
             paused = ""
         holder, dispatcher = _holder(e, holder, dispatcher, people)
         end = ordered[i + 1].at if i + 1 < len(ordered) else None
-        segs.append(_Seg(e.at, end, status, paused, holder[0], holder[1]))
+        segs.append(_Seg(e.at, end, status, paused, holder[0], holder[1], holder[2]))
     return segs
 
 
 def _hop(hops: list[dict], seg: _Seg, seconds: float | None) -> None:
     last = hops[-1] if hops else None
-    if last and last["org_id"] == seg.org_id and last["user_id"] == seg.user_id and last["to"] == seg.start.isoformat():
+    if (last and last["org_id"] == seg.org_id and last["user_id"] == seg.user_id and last.get("pool", "") == seg.pool
+            and last["to"] == seg.start.isoformat()):
         last["to"] = seg.end.isoformat() if seg.end else None
         last["seconds"] = None if seconds is None or last["seconds"] is None else last["seconds"] + seconds
         return
-    hops.append({"org_id": seg.org_id, "user_id": seg.user_id, "from": seg.start.isoformat(),
+    hops.append({"org_id": seg.org_id, "user_id": seg.user_id, "pool": seg.pool, "from": seg.start.isoformat(),
                  "to": seg.end.isoformat() if seg.end else None, "seconds": seconds})
 
 
@@ -349,7 +377,10 @@ def _run(target: str, rule: Rule, segs: list[_Seg], running: frozenset[str], cal
         _hop(clock.hops, seg, c)
     clock.counted_seconds = counted
     final = segs[-1]
-    clock.holder_org_id, clock.holder_user_id = final.org_id, final.user_id
+    # Answerable for the stage: whoever held the order last while the clock counted (a stopped
+    # clock's breach belongs to the hop that let it run out, not to whoever holds the order now).
+    answerable = next((s for s in reversed(segs) if s.status in running), final)
+    clock.holder_org_id, clock.holder_user_id, clock.holder_pool = answerable.org_id, answerable.user_id, answerable.pool
     if final.status in running:
         clock.state = "paused" if final.paused else "running"
         if clock.state == "paused" and counted > rule.seconds:

@@ -186,6 +186,9 @@ class SlaClock(models.Model):
     hops = models.JSONField(_("hops"), default=list, blank=True)
     holder_org = models.ForeignKey("accounts.Organization", on_delete=models.SET_NULL, null=True, related_name="+")
     holder_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The role pool of holder_org that holds the hop while no person has taken it (engine.POOLS):
+    # its members see the clock in their lists and receive its warning and breach.
+    holder_pool = models.CharField(_("held by the pool"), max_length=24, blank=True, default="")
     computed_at = models.DateTimeField(_("computed at"))
     # The sweeper's marks: each set once by a conditional UPDATE that also writes the sweep's token,
     # so the sweep that won the row (and only it) queues the notices.
@@ -214,7 +217,27 @@ class SlaClock(models.Model):
             # "My overdue" and "at risk in my organization", by time left.
             models.Index(fields=["holder_user", "due_at"], name="sla_clock_user_idx", condition=models.Q(state="running")),
             models.Index(fields=["holder_org", "warn_at"], name="sla_clock_org_idx", condition=models.Q(state="running")),
+            # "Overdue in my pool": an organization's pool queue, by due time.
+            models.Index(fields=["holder_org", "holder_pool", "due_at"], name="sla_clock_pool_idx",
+                         condition=models.Q(state="running", holder_user__isnull=True)),
+            # "Past due now" for the supervisor's overdue tile and list, noticed by the sweep or not.
+            models.Index(fields=["due_at"], name="sla_clock_running_due_idx", condition=models.Q(state="running")),
         ]
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.target}"
+
+    def state_at(self, now) -> str:
+        """The state every answer and page shows: a clock past its due time is breached from that
+        moment, whether or not the sweeper has noticed it yet (the stored ``state`` stays
+        "running" while the clock still counts, which is what the sweeper's indexes select)."""
+        if self.state == ClockState.RUNNING and self.due_at is not None and self.due_at <= now:
+            return ClockState.BREACHED
+        if self.state == ClockState.PAUSED and self.outcome == ClockState.BREACHED:
+            return ClockState.BREACHED
+        return self.state
+
+    @property
+    def counting(self) -> bool:
+        """Still running or paused in its stage (not met, breached on leaving, or cancelled)."""
+        return self.state in (ClockState.RUNNING, ClockState.PAUSED)

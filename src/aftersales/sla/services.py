@@ -36,6 +36,20 @@ from aftersales.sla.models import (
 OPEN_CLOCK = Q(state=ClockState.RUNNING)
 COORDINATOR_ROLES = (RoleCode.INFORMATION_COORDINATOR, RoleCode.REPAIR_COORDINATOR)
 
+# Who answers for each role pool of the engine: the roles tried in turn, the first that has
+# members in the holding organization wins (an agency without a repair coordinator answers a
+# dispatch through its field technicians). A clock in an organization's queue without a pool is
+# its coordinators'.
+POOL_ROLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    engine.INFORMATION_COORDINATORS: ((RoleCode.INFORMATION_COORDINATOR,),),
+    engine.HOTLINE_TECHNICIANS: ((RoleCode.HOTLINE_TECHNICIAN,),),
+    engine.REPAIR_COORDINATORS: ((RoleCode.REPAIR_COORDINATOR,),),
+    engine.ACCEPTANCE: ((RoleCode.REPAIR_COORDINATOR,), (RoleCode.FIELD_TECHNICIAN,)),
+    engine.SUPERVISORS: ((RoleCode.SUPERVISOR,),),
+    "": (COORDINATOR_ROLES,),
+}
+assert set(POOL_ROLES) == {*engine.POOLS, ""}, "every pool of the engine names its roles"
+
 
 # --- deriving clocks ----------------------------------------------------------------------------
 
@@ -80,24 +94,31 @@ def order_events(order, rows=None) -> list[engine.Ev]:
             for e in (order.events.order_by("seq") if rows is None else rows)]
 
 
-def derive(order, setup: Setup | None = None, timeline=None) -> list[engine.Clock]:
+def _inputs(order, timeline=None) -> tuple[list[engine.Ev], dict[int, int | None]]:
+    """The order's events for the engine and the organizations of the people they name."""
+    events = order_events(order, timeline)
+    user_ids = {v for e in events for k, v in (e.data or {}).items() if k.endswith("technician_id") and v}
+    people = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "organization_id")) if user_ids else {}
+    return events, people
+
+
+def derive(order, setup: Setup | None = None, timeline=None, inputs=None) -> list[engine.Clock]:
     """The pure engine fed from the database: the order's whole timeline (``timeline`` when the
     caller holds all of it), never "now"."""
     setup = setup or current_setup()
-    events = order_events(order, timeline)
-    user_ids = {v for e in events for k, v in (e.data or {}).items() if k.endswith("technician_id") and v}
-    people = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "organization_id"))
+    events, people = inputs or _inputs(order, timeline)
     return engine.derive_clocks(events, order_facts(order), setup.rules, setup.calendar_for(order), people)
 
 
-def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = None, timeline=None) -> list[SlaClock]:
+def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = None, timeline=None,
+                inputs=None) -> list[SlaClock]:
     """Store the derived clocks of one order. Keeps the sweeper's marks unless the recomputed
     times moved past them (a longer target after a policy change: the warning may come again).
 
     ``timeline``: the order's events from its first, when the caller holds them all (an order
     created in this transaction has no stored clocks yet, so none are read or deleted)."""
     now = now or timezone.now()
-    derived = {c.target: c for c in derive(order, setup, timeline)}
+    derived = {c.target: c for c in derive(order, setup, timeline, inputs)}
     new_order = timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq
     existing = {} if new_order else {c.target: c for c in SlaClock.objects.filter(order=order)}
     if set(existing) - set(derived):
@@ -118,7 +139,7 @@ def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = Non
 
 
 _DERIVED_FIELDS = ("policy_id", "target_seconds", "basis", "started_at", "due_at", "warn_at", "stopped_at", "state",
-                   "outcome", "counted_seconds", "pauses", "hops", "holder_org_id", "holder_user_id",
+                   "outcome", "counted_seconds", "pauses", "hops", "holder_org_id", "holder_user_id", "holder_pool",
                    "breach_noticed_at", "escalation_level", "warned_at")
 
 
@@ -127,7 +148,8 @@ def _clock_row(row: SlaClock, c: engine.Clock, now: datetime) -> SlaClock:
     row.started_at, row.due_at, row.warn_at, row.stopped_at = c.started_at, c.due_at, c.warn_at, c.stopped_at
     row.state, row.outcome, row.counted_seconds = c.state, c.outcome, int(c.counted_seconds)
     row.pauses, row.hops = c.pauses, c.hops
-    row.holder_org_id, row.holder_user_id, row.computed_at = c.holder_org_id, c.holder_user_id, now
+    row.holder_org_id, row.holder_user_id, row.holder_pool = c.holder_org_id, c.holder_user_id, c.holder_pool
+    row.computed_at = now
     if row.breach_noticed_at and (row.due_at is None or row.due_at > now):
         row.breach_noticed_at, row.escalation_level = None, 0
     if row.warned_at and (row.warn_at is None or row.warn_at > now):
@@ -136,9 +158,65 @@ def _clock_row(row: SlaClock, c: engine.Clock, now: datetime) -> SlaClock:
 
 
 def on_order_changed(order, events) -> None:
-    """The service app's hook: runs inside the action's transaction, so clocks commit with it.
-    A new order's events are its whole timeline; later actions read the stored one."""
-    clocks_sync(order, timeline=list(events) if events and events[0].seq == 1 else None)
+    """The service app's hook: runs inside the action's transaction, so clocks and the inbox's
+    handoff notices commit with it. A new order's events are its whole timeline; later actions
+    read the stored one (once, for both)."""
+    new_order = bool(events) and events[0].seq == 1
+    inputs = _inputs(order, list(events) if new_order else list(order.events.order_by("seq")))
+    clocks_sync(order, timeline=list(events) if new_order else None, inputs=inputs)
+    _tell_new_holders(order, events, inputs)
+
+
+# Actions that hand a hop to someone, and what the inbox tells them (notify.templates codes). The
+# holder after the event is the engine's (sla.engine._holder), so whoever holds the clock is told.
+HANDOFF_NOTICES = {
+    "create": "inbox_new_order", "forward": "inbox_forwarded", "confirm_mode": "inbox_awaiting_dispatch",
+    "reject": "inbox_rejected", "dispatch": "inbox_dispatched", "assign": "staff_assigned",
+    "tech_decline": "inbox_to_assign",
+}
+
+
+def _tell_new_holders(order, events, inputs) -> None:
+    from aftersales.notify.inbox import inbox_add_many
+
+    all_events, people = inputs
+    new_seqs = {e.seq for e in events}
+    if not new_seqs:
+        return
+    segs = engine.timeline(all_events, people)
+    ordered = sorted(all_events, key=lambda e: e.seq)
+    handed = []  # (event, holder segment, kind)
+    for e, seg in zip(ordered, segs):
+        if e.seq not in new_seqs:
+            continue
+        kind = HANDOFF_NOTICES.get(e.action)
+        if e.action == "create":
+            if order.status not in ("new",):  # a consultation answered on the line: nobody to hand it to
+                continue
+            kind = {"complaint": "inbox_new_complaint"}.get(order.order_type, kind if seg.pool else None)
+        elif e.action == "forward" and seg.user_id is None:
+            kind = "inbox_forwarded_pool"
+        elif e.action == "answer_escalation":
+            raiser = next((x.actor_id for x in reversed(ordered) if x.action == "escalate" and x.seq < e.seq), None)
+            if raiser:
+                handed.append((e, engine._Seg(e.at, None, "", "", None, raiser), "inbox_escalation_answered"))
+            continue
+        if kind:
+            handed.append((e, seg, kind))
+    if not handed:
+        return
+    pools = pool_members((seg.org_id, seg.pool) for _e, seg, _k in handed if seg.user_id is None)
+    # The organization is named only where the text says which one (dispatched to / rejected by).
+    named = {e.actor_org_id if e.action == "reject" else seg.org_id
+             for e, seg, kind in handed if kind in ("inbox_dispatched", "inbox_rejected")} - {None}
+    names = dict(Organization.objects.filter(pk__in=named).values_list("pk", "name")) if named else {}
+    notes = []
+    for e, seg, kind in handed:
+        org_id = e.actor_org_id if e.action == "reject" else seg.org_id
+        context = {"number": order.number, "order_path": f"/orders/{order.pk}/", "organization": names.get(org_id, "")}
+        ids = [seg.user_id] if seg.user_id else [u.pk for u in pools.get((seg.org_id, seg.pool), [])]
+        notes += [(uid, order.pk, kind, context, e.at) for uid in ids if uid != e.actor_id]
+    inbox_add_many(notes)
 
 
 def clocks_recompute(*, order_ids=None, open_only: bool = True) -> int:
@@ -167,7 +245,7 @@ def _local(dt: datetime | None) -> str:
 def _claimed(token: str):
     return (SlaClock.objects.filter(sweep_token=token)
             .select_related("order", "holder_org", "holder_user")
-            .only("id", "target", "due_at", "holder_org_id", "holder_user_id", "escalation_level",
+            .only("id", "target", "due_at", "holder_org_id", "holder_user_id", "holder_pool", "escalation_level",
                   "order__id", "order__number", "holder_org__name", "holder_user__username",
                   "holder_user__display_name", "holder_user__first_name", "holder_user__last_name",
                   "holder_user__phone", "holder_user__email"))
@@ -194,17 +272,56 @@ def _people(org_ids, roles) -> dict[int, list[User]]:
 def _context(clock: SlaClock, **extra) -> dict:
     holder = clock.holder_user or clock.holder_org
     return {"number": clock.order.number, "target": clock.target, "due": _local(clock.due_at),
-            "holder": str(holder) if holder else "", "clock_id": clock.pk, **extra}
+            "holder": str(holder) if holder else "", "clock_id": clock.pk, "order_path": f"/orders/{clock.order_id}/",
+            **extra}
+
+
+def pool_members(pairs) -> dict[tuple[int, str], list[User]]:
+    """{(organization, pool): the active people who answer for that pool there}, in few queries
+    (one per role tried). ``pairs``: (organization id, pool code)."""
+    wanted = {(org, pool) for org, pool in pairs if org}
+    found: dict[tuple[int, str], list[User]] = {}
+    tier = 0
+    while wanted:
+        by_roles: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        for org, pool in wanted:
+            tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
+            if tier < len(tiers):
+                by_roles[tiers[tier]].add(org)
+        if not by_roles:
+            break
+        for roles, orgs in by_roles.items():
+            people = _people(orgs, roles)
+            for org, pool in list(wanted):
+                tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
+                if tier < len(tiers) and tiers[tier] == roles and people.get(org):
+                    found[(org, pool)] = people[org]
+                    wanted.discard((org, pool))
+        tier += 1
+    return found
+
+
+def clock_recipients(clocks: list[SlaClock]) -> dict[int, list[User]]:
+    """{clock id: who answers for it now}: the person holding the hop; while it sits in a pool,
+    the pool's members in the holding organization."""
+    pools = pool_members((c.holder_org_id, c.holder_pool) for c in clocks if c.holder_user_id is None)
+    return {c.pk: [c.holder_user] if c.holder_user_id else pools.get((c.holder_org_id, c.holder_pool), [])
+            for c in clocks}
 
 
 def _notices_to_holders(clocks: list[SlaClock], template: str) -> list[OutboxMessage]:
-    """The person holding the order; when it sits in an organization's queue, its coordinators."""
-    queues = _people([c.holder_org_id for c in clocks if c.holder_user_id is None and c.holder_org_id], COORDINATOR_ROLES)
-    messages = []
+    """The person holding the order; when it sits in a pool, the pool's members (SMS or e-mail),
+    and every one of them in the app's inbox too."""
+    from aftersales.notify.inbox import inbox_add_many
+
+    recipients = clock_recipients(clocks)
+    messages, notes = [], []
     for clock in clocks:
-        people = [clock.holder_user] if clock.holder_user_id else queues.get(clock.holder_org_id, [])
         context = _context(clock)
+        people = recipients[clock.pk]
         messages += [m for u in people if (m := _reach(u, template, context, clock.order_id))]
+        notes += [(u.pk, clock.order_id, template, context) for u in people]
+    inbox_add_many(notes)
     return messages
 
 
@@ -217,10 +334,14 @@ def _escalation_notices(clocks: list[SlaClock], level: EscalationLevel) -> list[
     else:
         by_org = _people([c.holder_org_id for c in clocks if c.holder_org_id], [level.role])
         recipients = {c.pk: by_org.get(c.holder_org_id, []) for c in clocks}
-    messages = []
+    from aftersales.notify.inbox import inbox_add_many
+
+    messages, notes = [], []
     for clock in clocks:
         context = _context(clock, level=level.level)
         messages += [m for u in recipients[clock.pk] if (m := _reach(u, "sla_escalation", context, clock.order_id))]
+        notes += [(u.pk, clock.order_id, "sla_escalation", context) for u in recipients[clock.pk]]
+    inbox_add_many(notes)
     return messages
 
 

@@ -17,10 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from aftersales.knowledge import selectors as knowledge_selectors
+from aftersales.notify import inbox as notify_inbox, selectors as notify_selectors
 from aftersales.registry import selectors as registry_selectors
 from aftersales.service import selectors
 from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
-from aftersales.web import actions, extensions
+from aftersales.sla import selectors as sla_selectors, supervision
+from aftersales.web import actions
 from aftersales.web.templatetags.web import punctuation
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
@@ -110,14 +113,20 @@ def queue(request):
     }
     overdue = request.GET.get("overdue") == "1"
     if filters["number"]:
-        qs = selectors.order_rows(user, overdue=True if overdue else None, **filters)
+        qs = selectors.order_rows(user, **filters)
     else:
-        qs = selectors.order_rows(user, status=",".join(statuses), overdue=True if overdue else None, **filters)
+        qs = selectors.order_rows(user, status=",".join(statuses), **filters)
+    if overdue:
+        # Late by the promise to the customer, or a clock run out that the user or the user's pool
+        # holds (the coordinators' late 15-minute handoffs are in their overdue list).
+        now = timezone.now()
+        promised_late = Q(promised_at__lt=now, status__in=[s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED])
+        qs = qs.filter(Q(pk__in=sla_selectors.overdue_order_ids(user)) | promised_late)
     orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
     more_pages = request.htmx and request.GET.get("after")
     context = {
         "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
-        "clocks": extensions.sla_clocks(user, orders), "sla": extensions.sla_enabled(),
+        "clocks": sla_selectors.clocks_for_orders(user, orders), "sla": True,
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
     }
     context["base_query"] = _query_without(request, "after")
@@ -152,48 +161,83 @@ def tech(request):
         waiting = list(selectors.order_search(
             user, organization=user.organization_id,
             status=",".join([OrderStatus.DISPATCHED, OrderStatus.ACCEPTED])).select_related(*related)[:30])
+        mine = {o.pk for o in orders}
+        waiting = [o for o in waiting if o.pk not in mine]  # already on the technician's own list
     for o in (*orders, *waiting):
         o.call = _phone_for(user, o)
         o.address = order_address(o)
     return render(request, "web/tech.html", {"todays": todays, "others": others, "waiting": waiting, "today": today,
-                                             "clocks": extensions.sla_clocks(user, orders + waiting)})
+                                             "clocks": sla_selectors.clocks_for_orders(user, orders + waiting)})
 
 
 @login_required
 @require_GET
 def supervisor(request):
-    """督查: what is late or at risk, the open complaints and escalations, and SLA breaches by hop."""
+    """督查: the numbers first (intake, open, overdue, breaches per hop and organization, average
+    handoff and arrival, satisfaction), then the overdue orders, open complaints and escalations."""
     user = request.user
-    overdue = list(selectors.order_rows(user, overdue=True).order_by("promised_at", "id")[:20])
+    now = timezone.now()
+    figures = supervision.numbers(user, now)
+    overdue = list(supervision.overdue_orders(user, now)[:20])
     complaints = list(selectors.complaint_queryset(user, open_only=True)[:20])
     escalations = list(selectors.escalation_queryset(user, open_only=True)[:20])
     return render(request, "web/supervisor.html", {
-        "overdue": overdue, "complaints": complaints, "escalations": escalations,
-        "breaches": extensions.sla_breaches_by_hop(user), "sla": extensions.sla_enabled(),
-        "clocks": extensions.sla_clocks(user, overdue), "now": timezone.now(),
+        "n": figures, "overdue": overdue, "complaints": complaints, "escalations": escalations,
+        "sla": True, "clocks": sla_selectors.clocks_for_orders(user, overdue), "now": now,
     })
+
+
+# --- the inbox (站内通知) -------------------------------------------------------------------------
+
+INBOX_PAGE = 50
+
+
+@login_required
+@require_GET
+def inbox(request):
+    """What the system told this user: handoffs, dispatches, warnings, breaches, escalation answers."""
+    user = request.user
+    items = list(notify_selectors.inbox(user)[:INBOX_PAGE])
+    rows = [{"n": n, "text": notify_selectors.text_of(n)} for n in items]
+    return render(request, "web/inbox.html", {"rows": rows, "unread": notify_selectors.unread_count(user)})
+
+
+@login_required
+@require_GET
+def inbox_open(request, pk: int):
+    """Opening a notification marks it read (only one's own; twice is harmless) and shows its order."""
+    try:
+        n = notify_selectors.notification_get(request.user, pk)
+    except NotFound:
+        raise Http404(_("Notification not found.")) from None
+    notify_inbox.inbox_mark_read(user=request.user, ids=[n.pk])
+    return redirect("web:order", n.order_id) if n.order_id else redirect("web:inbox")
+
+
+@login_required
+@require_POST
+def inbox_read_all(request):
+    notify_inbox.inbox_mark_read(user=request.user)
+    return redirect("web:inbox")
 
 
 @login_required
 @require_GET
 def search(request):
     """The search box of the top bar: an order number opens the order; anything else is searched
-    over articles, orders, customers and machines by the knowledge app (orders and customers
-    only while it is not installed)."""
+    over articles, orders, customers and machines by the knowledge app."""
     q = request.GET.get("q", "").strip()[:100]
     orders, customers, groups = [], [], None
     if q:
         orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
         if len(orders) == 1:
             return redirect("web:order", orders[0].pk)
-        groups = extensions.knowledge_search(request.user, q)
-        if groups is None:
-            customers = list(registry_selectors.customer_search(request.user, q=q)[:10])
+        groups = knowledge_selectors.search(request.user, q, limit=8)
     labels = {"article": _("Knowledge articles"), "order": _("Service orders"), "customer": _("Customers"),
               "machine": _("Machines")}
     kinds = [{"kind": k, "label": labels.get(k, k), "hits": hits} for k, hits in (groups or {}).items()]
     return render(request, "web/search.html", {"q": q, "orders": orders, "customers": customers, "groups": kinds,
-                                               "indexed": groups is not None})
+                                               "indexed": True})
 
 
 # --- the order page ----------------------------------------------------------------------------
@@ -217,7 +261,7 @@ def _order_context(request, order, **form_state) -> dict:
         "complaint": (selectors.complaint_queryset(user).filter(order=order).first()
                       if order.order_type == OrderType.COMPLAINT else None),
         "escalations": list(selectors.escalation_queryset(user).filter(order=order).order_by("raised_at", "id")),
-        "clocks": extensions.sla_clocks(user, [order]).get(order.pk, []),
+        "clocks": sla_selectors.clocks_for_orders(user, [order], current_only=False).get(order.pk, []),
         "phone": _phone_for(user, order),
         "address": order_address(order),
         "suggestions": order_suggestions(user, order),
