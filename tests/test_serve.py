@@ -1,4 +1,4 @@
-"""The real server: `aftersales serve` (gunicorn) answers over HTTP on a fresh SQLite database."""
+"""The real server: `aftersales serve` (granian) answers over HTTP on a fresh SQLite database."""
 
 import os
 import socket
@@ -81,7 +81,7 @@ def test_serve_with_worker_runs_the_worker_and_stops_it_too(tmp_path):
         children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
         commands = {pid: open(f"/proc/{pid}/cmdline").read().replace("\0", " ") for pid in children}
         workers = [pid for pid, c in commands.items() if "aftersales.cli worker" in c]
-        assert len(workers) == 1 and any("gunicorn" in c for c in commands.values()), commands
+        assert len(workers) == 1 and any("granian" in c for c in commands.values()), commands
     finally:
         proc.terminate()
         proc.wait(timeout=30)
