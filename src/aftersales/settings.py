@@ -169,10 +169,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = ["aftersales.accounts.backends.ThrottledModelBackend"]
-# Login throttling: after this many failures for one username (or one client address) within
-# the window, further attempts are refused until the window passes.
+# Login throttling (core.throttle, counters in the database): after LIMIT failures for one
+# username from one client address, that pair is locked out for LOCKOUT_BASE seconds, doubling with
+# every further failure up to LOCKOUT_MAX; the same user from another address is not locked. An
+# address with ADDRESS_LIMIT failures over any usernames (password spraying) is locked the same way.
+# Failures are forgotten after WINDOW seconds without one.
 LOGIN_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("AFTERSALES_LOGIN_FAILURE_WINDOW", 900)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_LOCKOUT_BASE_SECONDS = env_int("AFTERSALES_LOGIN_LOCKOUT_BASE", 60)
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("AFTERSALES_LOGIN_LOCKOUT_MAX", 3600)
+# How many reverse proxies in front of the site append to X-Forwarded-For (docs/deploy.md): the
+# client address used by every throttle is the entry that many places from the right. 0 (the
+# default, nothing in front): REMOTE_ADDR. Set it to exactly the number of proxies you run; more
+# lets clients choose their own address.
+TRUSTED_PROXIES = env_int("AFTERSALES_TRUSTED_PROXIES", 0)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
