@@ -256,3 +256,8 @@ EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.bac
 SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-800-1234")
 COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
+
+# --- Operations limits (issue 12) -----------------------------------------------------------
+# Archive imports (registry.importers): a file over these is refused before any row is written.
+IMPORT_MAX_ROWS = env_int("AFTERSALES_IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_BYTES = env_int("AFTERSALES_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
