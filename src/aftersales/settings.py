@@ -247,6 +247,9 @@ NOTIFY_SMS_SECRET = os.environ.get("AFTERSALES_SMS_SECRET", "")  # HMAC-SHA256 k
 NOTIFY_MAX_ATTEMPTS = env_int("AFTERSALES_NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_RETRY_BASE_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_BASE", 30)
 NOTIFY_RETRY_MAX_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_MAX", 3600)
+# A worker's claim on the messages it delivers, renewed while it works (longer than one send, whose
+# HTTP timeout is 10 s): a worker that dies leaves them to another within this many seconds.
+NOTIFY_CLAIM_SECONDS = env_int("AFTERSALES_NOTIFY_CLAIM_SECONDS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "aftersales@localhost")
 EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -261,3 +264,8 @@ COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
 # Archive imports (registry.importers): a file over these is refused before any row is written.
 IMPORT_MAX_ROWS = env_int("AFTERSALES_IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_BYTES = env_int("AFTERSALES_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+# /healthz answers 503 when the last SLA sweep is older than this (or, on a server that has never
+# seen one, when it has run this long without one), or when a due outbox message has waited longer
+# than HEALTH_OUTBOX_LAG: the worker is down or stuck.
+HEALTH_SWEEP_STALE_SECONDS = env_int("AFTERSALES_HEALTH_SWEEP_STALE", max(5 * SLA_SWEEP_INTERVAL_SECONDS, 120))
+HEALTH_OUTBOX_LAG_SECONDS = env_int("AFTERSALES_HEALTH_OUTBOX_LAG", 300)

@@ -50,7 +50,7 @@ class LiveSite:
         self.proc = subprocess.Popen(
             [*CLI, "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-migrate"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # granian listens once its workers have loaded the site
         while time.monotonic() < deadline:
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
