@@ -78,6 +78,9 @@ class WorkerSupervisor:
             self.restarts += 1
             self.proc = subprocess.Popen(self.argv)
 
+    def stopping(self) -> None:
+        self._stopping.set()
+
     def stop(self, timeout: float = 30) -> None:
         self._stopping.set()
         proc = self.proc
@@ -124,12 +127,16 @@ class Command(BaseCommand):
         server = subprocess.Popen(argv)
 
         def stop(signum, frame):
+            supervisor.stopping()  # a worker that exits from now on is not started again
             server.send_signal(signal.SIGTERM)
 
+        def interrupted(signum, frame):
+            # Ctrl+C reaches the whole process group: granian and the worker stop by themselves.
+            supervisor.stopping()
+
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, interrupted)
         try:
-            code = server.wait()
-        except KeyboardInterrupt:  # Ctrl+C reaches the whole process group; wait for granian to finish
             code = server.wait()
         finally:
             supervisor.stop()
