@@ -115,7 +115,7 @@ def test_serve_with_worker_starts_a_dead_worker_again(tmp_path):
 
 
 def test_healthz_fails_when_the_sweeps_stop_and_when_the_outbox_lags(tmp_path):
-    env = _env(tmp_path, AFTERSALES_HEALTH_SWEEP_STALE="3", AFTERSALES_HEALTH_OUTBOX_LAG="60")
+    env = _env(tmp_path, AFTERSALES_HEALTH_SWEEP_STALE="15", AFTERSALES_HEALTH_OUTBOX_LAG="60")
     port = free_port()
     server = _serve(env, port)  # no worker
     try:
