@@ -75,6 +75,14 @@ def test_slow_header_and_idle_keepalive_clients_do_not_delay_a_normal_client(mak
     port = make_run_server
     stop = threading.Event()
 
+    # The idle connections first: the slow ones must still hang (10 s header timeout) while measured.
+    idle = []
+    for _ in range(200):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/healthz")
+        conn.getresponse().read()  # answered, and the connection stays open (keep-alive), idle
+        idle.append(conn)
+
     slow = []
     for _ in range(50):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -98,13 +106,6 @@ def test_slow_header_and_idle_keepalive_clients_do_not_delay_a_normal_client(mak
 
     dripper = threading.Thread(target=drip, daemon=True)
     dripper.start()
-
-    idle = []
-    for _ in range(200):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", "/healthz")
-        conn.getresponse().read()  # answered, and the connection stays open (keep-alive), idle
-        idle.append(conn)
 
     try:
         time.sleep(2.5)  # every slow socket has dripped at least once: they hang now
