@@ -9,7 +9,7 @@ PORT   ?= 8000
 # Tests run in two processes (the machines this is built on have two cores).
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test demo clean lint messages browser bench
+.PHONY: install run test demo clean lint messages browser proxy bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: install
 	$(BIN)/aftersales demo --if-empty --seed 2026
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
-test: install browser
+test: install browser proxy
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
@@ -37,6 +37,10 @@ SCALE ?= 100000
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py --scale $(SCALE)
+
+# tests/security/test_ops_deploy.py starts docs/deploy.md's topology: nginx (Debian's) in front.
+proxy:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || { echo "the deployment test needs nginx: sudo apt-get install nginx-light"; exit 1; }
 
 demo: install
 	$(BIN)/aftersales demo --seed 2026

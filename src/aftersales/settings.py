@@ -171,10 +171,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = ["aftersales.accounts.backends.ThrottledModelBackend"]
-# Login throttling: after this many failures for one username (or one client address) within
-# the window, further attempts are refused until the window passes.
+# Login throttling (core.throttle, counters in the database): after LIMIT failures for one
+# username from one client address, that pair is locked out for LOCKOUT_BASE seconds, doubling with
+# every further failure up to LOCKOUT_MAX; the same user from another address is not locked. An
+# address with ADDRESS_LIMIT failures over any usernames (password spraying) is locked the same way.
+# Failures are forgotten after WINDOW seconds without one.
 LOGIN_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("AFTERSALES_LOGIN_FAILURE_WINDOW", 900)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("AFTERSALES_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_LOCKOUT_BASE_SECONDS = env_int("AFTERSALES_LOGIN_LOCKOUT_BASE", 60)
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("AFTERSALES_LOGIN_LOCKOUT_MAX", 3600)
+# How many reverse proxies in front of the site append to X-Forwarded-For (docs/deploy.md): the
+# client address used by every throttle is the entry that many places from the right. 0 (the
+# default, nothing in front): REMOTE_ADDR. Set it to exactly the number of proxies you run; more
+# lets clients choose their own address.
+TRUSTED_PROXIES = env_int("AFTERSALES_TRUSTED_PROXIES", 0)
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -238,6 +249,9 @@ NOTIFY_SMS_SECRET = os.environ.get("AFTERSALES_SMS_SECRET", "")  # HMAC-SHA256 k
 NOTIFY_MAX_ATTEMPTS = env_int("AFTERSALES_NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_RETRY_BASE_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_BASE", 30)
 NOTIFY_RETRY_MAX_SECONDS = env_int("AFTERSALES_NOTIFY_RETRY_MAX", 3600)
+# A worker's claim on the messages it delivers, renewed while it works (longer than one send, whose
+# HTTP timeout is 10 s): a worker that dies leaves them to another within this many seconds.
+NOTIFY_CLAIM_SECONDS = env_int("AFTERSALES_NOTIFY_CLAIM_SECONDS", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "aftersales@localhost")
 EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -247,3 +261,13 @@ EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.bac
 SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-800-1234")
 COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
+
+# --- Operations limits (issue 12) -----------------------------------------------------------
+# Archive imports (registry.importers): a file over these is refused before any row is written.
+IMPORT_MAX_ROWS = env_int("AFTERSALES_IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_BYTES = env_int("AFTERSALES_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+# /healthz answers 503 when the last SLA sweep is older than this (or, on a server that has never
+# seen one, when it has run this long without one), or when a due outbox message has waited longer
+# than HEALTH_OUTBOX_LAG: the worker is down or stuck.
+HEALTH_SWEEP_STALE_SECONDS = env_int("AFTERSALES_HEALTH_SWEEP_STALE", max(5 * SLA_SWEEP_INTERVAL_SECONDS, 120))
+HEALTH_OUTBOX_LAG_SECONDS = env_int("AFTERSALES_HEALTH_OUTBOX_LAG", 300)

@@ -10,7 +10,7 @@ class FlakyGateway:
     def reset(cls, failures: int = 0) -> None:
         cls.failures_left, cls.delivered = failures, []
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, message_id: str = "") -> None:
         if FlakyGateway.failures_left > 0:
             FlakyGateway.failures_left -= 1
             raise ConnectionError("gateway unreachable")

@@ -1,4 +1,4 @@
-"""The real server for the reliability tests: `aftersales serve` (gunicorn) on a temp SQLite file,
+"""The real server for the reliability tests: `aftersales serve` (granian) on a temp SQLite file,
 with the demo's network and a small archive, started, killed and restarted like a process on a host."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class LiveSite:
         self.proc = subprocess.Popen(
             [*CLI, "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-migrate"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # granian listens once its workers have loaded the site
         while time.monotonic() < deadline:
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
@@ -62,7 +62,7 @@ class LiveSite:
         raise RuntimeError("the server did not start")
 
     def kill(self) -> None:
-        """SIGKILL to gunicorn's master and workers at once, as a crash or power loss would."""
+        """SIGKILL to the server and its workers at once, as a crash or power loss would."""
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 

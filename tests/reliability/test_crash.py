@@ -16,7 +16,7 @@ def test_acknowledged_orders_survive_a_kill_and_retries_make_no_second_order(sit
     machines = site.machines()
     acknowledged: dict[str, int] = {}
     lock = threading.Lock()
-    deadline = time.monotonic() + 25
+    deadline = time.monotonic() + 90  # a bound, not a target: a restart takes seconds on a busy machine
 
     def client(n: int) -> None:
         for i in range(ORDERS_EACH):

@@ -1,4 +1,5 @@
-"""The authentication backend with a login throttle shared by every worker (it counts in the database)."""
+"""The authentication backend with a login throttle shared by every process and node (core.throttle
+counts in the database), keyed on the real client address behind the trusted proxies."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from aftersales.accounts import services
+from aftersales.core.throttle import client_ip
 
 
 def client_address(request) -> str:
-    if request is None:
-        return ""
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address behind settings.TRUSTED_PROXIES (see core.throttle.client_ip)."""
+    return client_ip(request)
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -26,5 +27,5 @@ class ThrottledModelBackend(ModelBackend):
         if user is None:
             services.login_failure_record(username=username or "", address=address)
         else:
-            services.login_success_record(username=username)
+            services.login_success_record(username=username, address=address)
         return user

@@ -199,14 +199,3 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-
-class LoginFailure(models.Model):
-    """A failed login, kept for the throttle window so that attempts are counted across workers."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    address = models.CharField(max_length=64, blank=True, db_index=True)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = _("failed login")
-        verbose_name_plural = _("failed logins")

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.accounts.models import ApiToken, LoginFailure, Role, RoleCode, Skill, User
+from aftersales.accounts.models import ApiToken, Role, RoleCode, Skill, User
+from aftersales.core import throttle
 from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import ValidationFailed
 
@@ -76,27 +77,49 @@ def user_set_roles(*, user: User, roles: list[str], skills: list[str] | None = N
 
 
 # --- login throttle -------------------------------------------------------------------------
+# Lockouts per (username, client address) with growing delays, counted in the shared throttle
+# (core.throttle): a wrong password typed from one desk does not lock the same user out everywhere,
+# and an attacker who sprays passwords from one address locks only that address.
 
-def _window_start():
-    return timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+def _login_key(username: str, address: str) -> str:
+    return throttle.key("login", username.strip(), address)
+
+
+def _address_key(address: str) -> str:
+    return throttle.key("login-address", address)
+
+
+def login_locked_for(*, username: str, address: str = "") -> int:
+    """Seconds this username may not log in from this address (0: it may try)."""
+    return max(throttle.locked(_login_key(username, address)), throttle.locked(_address_key(address)) if address else 0)
 
 
 def login_is_throttled(*, username: str, address: str = "") -> bool:
-    """Too many recent failures for this username, or from this address (password spraying)."""
-    since = _window_start()
-    limit = settings.LOGIN_FAILURE_LIMIT
-    recent = LoginFailure.objects.filter(at__gte=since)
-    if recent.filter(username=username.lower()).count() >= limit:
-        return True
-    # An address may try several accounts (a shared office), but not without end.
-    return bool(address) and recent.filter(address=address).count() >= limit * 4
+    return login_locked_for(username=username, address=address) > 0
 
 
 def login_failure_record(*, username: str, address: str = "") -> None:
-    LoginFailure.objects.create(username=username.lower()[:150], address=address[:64], at=timezone.now())
-    # Keep the table small: rows older than the window no longer count.
-    LoginFailure.objects.filter(at__lt=_window_start() - timedelta(hours=1)).delete()
+    throttle.fail(_login_key(username, address), free=settings.LOGIN_FAILURE_LIMIT,
+                  base=settings.LOGIN_LOCKOUT_BASE_SECONDS, cap=settings.LOGIN_LOCKOUT_MAX_SECONDS,
+                  forget=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    if address:
+        throttle.fail(_address_key(address), free=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+                      base=settings.LOGIN_LOCKOUT_BASE_SECONDS, cap=settings.LOGIN_LOCKOUT_MAX_SECONDS,
+                      forget=settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
-def login_success_record(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()
+def login_success_record(*, username: str, address: str = "") -> None:
+    throttle.reset(_login_key(username, address))
+
+
+def login_lockout_clear(*, username: str = "", address: str = "") -> int:
+    """An administrator lifts lockouts: a user's (from every address, or from one), or everything
+    locked from an address. Returns how many counters were cleared."""
+    username, address = username.strip(), address.strip()
+    if not username and not address:
+        raise ValidationFailed(_("Name a user or an address."), fields={"username": _("Name a user or an address.")})
+    if username and address:
+        return throttle.clear(_login_key(username, address)) + throttle.clear(_address_key(address))
+    if username:
+        return throttle.clear(throttle.key("login", username) + "|")
+    return throttle.clear(_address_key(address)) + throttle.clear("login:", suffix="|" + address.lower())

@@ -39,3 +39,22 @@ class ConfigStamp(models.Model):
 
     class Meta:
         verbose_name = _("configuration stamp")
+
+
+class ThrottleCounter(models.Model):
+    """One counter of the shared throttle (``core.throttle``): hits of a key in its current window,
+    and for lockouts the time until which the key is refused. In the database, so every process
+    and every node counts together (the default cache is per process)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    window_start = models.DateTimeField(_("window start"))
+    last_at = models.DateTimeField(_("last attempt"), db_index=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("throttle counter")
+        verbose_name_plural = _("throttle counters and lockouts")
+
+    def __str__(self) -> str:
+        return self.key

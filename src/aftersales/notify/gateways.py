@@ -1,5 +1,6 @@
-"""Delivery channels. An SMS gateway is a class with ``send(phone, text)`` that raises on failure;
-``AFTERSALES_SMS_GATEWAY`` names the class (dotted path). Shipped: the log gateway (the default; it
+"""Delivery channels. An SMS gateway is a class with ``send(phone, text, *, message_id)`` that raises
+on failure; ``message_id`` is the outbox message's stable id, the same on every retry, for the
+provider to deduplicate on. ``AFTERSALES_SMS_GATEWAY`` names the class (dotted path). Shipped: the log gateway (the default; it
 writes the message to the log with the number masked) and a generic HTTP gateway."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aftersales.core.phones import mask_phone
 logger = logging.getLogger("aftersales.notify")
 
 SIGNATURE_HEADER = "X-Aftersales-Signature"
+MESSAGE_ID_HEADER = "X-Aftersales-Message-Id"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -41,13 +43,14 @@ def post_json(url: str, payload: dict, *, secret: str, headers: dict | None = No
 class LogSmsGateway:
     """Writes the SMS to the log instead of sending it: the single-machine and demo default."""
 
-    def send(self, phone: str, text: str) -> None:
-        logger.info("SMS to %s: %s", mask_phone(phone), text)
+    def send(self, phone: str, text: str, *, message_id: str = "") -> None:
+        logger.info("SMS %s to %s: %s", message_id, mask_phone(phone), text)
 
 
 class HttpSmsGateway:
-    """A provider reached by HTTP: POST {"to", "text"} as signed JSON to AFTERSALES_SMS_URL, whose
-    ``{phone}`` placeholder (if any) is filled in URL-quoted."""
+    """A provider reached by HTTP: POST {"to", "text", "message_id"} as signed JSON to
+    AFTERSALES_SMS_URL, whose ``{phone}`` placeholder (if any) is filled in URL-quoted; the message id
+    also goes in the X-Aftersales-Message-Id header."""
 
     def __init__(self) -> None:
         self.url_template = settings.NOTIFY_SMS_URL
@@ -55,9 +58,10 @@ class HttpSmsGateway:
         if not self.url_template:
             raise RuntimeError("AFTERSALES_SMS_URL is not set")
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, message_id: str = "") -> None:
         url = self.url_template.replace("{phone}", urllib.parse.quote(phone))
-        post_json(url, {"to": phone, "text": text}, secret=self.secret)
+        post_json(url, {"to": phone, "text": text, "message_id": message_id}, secret=self.secret,
+                  headers={MESSAGE_ID_HEADER: message_id})
 
 
 def sms_gateway():

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -45,8 +47,12 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # A worker claims a batch with one conditional UPDATE that writes its token; a claim whose worker
-    # died is taken over after claimed_until (at-least-once delivery, never lost).
+    # The id every delivery attempt of this message carries (X-Aftersales-Message-Id, "message_id" in
+    # the SMS gateway's payload, the e-mail's Message-ID): a provider deduplicates a retry on it.
+    message_id = models.UUIDField(_("message id"), default=uuid.uuid4, editable=False)
+    # A worker claims a batch with one conditional UPDATE that writes its token, and renews the claim
+    # (a heartbeat) while it delivers; a claim whose worker died is taken over after claimed_until,
+    # NOTIFY_CLAIM_SECONDS at most (at-least-once delivery, never lost).
     claim_token = models.CharField(max_length=32, blank=True, editable=False)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -5,18 +5,19 @@ by two workers."""
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from aftersales.core import config
 from aftersales.core.phones import mask_phone
-from aftersales.notify.gateways import post_json, sms_gateway
+from aftersales.notify.gateways import MESSAGE_ID_HEADER, post_json, sms_gateway
 from aftersales.notify.models import DELIVERABLE, Channel, OutboxMessage, OutboxStatus, WebhookSubscriber
 from aftersales.notify.templates import render
 
@@ -24,7 +25,14 @@ logger = logging.getLogger("aftersales.notify")
 
 # Context keys never sent to outside systems: the confirmation code belongs to the customer's phone.
 _PRIVATE_KEYS = frozenset({"code"})
-CLAIM_LEASE = timedelta(minutes=5)
+# Set by the worker on SIGTERM/SIGINT: the delivery loop finishes the message in flight, releases the
+# rest of its claim at once (for the next worker) and returns.
+STOPPING = threading.Event()
+
+
+def claim_lease() -> timedelta:
+    """How long a claim holds without a heartbeat: a dead worker's messages wait at most this."""
+    return timedelta(seconds=settings.NOTIFY_CLAIM_SECONDS)
 
 
 def _require_transaction() -> None:
@@ -90,39 +98,67 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _send(message: OutboxMessage, gateway) -> None:
     language = settings.NOTIFY_LANGUAGE
+    message_id = str(message.message_id)
     if message.channel == Channel.SMS:
-        gateway.send(message.recipient, render(message.template, message.context, language))
+        gateway.send(message.recipient, render(message.template, message.context, language), message_id=message_id)
     elif message.channel == Channel.EMAIL:
         text = render(message.template, message.context, language)
-        send_mail(subject=text.split("：")[0][:80], message=text, from_email=None, recipient_list=[message.recipient])
+        EmailMessage(subject=text.split("：")[0][:80], body=text, to=[message.recipient],
+                     headers={"Message-ID": f"<{message_id}@aftersales>"}).send()
     else:
         sub = WebhookSubscriber.objects.filter(pk=int(message.recipient), is_active=True).first()
         if sub is None:
             raise LookupError(f"webhook subscriber {message.recipient} is gone or inactive")
-        payload = {"id": message.pk, "event": message.template, "created_at": message.created_at.isoformat(),
-                   "order_id": message.order_id, "data": message.context}
+        payload = {"id": message.pk, "message_id": message_id, "event": message.template,
+                   "created_at": message.created_at.isoformat(), "order_id": message.order_id, "data": message.context}
         post_json(sub.url, payload, secret=sub.secret,
-                  headers={"X-Aftersales-Event": message.template, "X-Aftersales-Delivery": str(message.pk)})
+                  headers={"X-Aftersales-Event": message.template, "X-Aftersales-Delivery": str(message.pk),
+                           MESSAGE_ID_HEADER: message_id})
+
+
+def _release(token: str) -> int:
+    """Give back the messages of a claim that were not attempted: due again at once, for any worker,
+    and their attempt not counted."""
+    return OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.PENDING, claim_token="", claimed_until=None, attempts=F("attempts") - 1)
 
 
 def outbox_deliver(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Deliver the messages whose time has come. Runs outside any transaction (I/O happens here).
 
     A batch is claimed with one conditional UPDATE that writes this run's token: two workers may
-    read the same candidates, but a row goes to whichever UPDATE reaches it first.
+    read the same candidates, but a row goes to whichever UPDATE reaches it first. The claim holds
+    for NOTIFY_CLAIM_SECONDS and is renewed before each message (the heartbeat), so a worker that
+    dies leaves its messages to the next one within that time, not after minutes. On ``STOPPING``
+    (SIGTERM) the message in flight is finished and the rest released at once.
     """
-    now = now or timezone.now()
+    started = timezone.now()
+    now = now or started
+    lease = claim_lease()
+
+    def clock() -> datetime:
+        # ``now`` moved on by the real time spent here (a caller may pass a clock of its own).
+        return now + (timezone.now() - started)
+
     token = uuid.uuid4().hex
     due = Q(status__in=DELIVERABLE, available_at__lte=now) | Q(status=OutboxStatus.SENDING, claimed_until__lt=now)
     candidates = list(OutboxMessage.objects.filter(due).order_by("available_at", "id").values_list("pk", flat=True)[:limit])
-    if not candidates:
+    if not candidates or STOPPING.is_set():
         return {"sent": 0, "failed": 0, "dead": 0}
     OutboxMessage.objects.filter(due, pk__in=candidates).update(
-        status=OutboxStatus.SENDING, claim_token=token, claimed_until=now + CLAIM_LEASE, attempts=F("attempts") + 1,
+        status=OutboxStatus.SENDING, claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1,
     )
     counts = {"sent": 0, "failed": 0, "dead": 0}
     gateway = None
+    renewed = clock()
     for message in OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING).order_by("id"):
+        if STOPPING.is_set():
+            _release(token)
+            break
+        if clock() - renewed > lease / 3:
+            renewed = clock()
+            OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING).update(
+                claimed_until=renewed + lease)
         mine = OutboxMessage.objects.filter(pk=message.pk, claim_token=token, status=OutboxStatus.SENDING)
         try:
             if message.channel == Channel.SMS and gateway is None:

@@ -8,8 +8,11 @@ Semantics:
 
 * **File-level errors change nothing.** An unreadable file, a wrong extension, a missing required
   column, an unknown or repeated column, or data under a column without a header refuse the whole
-  file (``ImportRefused``) before a single row is written. The whole file is read first so that
-  a broken file cannot stop an import half-way.
+  file (``ImportRefused``) before a single row is written. The whole file is checked first so
+  that a broken file cannot stop an import half-way; it is read row by row, never held whole.
+* **Limits** (a file over them is refused with the reason): at most ``IMPORT_MAX_ROWS`` data rows
+  (AFTERSALES_IMPORT_MAX_ROWS, 100,000), ``MAX_COLUMNS`` columns, ``IMPORT_MAX_BYTES`` of text
+  (AFTERSALES_IMPORT_MAX_BYTES, 100 MB; for an .xlsx what its parts unpack to).
 * **Every row goes through ``customer_create`` / ``machine_create``**, so an imported record obeys
   exactly the rules of one entered by hand. A row's errors are reported as
   ``(row number, {field: message})``, where the row number is the spreadsheet's (header = row 1)
@@ -36,19 +39,23 @@ Semantics:
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from aftersales.accounts.models import Organization
 from aftersales.core.errors import DomainError, ValidationFailed
@@ -256,34 +263,171 @@ KINDS = {kind.name: kind for kind in (CUSTOMERS, MACHINES)}
 
 
 # --- Reading a file ----------------------------------------------------------------------------
+# Streaming and bounded: a file is read twice, row by row, never held whole. The first pass checks
+# the whole file (header, cells without a header, the limits below) and counts its rows; the import
+# reads it again. Memory is bounded by the limits whatever the sheet's shape: a cell in column XFD
+# used to make openpyxl pad every row to 16,384 cells and the old reader kept all of them (issue 12,
+# M3); a zip bomb is refused from the sizes its directory declares (zipfile never inflates a member
+# past its declared size) before anything is inflated.
+
+MAX_COLUMNS = 50  # the archives have at most 10 columns; room for blank or note columns
+MAX_CSV_LINE = 256 * 1024  # one physical line of a CSV file, in characters
+# Parts openpyxl keeps in memory whole (shared strings, styles, the workbook): each at most this.
+MAX_XLSX_PART = 16 * 1024 * 1024
+MAX_XLSX_MEMBERS = 1000
 
 
-def _read_xlsx(path: Path) -> list[list]:
-    # data_only: a formula cell gives the value Excel last computed, not "=A1&B1".
-    workbook = load_workbook(path, read_only=True, data_only=True)
+def _max_rows() -> int:
+    return settings.IMPORT_MAX_ROWS
+
+
+def _max_bytes() -> int:
+    return settings.IMPORT_MAX_BYTES
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB"
+
+
+def _too_many_rows(name: str) -> ImportRefused:
+    return ImportRefused(_("%(name)s has more than %(limit)d data rows; split it into smaller files.") % {
+        "name": name, "limit": _max_rows()}, fields={"rows": str(_max_rows())})
+
+
+def _too_many_columns(name: str, cell: str) -> ImportRefused:
+    return ImportRefused(
+        _("%(name)s has a value in cell %(cell)s, beyond the %(limit)d columns an archive may have.") % {
+            "name": name, "cell": cell, "limit": MAX_COLUMNS}, fields={"columns": cell})
+
+
+def _check_xlsx_archive(path: Path) -> None:
+    """Refuse a workbook whose parts would inflate past the limits, before inflating anything."""
     try:
-        sheet = workbook.worksheets[0]
-        # Some exporters write a wrong sheet size, and read-only mode trusts it and cuts columns off.
-        sheet.reset_dimensions()
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(_("Cannot read %(name)s: %(error)s") % {"name": path.name, "error": exc}) from exc
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise ImportRefused(_("%(name)s is not a plain workbook (%(count)d parts).") % {
+            "name": path.name, "count": len(members)})
+    total = sum(m.file_size for m in members)
+    if total > _max_bytes():
+        raise ImportRefused(
+            _("%(name)s unpacks to %(size)s, more than the %(limit)s an import may read; split it into smaller files.")
+            % {"name": path.name, "size": _mb(total), "limit": _mb(_max_bytes())}, fields={"size": _mb(total)})
+    for member in members:
+        # Pictures and other binary parts are never read by the import; the XML parts besides the
+        # worksheets are read whole (shared strings, styles, the workbook) and are capped each.
+        whole = member.filename.endswith((".xml", ".rels")) and not member.filename.startswith("xl/worksheets/")
+        if whole and member.file_size > MAX_XLSX_PART:
+            raise ImportRefused(
+                _("%(name)s unpacks to %(size)s, more than the %(limit)s an import may read; split it into smaller files.")
+                % {"name": path.name, "size": _mb(member.file_size), "limit": _mb(MAX_XLSX_PART)},
+                fields={"size": member.filename})
+
+
+def _first_worksheet(path: Path) -> tuple[ExcelReader, str]:
+    """The workbook's strings, styles (for date cells) and the path of its first worksheet, read as
+    openpyxl's ``load_workbook`` does but without opening the worksheets: in read-only mode it scans
+    a sheet without a declared size from end to end just to size it (a minute for the sparse file)."""
+    reader = ExcelReader(path, read_only=True, data_only=True)
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    reader.read_theme()
+    apply_stylesheet(reader.archive, reader.wb)
+    for _sheet, rel in reader.parser.find_sheets():
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+            return reader, rel.target
+    reader.archive.close()
+    raise ImportRefused(_("%(name)s has no header row.") % {"name": path.name})
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
+    """(row number, values up to the last filled cell) of the first sheet, one row at a time."""
+    _check_xlsx_archive(path)
+    reader, sheet_path = _first_worksheet(path)
+    workbook = reader.wb
+    try:
+        # The worksheet's own row parser, not iter_rows(): iter_rows pads every row to the widest
+        # (or the declared) width and invents the missing rows, so one far cell costs every row.
+        # (openpyxl's read-only internals, pinned at 3.1.5; tests/security/test_ops_import_limits.py
+        # guards them.) data_only: a formula cell gives the value Excel last computed.
+        with reader.archive.open(sheet_path) as source:
+            parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=workbook.epoch,
+                                     date_formats=workbook._date_formats,
+                                     timedelta_formats=workbook._timedelta_formats)
+            for number, cells in parser.parse():
+                values: list = []
+                for cell in cells:
+                    value = cell["value"]
+                    if value is None or value == "":
+                        continue
+                    column = cell["column"]
+                    if column > MAX_COLUMNS:
+                        raise _too_many_columns(path.name, f"{get_column_letter(column)}{number}")
+                    if column > len(values):
+                        values.extend([None] * (column - len(values)))
+                    values[column - 1] = value
+                if values:
+                    if number > _max_rows() + 1:
+                        raise _too_many_rows(path.name)
+                    yield number, values
     finally:
-        workbook.close()
+        reader.archive.close()
 
 
-def _read_csv(path: Path) -> list[list]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportRefused(_("%(name)s is neither UTF-8 nor GB18030 text.") % {"name": path.name})
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else GB18030 (Chinese Excel)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as raw:
+            while chunk := raw.read(1 << 16):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    try:
+        with open(path, "rb") as raw:
+            while chunk := raw.read(1 << 16):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "gb18030"
+    except UnicodeDecodeError:
+        raise ImportRefused(_("%(name)s is neither UTF-8 nor GB18030 text.") % {"name": path.name}) from None
 
 
-_READERS = {".xlsx": _read_xlsx, ".csv": _read_csv}
+def _csv_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, list]]:
+    size = path.stat().st_size
+    if size > _max_bytes():
+        raise ImportRefused(
+            _("%(name)s unpacks to %(size)s, more than the %(limit)s an import may read; split it into smaller files.")
+            % {"name": path.name, "size": _mb(size), "limit": _mb(_max_bytes())}, fields={"size": _mb(size)})
+    encoding = encoding or _csv_encoding(path)
+
+    def lines(file):
+        for line in file:
+            if len(line) > MAX_CSV_LINE:
+                raise ImportRefused(_("%(name)s has a line longer than %(limit)d characters.") % {
+                    "name": path.name, "limit": MAX_CSV_LINE})
+            yield line
+
+    with open(path, encoding=encoding, newline="") as file:
+        # The row number is the record's, as Excel shows it (a quoted cell may span lines).
+        for number, values in enumerate(csv.reader(lines(file)), start=1):
+            if len(values) > MAX_COLUMNS:
+                extra = next((i for i, v in enumerate(values[MAX_COLUMNS:], start=MAX_COLUMNS) if v.strip()), None)
+                if extra is not None:
+                    raise _too_many_columns(path.name, f"{get_column_letter(extra + 1)}{number}")
+                values = values[:MAX_COLUMNS]
+            if number > _max_rows() + 1 and any(v.strip() for v in values):
+                raise _too_many_rows(path.name)
+            yield number, values
+
+
+_READERS = {".xlsx": _xlsx_rows, ".csv": _csv_rows}
 
 
 def _header_key(value) -> str:
@@ -323,41 +467,72 @@ def _map_header(kind: ArchiveKind, header: list) -> list[Column | None]:
     return mapped
 
 
+class SheetRows:
+    """The data rows of a checked file, read again from the file on each iteration:
+    ``(spreadsheet row number, {field: cell})``, blank rows skipped. ``len()`` is the count the
+    check found."""
+
+    def __init__(self, path: Path, columns: list[Column | None], count: int):
+        self.path, self.columns, self.count = path, columns, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        return _data_rows(self.path, self.columns)
+
+
 @dataclass
 class Sheet:
     """A file read and checked at file level: its data rows by spreadsheet row number."""
 
     kind: ArchiveKind
-    rows: list[tuple[int, dict]]
+    rows: SheetRows
 
 
-def read_sheet(kind: str | ArchiveKind, path: str | Path) -> Sheet:
-    """Read the whole file and map its columns, or raise ImportRefused. Writes nothing."""
-    kind = KINDS[kind] if isinstance(kind, str) else kind
-    path = Path(path)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise ImportRefused(_("%(name)s is not an .xlsx or .csv file (save an .xls file as .xlsx first).") % {
-            "name": path.name})
-    try:
-        table = reader(path)
-    except ImportRefused:
-        raise
-    except Exception as exc:  # openpyxl and zipfile raise a dozen unrelated types for a broken file
-        raise ImportRefused(_("Cannot read %(name)s: %(error)s") % {"name": path.name, "error": exc}) from exc
-    if not table or not any(_text(cell) for cell in table[0]):
-        raise ImportRefused(_("%(name)s has no header row.") % {"name": path.name})
-    columns = _map_header(kind, table[0])
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
+def _table(path: Path) -> Iterator[tuple[int, list]]:
+    reader = _READERS[path.suffix.lower()]
+    rows = reader(path)
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            return
+        except ImportRefused:
+            raise
+        except Exception as exc:  # openpyxl and zipfile raise a dozen unrelated types for a broken file
+            raise ImportRefused(_("Cannot read %(name)s: %(error)s") % {"name": path.name, "error": exc}) from exc
+        yield item
+
+
+def _data_rows(path: Path, columns: list[Column | None]) -> Iterator[tuple[int, dict]]:
+    rows = _table(path)
+    next(rows, None)  # the header, checked already
+    for number, cells in rows:
         if not any(_text(cell) for cell in cells):
             continue
         for index, cell in enumerate(cells):
             if _text(cell) and (index >= len(columns) or columns[index] is None):
                 raise ImportRefused(_("Cell %(cell)s has a value but its column has no header.") % {
                     "cell": f"{get_column_letter(index + 1)}{number}"})
-        rows.append((number, {c.field: cell for c, cell in zip(columns, cells) if c is not None}))
-    return Sheet(kind=kind, rows=rows)
+        yield number, {c.field: cell for c, cell in zip(columns, cells) if c is not None}
+
+
+def read_sheet(kind: str | ArchiveKind, path: str | Path) -> Sheet:
+    """Check the whole file and map its columns, or raise ImportRefused. Writes nothing, and keeps
+    no row: the import reads the file again (see ``SheetRows``)."""
+    kind = KINDS[kind] if isinstance(kind, str) else kind
+    path = Path(path)
+    if path.suffix.lower() not in _READERS:
+        raise ImportRefused(_("%(name)s is not an .xlsx or .csv file (save an .xls file as .xlsx first).") % {
+            "name": path.name})
+    rows = _table(path)
+    first = next(rows, None)
+    if first is None or first[0] != 1 or not any(_text(cell) for cell in first[1]):
+        raise ImportRefused(_("%(name)s has no header row.") % {"name": path.name})
+    columns = _map_header(kind, first[1])
+    count = sum(1 for _row in _data_rows(path, columns))
+    return Sheet(kind=kind, rows=SheetRows(path, columns, count))
 
 
 # --- Importing ---------------------------------------------------------------------------------

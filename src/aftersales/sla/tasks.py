@@ -14,10 +14,12 @@ def sweep_clocks() -> dict:
 
 @task()
 def deliver_outbox() -> dict:
-    from aftersales.notify.services import outbox_deliver
+    from aftersales.notify.services import STOPPING, outbox_deliver
 
     total: dict[str, int] = {}
     for _ in range(50):  # batches until nothing is due, bounded so one run cannot starve the sweeps
+        if STOPPING.is_set():  # SIGTERM: the worker is stopping; the next one delivers the rest
+            break
         counts = outbox_deliver()
         total = {k: total.get(k, 0) + v for k, v in counts.items()}
         if not any(counts.values()):

@@ -5,13 +5,13 @@ refused for a while after too many, so neither tokens nor phone numbers can be t
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.accounts.backends import client_address
-from aftersales.core.errors import Conflict, DomainError, ValidationFailed
+from aftersales.core import throttle
+from aftersales.core.errors import Conflict, DomainError, Throttled, ValidationFailed
 from aftersales.core.phones import normalize_phone
 from aftersales.service import services
 from aftersales.service.models import OrderStatus as S, ServiceOrder
@@ -51,21 +51,20 @@ PLAIN = {
 
 
 def _key(request) -> str:
-    return f"web:track-failures:{client_address(request)}"
+    return throttle.key("track-failures", client_address(request))
 
 
 def _throttled(request) -> bool:
-    return cache.get(_key(request), 0) >= FAILURE_LIMIT
+    # The shared counter (core.throttle): the same for every worker and node, kept across restarts.
+    try:
+        throttle.check(_key(request), limit=FAILURE_LIMIT, window=FAILURE_WINDOW)
+    except Throttled:
+        return True
+    return False
 
 
 def _failed(request) -> None:
-    key = _key(request)
-    if cache.add(key, 1, FAILURE_WINDOW):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, FAILURE_WINDOW)
+    throttle.record(_key(request), window=FAILURE_WINDOW)
 
 
 def _order_by_token(token: str) -> ServiceOrder | None:

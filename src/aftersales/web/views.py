@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -49,10 +48,12 @@ def favicon(request):
 
 @require_GET
 def healthz(request):
-    """For load balancers and `make run`: answers only when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For load balancers, monitors and `make run`: 200 when the database answers and the worker
+    keeps up (SLA sweeps recent, outbox not lagging), else 503; the body says which (core.health)."""
+    from aftersales.core.health import health
+
+    healthy, report = health()
+    return JsonResponse(report, status=200 if healthy else 503)
 
 
 def error_message(exc: DomainError) -> str:

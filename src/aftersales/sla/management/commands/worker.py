@@ -3,11 +3,17 @@
 Every --interval seconds it queues one SLA sweep and one outbox delivery (unless one is still
 waiting in the queue), then runs every ready task with django_tasks_db's worker, which claims each
 task with SELECT ... FOR UPDATE SKIP LOCKED: start as many workers as you like, on as many machines.
+
+SIGTERM or Ctrl+C stops it gracefully: the task running finishes (the outbox delivery finishes the
+message in flight and releases the rest of its claim at once), then the worker exits 0. A second
+signal exits at once. `aftersales serve --with-worker` supervises it (restarts it when it dies).
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import time
 from datetime import timedelta
 
@@ -19,6 +25,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from aftersales.notify.services import STOPPING
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
 
 logger = logging.getLogger("aftersales.worker")
@@ -49,8 +56,18 @@ class Command(BaseCommand):
             logging.basicConfig(level=logging.INFO)
         worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
                         max_tasks=None, worker_id=worker_id or get_random_string(32), excluded_queue_names=[])
+
+        def stop(signum, frame):
+            if STOPPING.is_set():
+                sys.exit(1)  # asked twice: do not wait
+            logger.info("worker: %s, finishing the task in hand", signal.strsignal(signum))
+            STOPPING.set()
+            worker.running = False  # django_tasks_db's loop: no further task
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         pruned_at = 0.0
-        while True:
+        while not STOPPING.is_set():
             schedule_periodic()
             worker.run()
             if time.monotonic() - pruned_at > 3600:
@@ -59,4 +76,4 @@ class Command(BaseCommand):
                 pruned_at = time.monotonic()
             if once:
                 return
-            time.sleep(max(interval, 0.5))
+            STOPPING.wait(max(interval, 0.5))
