@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
-import types
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -16,10 +14,11 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-import aftersales.core.demo as demo
+import aftersales.demo.build as demo
 from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, Skill, User
 from aftersales.core.choices import ProductCategory
-from aftersales.core.demo import DEMO_PASSWORD, build_demo, names
+from aftersales.demo import names
+from aftersales.demo.build import DEMO_PASSWORD, build_demo
 from aftersales.core.phones import MOBILE, normalize_phone, phone_kind
 from aftersales.registry.models import Customer, CustomerClass, CustomerPhone, Machine, ProductModel
 
@@ -233,30 +232,35 @@ def test_a_failure_late_in_the_run_leaves_nothing_behind(monkeypatch):
     assert not Organization.objects.exists() and not User.objects.exists() and not Customer.objects.exists()
 
 
-def test_orders_are_skipped_until_the_service_app_brings_a_builder(monkeypatch):
-    monkeypatch.setattr(demo, "ORDERS_MODULE", "aftersales.core.demo_orders_that_do_not_exist")
-    out = StringIO()
-    call_command("demo", "--customers", "2", "--machines", "2", "--orders", "7", stdout=out)
-    assert "orders: skipped (7 requested" in out.getvalue()
+def test_the_command_calls_the_service_builder_with_the_network_and_a_seeded_rng(monkeypatch):
+    from aftersales.service import demo as service_demo
 
-
-def test_orders_hook_gets_the_network_and_a_seeded_rng(monkeypatch):
     calls = []
 
     def build_orders(rng, count, network, stdout):
         calls.append((rng.random(), count, network.service_center.code, network.users["dispatcher"].pk))
         stdout.write("orders: built")
 
-    module = types.ModuleType("fake_orders_demo")
-    module.build_orders = build_orders
-    monkeypatch.setitem(sys.modules, "fake_orders_demo", module)
-    monkeypatch.setattr(demo, "ORDERS_MODULE", "fake_orders_demo")
+    monkeypatch.setattr(service_demo, "build_orders", build_orders)
     out = StringIO()
     call_command("demo", "--customers", "2", "--machines", "2", "--orders", "9", "--seed", "5", stdout=out)
     assert "orders: built" in out.getvalue()
     [(draw, count, center, dispatcher_pk)] = calls
     assert count == 9 and center == "SC" and dispatcher_pk == User.objects.get(username="dispatcher").pk
     assert draw == demo.stage_rng(5, "orders").random()
+
+
+def test_core_depends_on_nothing_of_the_demo():
+    # Issue 14: the demo sits above the apps; core (and every domain app) must not import it.
+    import pathlib
+
+    import aftersales
+
+    root = pathlib.Path(aftersales.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.glob("*/**/*.py")
+                 if p.parts[len(root.parts)] != "demo" and re.search(r"^\s*(from|import) aftersales\.demo\b", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
+    assert not (root / "core" / "demo").exists()
 
 
 def test_invoice_dates_follow_the_reference_day_not_the_clock():

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "aftersales.knowledge",
+    "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Demo service orders: every flow of the seed, stopped at every status, made by calling the same
 services the API calls (so the demo data has passed every rule and has a complete timeline).
 
-Called by ``aftersales demo`` (core/demo) as ``build_orders(rng, count, network, stdout)`` inside
+Called by ``aftersales demo`` (the ``aftersales.demo`` app) as ``build_orders(rng, count, network, stdout)`` inside
 its transaction.
 """
 
