@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import desk, suggestions, tracking, views
+from aftersales.web import archive, desk, suggestions, tracking, views
 
 app_name = "web"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),
     path("search/", views.search, name="search"),
+    path("customers/", archive.customers, name="customers"),
+    path("machines/", archive.machines, name="machines"),
     path("orders/<int:pk>/", views.order_page, name="order"),
     path("orders/<int:pk>/act/<slug:action>", views.order_action, name="order-action"),
     path("orders/<int:pk>/attach", views.order_attach, name="order-attach"),

@@ -19,7 +19,7 @@ from aftersales.core.errors import Conflict, DomainError, NotFound
 from aftersales.registry import selectors as registry_selectors
 from aftersales.service import selectors
 from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
-from aftersales.web import actions, extensions
+from aftersales.web import actions, export, extensions
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
 PAGE_SIZE = 25
@@ -101,6 +101,8 @@ def queue(request):
         qs = selectors.order_rows(user, overdue=True if overdue else None, **filters)
     else:
         qs = selectors.order_rows(user, status=",".join(statuses), overdue=True if overdue else None, **filters)
+    if export.wants_xlsx(request):
+        return export.orders_xlsx(user, qs, filename=_("Work queue"), title=_("Work queue"))
     orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
     more_pages = request.htmx and request.GET.get("after")
     context = {
@@ -109,6 +111,7 @@ def queue(request):
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
     }
     context["base_query"] = _query_without(request, "after")
+    context["export_href"] = export.href(request)
     if more_pages:  # the next rows only: the tabs are not redrawn
         return render(request, "web/_order_table.html#order-rows", context)
     counts = selectors.order_status_counts(user, STATUS_ORDER, cap=COUNT_CAP)
@@ -140,6 +143,8 @@ def tech(request):
 def supervisor(request):
     """督查: what is late or at risk, the open complaints and escalations, and SLA breaches by hop."""
     user = request.user
+    if export.wants_xlsx(request):
+        return export.supervision_xlsx(user, request.GET.get("list", ""))
     overdue = list(selectors.order_rows(user, overdue=True).order_by("promised_at", "id")[:20])
     complaints = list(selectors.complaint_queryset(user, open_only=True)[:20])
     escalations = list(selectors.escalation_queryset(user, open_only=True)[:20])
@@ -157,6 +162,8 @@ def search(request):
     over articles, orders, customers and machines by the knowledge app (orders and customers
     only while it is not installed)."""
     q = request.GET.get("q", "").strip()[:100]
+    if q and export.wants_xlsx(request):
+        return export.search_xlsx(request.user, q)
     orders, customers, groups = [], [], None
     if q:
         orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
@@ -169,7 +176,7 @@ def search(request):
               "machine": _("Machines")}
     kinds = [{"kind": k, "label": labels.get(k, k), "hits": hits} for k, hits in (groups or {}).items()]
     return render(request, "web/search.html", {"q": q, "orders": orders, "customers": customers, "groups": kinds,
-                                               "indexed": groups is not None})
+                                               "indexed": groups is not None, "export_href": export.href(request)})
 
 
 # --- the order page ----------------------------------------------------------------------------
