@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import archive, desk, suggestions, tracking, views
+from aftersales.web import archive, desk, print as printing, suggestions, tracking, views
 
 app_name = "web"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/", archive.customers, name="customers"),
     path("machines/", archive.machines, name="machines"),
     path("orders/<int:pk>/", views.order_page, name="order"),
+    path("orders/<int:pk>/print/", printing.order_print, name="order-print"),
     path("orders/<int:pk>/act/<slug:action>", views.order_action, name="order-action"),
     path("orders/<int:pk>/attach", views.order_attach, name="order-attach"),
     path("orders/<int:pk>/solved/<int:article_id>", suggestions.solved, name="order-solved"),
