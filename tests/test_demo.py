@@ -269,3 +269,64 @@ def test_invoice_dates_follow_the_reference_day_not_the_clock():
     build_demo(seed=1, customers=10, machines=30, today=reference)
     latest = max(d for d in Machine.objects.values_list("invoice_date", flat=True) if d)
     assert latest <= reference
+
+
+# --- the year of orders -----------------------------------------------------------------------
+
+def _local_minutes(at) -> int:
+    local = timezone.localtime(at)
+    return local.hour * 60 + local.minute
+
+
+def test_history_times_are_working_hours_daytime_appointments_and_deterministic():
+    import random
+    from datetime import datetime
+
+    from aftersales.service.demo_history import History
+
+    now = timezone.make_aware(datetime(2026, 11, 30, 3, 20))  # the demo may be loaded at night
+    draws = []
+    for _ in range(2):
+        h = History(random.Random(7), now=now)
+        draws.append([h.received_on(h.history_day()) for _ in range(300)] + [h.recent_start() for _ in range(100)]
+                     + [h.appointment_after(now - timedelta(hours=i)) for i in range(100)])
+    assert draws[0] == draws[1]
+    received, appointments = draws[0][:400], draws[0][400:]
+    assert all(8 * 60 <= _local_minutes(t) < 21 * 60 + 30 for t in received)
+    assert all(t < now for t in received)
+    assert all(8 * 60 <= _local_minutes(t) <= 17 * 60 + 30 for t in appointments)
+    months = Counter(timezone.localtime(t).month for t in received[:300])
+    # 夏收 and 秋收 are the peaks; winter is quiet.
+    assert months[6] > 2 * months[1] and months[10] > 2 * months[12] and months[9] > 2 * months[2]
+
+
+def test_demo_orders_make_a_believable_year():
+    from aftersales.service.demo import SYMPTOMS
+    from aftersales.service.models import OPEN_STATUSES, OrderEvent, ServiceOrder
+    from aftersales.sla.models import SlaClock
+
+    started = timezone.now()
+    call_command("demo", "--customers", "60", "--machines", "80", "--orders", "70", "--seed", "11", stdout=StringIO())
+    now = timezone.now()
+    orders = list(ServiceOrder.objects.select_related("machine__model").prefetch_related("events"))
+    closed = [o for o in orders if o.status not in OPEN_STATUSES]
+    assert len({timezone.localtime(o.created_at).strftime("%Y-%m") for o in closed}) >= 6
+    assert all(o.created_at >= started - timedelta(days=366) for o in orders)
+    for o in orders:
+        assert 8 * 60 <= _local_minutes(o.created_at) < 21 * 60 + 30, (o.number, timezone.localtime(o.created_at))
+        assert o.number.startswith(f"FW{timezone.localtime(o.created_at):%Y%m%d}-"), o.number
+        if o.promised_at:
+            assert o.promised_at > o.created_at, o.number
+        if o.appointment_at:
+            assert 8 * 60 <= _local_minutes(o.appointment_at) <= 17 * 60 + 30, o.number
+        times = [e.at for e in sorted(o.events.all(), key=lambda e: e.seq)]
+        assert times == sorted(times) and times[0] == o.created_at and times[-1] <= now, o.number
+        if o.machine_id and o.order_type == "repair":
+            assert o.symptom in SYMPTOMS[o.machine.model.category], (o.symptom, o.machine.model.category)
+    # Open orders are recent; the finished ones are the year behind them.
+    assert all(o.created_at > now - timedelta(days=30) for o in orders if o.status in OPEN_STATUSES and o.order_type == "repair")
+    assert not OrderEvent.objects.filter(at__gt=now).exists()
+    states = set(SlaClock.objects.values_list("state", flat=True))
+    assert {"running", "met", "breached"} <= states
+    assert SlaClock.objects.filter(state="running", due_at__lt=now).exists()  # overdue
+    assert SlaClock.objects.filter(state="running", warn_at__lte=now, due_at__gt=now).exists()  # at risk

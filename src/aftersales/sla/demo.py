@@ -28,9 +28,18 @@ def _fits(clock: engine.Clock, want: str, now) -> bool:
     return clock.due_at <= now - ESCALATED_AFTER
 
 
+def _received_in_hours(at) -> bool:
+    # The demo's calls come in working hours and evenings (service/demo_history.py): a shift must
+    # not move one into the night.
+    local = timezone.localtime(at)
+    return 8 * 60 <= local.hour * 60 + local.minute < 21 * 60 + 30
+
+
 def _shift_for(order, setup: Setup, target: str, want: str, now) -> timedelta | None:
     events, facts = order_events(order), order_facts(order)
     for minutes in SHIFTS:
+        if not _received_in_hours(order.created_at - timedelta(minutes=minutes)):
+            continue
         moved = [replace(e, at=e.at - timedelta(minutes=minutes)) for e in events]
         clocks = engine.derive_clocks(moved, facts, setup.rules, setup.calendar_for(order))
         if any(c.target == target and _fits(c, want, now) for c in clocks):
