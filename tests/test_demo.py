@@ -306,7 +306,8 @@ def test_demo_orders_make_a_believable_year():
     from aftersales.sla.models import SlaClock
 
     started = timezone.now()
-    call_command("demo", "--customers", "60", "--machines", "80", "--orders", "70", "--seed", "11", stdout=StringIO())
+    out = StringIO()
+    call_command("demo", "--customers", "60", "--machines", "80", "--orders", "70", "--seed", "11", stdout=out)
     now = timezone.now()
     orders = list(ServiceOrder.objects.select_related("machine__model").prefetch_related("events"))
     closed = [o for o in orders if o.status not in OPEN_STATUSES]
@@ -329,4 +330,6 @@ def test_demo_orders_make_a_believable_year():
     states = set(SlaClock.objects.values_list("state", flat=True))
     assert {"running", "met", "breached"} <= states
     assert SlaClock.objects.filter(state="running", due_at__lt=now).exists()  # overdue
-    assert SlaClock.objects.filter(state="running", warn_at__lte=now, due_at__gt=now).exists()  # at risk
+    # At risk when the demo was loaded (a warning window can be a few minutes long: it may be over by now).
+    warned = re.search(r"(\d+) orders moved into warning, (\d+) into breach", out.getvalue())
+    assert warned and int(warned[1]) > 0 and int(warned[2]) > 0, out.getvalue()
