@@ -146,3 +146,16 @@ def test_search_results_and_suggestions_open_the_article(client, net):
     assert f'href="/knowledge/{article.pk}/"' in html
     html = client.get(reverse("web:desk-suggest"), {"symptom": "发动机冒黑烟"}, HTTP_HX_REQUEST="true").content.decode()
     assert f'href="/knowledge/{article.pk}/"' in html
+
+
+def test_the_article_list_reads_a_fixed_number_of_queries(client, net):
+    for i in range(2):
+        services.article_create(actor=net.engineer, data=services.ArticleInput(title=f"故障{i}", symptom="冒黑烟"))
+    client.force_login(net.engineer)
+    with CaptureQueriesContext(connection) as first:
+        assert "故障1" in client.get(reverse("web:knowledge")).content.decode()
+    for i in range(2, 6):
+        services.article_create(actor=net.engineer, data=services.ArticleInput(title=f"故障{i}", symptom="冒黑烟"))
+    with CaptureQueriesContext(connection) as second:
+        html = client.get(reverse("web:knowledge"), {"status": "draft"}).content.decode()
+    assert "故障5" in html and len(second.captured_queries) == len(first.captured_queries) <= 5
