@@ -104,13 +104,16 @@ class Bench:
         from aftersales.service.demo import CROPS, SYMPTOMS
 
         rng = random.Random(11)
-        machines = list(Machine.objects.filter(owner__isnull=False).order_by("?").values_list("pk", "owner_id")[:count])
+        machines = list(Machine.objects.filter(owner__isnull=False).order_by("?")
+                        .values_list("pk", "owner_id", "model__category")[:count])
         bodies = []
-        for n, (machine_id, owner_id) in enumerate(machines):
-            crop, operation = rng.choice(CROPS)
+        for n, (machine_id, owner_id, category) in enumerate(machines):
+            # The demo's symptoms and crops are per product category (service/demo.py).
+            category = category if category in SYMPTOMS else "other"
+            crop, operation = rng.choice(CROPS[category])
             bodies.append({
                 "order_type": "repair", "customer_id": owner_id, "machine_id": machine_id, "channel": "phone",
-                "symptom": f"{rng.choice(SYMPTOMS)}（压测来电 {n}）", "crop": crop, "operation": operation,
+                "symptom": f"{rng.choice(SYMPTOMS[category])}（压测来电 {n}）", "crop": crop, "operation": operation,
                 "urgency": rng.choice(("normal", "normal", "urgent", "critical")),
                 # The machine may have an open order already; the agent says why this is a new one.
                 "duplicate_reason": "压测：同一机器的另一故障",
@@ -164,7 +167,9 @@ def export_xlsx(bench) -> dict:
         client.close()
     seconds = time.monotonic() - started
     peak = bench.server.rss_peak_mb()
-    rows = load_workbook(io.BytesIO(body), read_only=True).active.max_row - 1 if status == 200 else 0
+    # A write-only workbook stores no dimension: count the rows.
+    rows = sum(1 for _ in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)) - 1 \
+        if status == 200 else 0
     bench.note("export_rss_mb_peak", f"GET /queue/?number=FW&export=xlsx: HTTP {status}, {rows} rows, "
                f"{len(body) / 1e6:.1f} MB in {seconds:.1f} s; VmHWM of the larger worker, restarted before")
     return {"export_rss_mb_peak": round(peak, 1) if peak and status == 200 else None}
