@@ -30,7 +30,7 @@ from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from aftersales.core.demo import names
+from aftersales.demo import names
 from aftersales.registry.models import Customer, CustomerPhone, Machine
 from aftersales.service.models import (
     Complaint, Escalation, OrderEvent, OrderNumberSequence, Quote, Rating, ReturnRequest, ServiceOrder, ServiceRecord,

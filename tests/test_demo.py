@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
-import types
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -16,10 +14,11 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-import aftersales.core.demo as demo
+import aftersales.demo.build as demo
 from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, Skill, User
 from aftersales.core.choices import ProductCategory
-from aftersales.core.demo import DEMO_PASSWORD, build_demo, names
+from aftersales.demo import names
+from aftersales.demo.build import DEMO_PASSWORD, build_demo
 from aftersales.core.phones import MOBILE, normalize_phone, phone_kind
 from aftersales.registry.models import Customer, CustomerClass, CustomerPhone, Machine, ProductModel
 
@@ -240,24 +239,16 @@ def test_a_failure_late_in_the_run_leaves_nothing_behind(monkeypatch):
     assert not Organization.objects.exists() and not User.objects.exists() and not Customer.objects.exists()
 
 
-def test_orders_are_skipped_until_the_service_app_brings_a_builder(monkeypatch):
-    monkeypatch.setattr(demo, "ORDERS_MODULE", "aftersales.core.demo_orders_that_do_not_exist")
-    out = StringIO()
-    call_command("demo", "--customers", "2", "--machines", "2", "--orders", "7", stdout=out)
-    assert "orders: skipped (7 requested" in out.getvalue()
+def test_the_command_calls_the_service_builder_with_the_network_and_a_seeded_rng(monkeypatch):
+    from aftersales.service import demo as service_demo
 
-
-def test_orders_hook_gets_the_network_and_a_seeded_rng(monkeypatch):
     calls = []
 
     def build_orders(rng, count, network, stdout):
         calls.append((rng.random(), count, network.service_center.code, network.users["dispatcher"].pk))
         stdout.write("orders: built")
 
-    module = types.ModuleType("fake_orders_demo")
-    module.build_orders = build_orders
-    monkeypatch.setitem(sys.modules, "fake_orders_demo", module)
-    monkeypatch.setattr(demo, "ORDERS_MODULE", "fake_orders_demo")
+    monkeypatch.setattr(service_demo, "build_orders", build_orders)
     out = StringIO()
     call_command("demo", "--customers", "2", "--machines", "2", "--orders", "9", "--seed", "5", stdout=out)
     assert "orders: built" in out.getvalue()
@@ -266,9 +257,86 @@ def test_orders_hook_gets_the_network_and_a_seeded_rng(monkeypatch):
     assert draw == demo.stage_rng(5, "orders").random()
 
 
+def test_core_depends_on_nothing_of_the_demo():
+    # Issue 14: the demo sits above the apps; core (and every domain app) must not import it.
+    import pathlib
+
+    import aftersales
+
+    root = pathlib.Path(aftersales.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.glob("*/**/*.py")
+                 if p.parts[len(root.parts)] != "demo" and re.search(r"^\s*(from|import) aftersales\.demo\b", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
+    assert not (root / "core" / "demo").exists()
+
+
 def test_invoice_dates_follow_the_reference_day_not_the_clock():
     # A run given an earlier "today" must not date anything after it.
     reference = timezone.localdate() - timedelta(days=400)
     build_demo(seed=1, customers=10, machines=30, today=reference)
     latest = max(d for d in Machine.objects.values_list("invoice_date", flat=True) if d)
     assert latest <= reference
+
+
+# --- the year of orders -----------------------------------------------------------------------
+
+def _local_minutes(at) -> int:
+    local = timezone.localtime(at)
+    return local.hour * 60 + local.minute
+
+
+def test_history_times_are_working_hours_daytime_appointments_and_deterministic():
+    import random
+    from datetime import datetime
+
+    from aftersales.service.demo_history import History
+
+    now = timezone.make_aware(datetime(2026, 11, 30, 3, 20))  # the demo may be loaded at night
+    draws = []
+    for _ in range(2):
+        h = History(random.Random(7), now=now)
+        draws.append([h.received_on(h.history_day()) for _ in range(300)] + [h.recent_start() for _ in range(100)]
+                     + [h.appointment_after(now - timedelta(hours=i)) for i in range(100)])
+    assert draws[0] == draws[1]
+    received, appointments = draws[0][:400], draws[0][400:]
+    assert all(8 * 60 <= _local_minutes(t) < 21 * 60 + 30 for t in received)
+    assert all(t < now for t in received)
+    assert all(8 * 60 <= _local_minutes(t) <= 17 * 60 + 30 for t in appointments)
+    months = Counter(timezone.localtime(t).month for t in received[:300])
+    # 夏收 and 秋收 are the peaks; winter is quiet.
+    assert months[6] > 2 * months[1] and months[10] > 2 * months[12] and months[9] > 2 * months[2]
+
+
+def test_demo_orders_make_a_believable_year():
+    from aftersales.service.demo import SYMPTOMS
+    from aftersales.service.models import OPEN_STATUSES, OrderEvent, ServiceOrder
+    from aftersales.sla.models import SlaClock
+
+    started = timezone.now()
+    out = StringIO()
+    call_command("demo", "--customers", "60", "--machines", "80", "--orders", "70", "--seed", "11", stdout=out)
+    now = timezone.now()
+    orders = list(ServiceOrder.objects.select_related("machine__model").prefetch_related("events"))
+    closed = [o for o in orders if o.status not in OPEN_STATUSES]
+    assert len({timezone.localtime(o.created_at).strftime("%Y-%m") for o in closed}) >= 6
+    assert all(o.created_at >= started - timedelta(days=366) for o in orders)
+    for o in orders:
+        assert 8 * 60 <= _local_minutes(o.created_at) < 21 * 60 + 30, (o.number, timezone.localtime(o.created_at))
+        assert o.number.startswith(f"FW{timezone.localtime(o.created_at):%Y%m%d}-"), o.number
+        if o.promised_at:
+            assert o.promised_at > o.created_at, o.number
+        if o.appointment_at:
+            assert 8 * 60 <= _local_minutes(o.appointment_at) <= 17 * 60 + 30, o.number
+        times = [e.at for e in sorted(o.events.all(), key=lambda e: e.seq)]
+        assert times == sorted(times) and times[0] == o.created_at and times[-1] <= now, o.number
+        if o.machine_id and o.order_type == "repair":
+            assert o.symptom in SYMPTOMS[o.machine.model.category], (o.symptom, o.machine.model.category)
+    # Open orders are recent; the finished ones are the year behind them.
+    assert all(o.created_at > now - timedelta(days=30) for o in orders if o.status in OPEN_STATUSES and o.order_type == "repair")
+    assert not OrderEvent.objects.filter(at__gt=now).exists()
+    states = set(SlaClock.objects.values_list("state", flat=True))
+    assert {"running", "met", "breached"} <= states
+    assert SlaClock.objects.filter(state="running", due_at__lt=now).exists()  # overdue
+    # At risk when the demo was loaded (a warning window can be a few minutes long: it may be over by now).
+    warned = re.search(r"(\d+) orders moved into warning, (\d+) into breach", out.getvalue())
+    assert warned and int(warned[1]) > 0 and int(warned[2]) > 0, out.getvalue()

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "aftersales.knowledge",
     "aftersales.stats",
     "aftersales.quality",
+    "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,8 @@ def article_document(article: Article) -> SearchDocument:
     ]
     if article.component:
         tokens += [text.code_token(article.component), *text.segment(part_label(article.component))]
+    # Pinyin and initials of the title and the symptom (fdjmhy -> 发动机冒黑烟).
+    tokens += [*text.phrase_tokens(article.title), *text.phrase_tokens(article.symptom)]
     return SearchDocument(
         kind=DocumentKind.ARTICLE, object_id=article.pk, status=article.status, category=" ".join(categories),
         title=article.title[:300], body="\n".join([article.symptom, article.cause, *steps])[:2000],

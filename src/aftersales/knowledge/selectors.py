@@ -60,6 +60,38 @@ def article_list(user, *, status: str = "", category: str = "", component: str =
     return qs.order_by("-updated_at", "-id")
 
 
+def article_versions(user, article: Article) -> QuerySet:
+    """The article's versions, newest first (the article itself was read through article_get)."""
+    return article.versions.select_related("edited_by").order_by("-number", "-id")
+
+
+def article_attachments(user, article: Article) -> QuerySet:
+    return article.attachments.order_by("id")
+
+
+def article_attachment_get(user, article: Article, pk: int):
+    attachment = article.attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise NotFound(_("Attachment not found."))
+    return attachment
+
+
+def article_related_orders(user, article: Article, *, limit: int = 20) -> list:
+    """The orders this article solved, and the order it was proposed from, that the user may see
+    (another organization's orders stay out, as everywhere)."""
+    from aftersales.knowledge.models import SuggestionUse
+    from aftersales.service.selectors import order_queryset_plain
+
+    visible = order_queryset_plain(user)
+    ids = list(SuggestionUse.objects.filter(article=article, order__in=visible)
+               .order_by("-used_at", "-id").values_list("order_id", flat=True)[:limit])
+    if article.source_order_id and article.source_order_id not in ids:
+        ids.insert(0, article.source_order_id)
+    rows = {o.pk: o for o in visible.filter(pk__in=ids).select_related("customer").only(
+        "number", "status", "symptom", "created_at", "customer__name")}
+    return [rows[i] for i in ids if i in rows]
+
+
 def synonym_map() -> dict[str, list[str]]:
     """Each word of a synonym group -> the other words of its groups. Read per search: the table
     is small and editable in the admin, and every worker must see an edit at once."""

@@ -101,7 +101,7 @@ def _record(article: Article, actor, action: str) -> None:
 
 def article_create(*, actor, data: ArticleInput) -> Article:
     if not policies.may_create_article(actor):
-        raise Forbidden(_("Only technical engineers write knowledge articles."))
+        raise Forbidden(_("Only technical engineers and hotline technicians write knowledge articles."))
     fields = _validate(data)
     with transaction.atomic():
         article = Article.objects.create(author=actor, **fields)

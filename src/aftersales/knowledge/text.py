@@ -5,7 +5,8 @@ with jieba (search mode, with a machinery dictionary shipped in data/dict.txt) a
 only space-separated tokens. Codes (model numbers, serial numbers, order numbers) keep their
 letters and digits together without separators; phone numbers are stored reversed (``p`` + the
 national digits backwards) so "the last four digits" becomes a prefix match; names also give
-their pinyin and its initials ("zs" finds 张三).
+their pinyin and its initials ("zs" finds 张三), and so do the phrases of an article's title and
+symptom ("fdjmhy" finds 发动机冒黑烟: agents type initials on a phone keyboard while the farmer talks).
 """
 
 from __future__ import annotations
@@ -144,6 +145,32 @@ def name_tokens(name: str) -> list[str]:
         tokens.append("".join(syllables))
         tokens.append("".join(s[0] for s in syllables if s))
     return [t for t in tokens if _WORD.match(t) and len(t) > 1]
+
+
+# A symptom is read as at most this many phrases of at most this many characters: enough for the
+# words a caller says, without a token per clause of a long description.
+PHRASES, PHRASE_CHARS = 8, 12
+
+
+def phrase_tokens(value: str) -> list[str]:
+    """Pinyin and initials of the Chinese phrases of an article's title or symptom, and of each
+    word in them: 发动机冒黑烟 gives fadongjimaoheiyan, fdjmhy, and fdj/mhy for its words, so that
+    the whole phrase is found by its initials (or their first letters, as a prefix) and a word by
+    its own."""
+    lazy_pinyin, _style = _pinyin()
+    tokens: list[str] = []
+    for run in _HAN.findall(normalize(value))[:PHRASES]:
+        run = run[:PHRASE_CHARS]
+        if len(run) < 2:
+            continue
+        syllables = lazy_pinyin(run)
+        tokens += ["".join(syllables), "".join(s[0] for s in syllables if s)]
+        with _lock:
+            words = [w for w in _tokenizer().cut(run) if len(w) > 1 and w != run and w not in STOPWORDS]
+        for word in words:
+            syllables = lazy_pinyin(word)
+            tokens += ["".join(syllables), "".join(s[0] for s in syllables if s)]
+    return [t for t in dict.fromkeys(tokens) if _WORD.match(t) and len(t) > 1]
 
 
 # --- queries --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Demo service orders: every flow of the seed, stopped at every status, made by calling the same
 services the API calls (so the demo data has passed every rule and has a complete timeline).
 
-Called by ``aftersales demo`` (core/demo) as ``build_orders(rng, count, network, stdout)`` inside
+Called by ``aftersales demo`` (the ``aftersales.demo`` app) as ``build_orders(rng, count, network, stdout)`` inside
 its transaction.
 """
 
@@ -17,8 +17,11 @@ from aftersales.core.errors import Conflict
 from aftersales.notify.models import OutboxMessage
 from aftersales.registry.models import Customer, Machine, MachineStatus
 from aftersales.service import services as s
-from aftersales.service.models import OrderStatus, OrderType, ServiceMode
+from aftersales.service import demo_history
+from aftersales.service.models import OrderStatus, OrderType, ServiceMode, ServiceOrder
 
+# Share of the demo's repairs that went the whole way (rated and closed): the year behind the open ones.
+FINISHED_SHARE = 0.7
 # The repair path in order; a repair order stops after a random number of these steps.
 REPAIR_STEPS = ("forward", "callback", "diagnose", "confirm_mode", "dispatch", "accept", "assign", "tech_accept",
                 "schedule", "start", "record_service", "check_out", "confirm", "rate")
@@ -28,9 +31,28 @@ SCENARIOS = (  # (name, weight)
     ("rejected", 3), ("cancelled", 4), ("exchange", 3), ("return", 2), ("complaint", 6), ("low_rating", 3),
 )
 
-SYMPTOMS = ("发动机冒黑烟，动力不足", "启动困难，需要多次打火", "液压提升无力", "离合器打滑", "前轮轴承异响",
-            "割台搅龙堵塞", "脱粒滚筒异响", "插秧机取苗不齐", "仪表盘不亮", "变速箱挂挡困难", "水温过高", "漏机油")
-CROPS = (("小麦", "收获"), ("水稻", "插秧"), ("玉米", "播种"), ("大豆", "植保"), ("", "犁地"), ("棉花", "收获"))
+# What farmers say about each kind of machine, and what they were doing: no transplanter faults on
+# a tractor, no ploughing with a combine.
+SYMPTOMS = {
+    "tractor": ("发动机冒黑烟，动力不足", "启动困难，需要多次打火", "液压提升无力，旋耕机提不起来", "离合器打滑",
+                "前轮轴承异响", "变速箱挂挡困难", "水温过高，开锅", "漏机油", "仪表盘不亮", "转向沉重"),
+    "combine_harvester": ("割台搅龙堵塞", "脱粒滚筒异响", "过桥链条断了", "粮仓卸粮搅龙不转", "发动机冒黑烟，动力不足",
+                          "籽粒破碎多", "清选筛堵塞，含杂多", "行走无力，爬不上坡", "液压油温过高"),
+    "rice_transplanter": ("插秧机取苗不齐", "漏插严重", "秧针打秧", "插植臂不动作", "发动机启动困难", "行走轮打滑陷车"),
+    "diesel_engine_single": ("启动困难，需要多次摇车", "冒黑烟，动力不足", "水箱开锅", "漏机油", "有敲缸声"),
+    "diesel_engine_multi": ("冒黑烟，动力不足", "启动困难", "机油压力低报警", "水温过高", "涡轮增压器漏油"),
+    "implement": ("犁铧磨损严重", "旋耕刀轴异响", "液压翻转不到位", "齿轮箱漏油"),
+    "other": ("喷头堵塞，雾化不好", "喷杆折叠不到位", "药泵压力上不去"),
+}
+CROPS = {  # (crop, operation) pairs that fit the category
+    "tractor": (("", "犁地"), ("", "旋耕"), ("玉米", "播种"), ("小麦", "播种"), ("", "运输")),
+    "combine_harvester": (("小麦", "收获"), ("水稻", "收获"), ("玉米", "收获"), ("大豆", "收获")),
+    "rice_transplanter": (("水稻", "插秧"),),
+    "diesel_engine_single": (("", "抽水灌溉"), ("", "配套动力")),
+    "diesel_engine_multi": (("", "配套动力"),),
+    "implement": (("", "犁地"), ("", "旋耕")),
+    "other": (("小麦", "植保"), ("玉米", "植保"), ("棉花", "植保")),
+}
 QUESTIONS = (("LX904 配几铧犁合适？", "推荐 3 铧犁，黏土地用 2 铧。"),
              ("收割机割台能换大豆割台吗？", "可以，选配大豆挠性割台，经销商可订。"),
              ("保养周期多长？", "每 250 小时更换机油和机滤，500 小时更换燃油滤清器。"))
@@ -63,10 +85,11 @@ class _Demo:
 
     def intake(self, order_type=OrderType.REPAIR, **kw):
         machine, reason = self.next_machine()
-        crop, operation = self.rng.choice(CROPS)
+        category = machine.model.category if machine.model.category in SYMPTOMS else "other"
+        crop, operation = self.rng.choice(CROPS[category])
         data = s.OrderInput(
             order_type=order_type, customer_id=machine.owner_id, machine_id=machine.pk,
-            symptom=self.rng.choice(SYMPTOMS), crop=crop, operation=operation,
+            symptom=self.rng.choice(SYMPTOMS[category]), crop=crop, operation=operation,
             field_location=f"{machine.owner.county}{machine.owner.township}", duplicate_reason=reason,
             urgency=self.rng.choice(("normal", "normal", "urgent", "critical")), **kw,
         )
@@ -102,7 +125,7 @@ class _Demo:
                                  reason="" if mode == order.proposed_mode else "热线技术员判断")
             elif step == "dispatch":
                 order = self.act(s.order_dispatch, order, self.dispatcher, organization_id=org.pk,
-                                 promised_at=now + timedelta(hours=self.rng.choice((-30, -3, 6, 12, 24))))
+                                 promised_at=now + timedelta(hours=self.rng.choice((6, 12, 24, 48))))
             elif step == "accept":
                 order = self.act(s.order_accept, order, tech)
             elif step == "assign":
@@ -115,6 +138,7 @@ class _Demo:
                         {"kind": "labour", "description": "工时", "quantity": 2, "unit_price": "80"}])
                     order = self.act(s.order_quote_accept, order, tech)
             elif step == "schedule":
+                # Any future time will do here: demo_history.py moves the appointment into working hours.
                 order = self.act(s.order_schedule, order, tech, appointment_at=now + timedelta(hours=self.rng.randint(2, 48)))
             elif step == "start":
                 if mode in (ServiceMode.ON_SITE, ServiceMode.PAID):
@@ -140,7 +164,8 @@ class _Demo:
     def build(self, scenario: str) -> None:
         rng = self.rng
         if scenario == "repair":
-            self.repair(rng.randint(0, len(REPAIR_STEPS)))
+            # Most repairs of a year are finished; the rest stop at every step on the way.
+            self.repair(len(REPAIR_STEPS) if rng.random() < FINISHED_SHARE else rng.randint(0, len(REPAIR_STEPS) - 1))
         elif scenario in ("consultation", "consultation_forwarded"):
             question, answer = rng.choice(QUESTIONS)
             customer = rng.choice(self.customers)
@@ -151,13 +176,13 @@ class _Demo:
                 self.act(s.order_forward, order, self.coordinator, hotline_technician_id=self.hotline.pk)
         elif scenario == "phone_fix":
             order, _tech = self.repair(2)
-            self.act(s.order_solve_by_phone, order, self.hotline, solution="指导客户排空油路空气后正常")
+            self.act(s.order_solve_by_phone, order, self.hotline, solution="电话指导客户检查调整后恢复正常")
         elif scenario == "escalation":
             order, tech = self.repair(REPAIR_STEPS.index("start") + 1)
-            order = self.act(s.order_escalate, order, tech, problem="更换喷油器后仍冒黑烟", tried="更换喷油器、检查进气")
+            order = self.act(s.order_escalate, order, tech, problem=f"{order.symptom}，按常规检修后仍未排除", tried="检查油路、电路和相关部件，更换了易损件")
             if rng.random() < 0.5:
                 self.act(s.order_answer_escalation, order, self.engineer, outcome=rng.choice(("guidance", "quality_issue")),
-                         answer="检查喷油泵柱塞磨损，必要时更换喷油泵")
+                         answer="按技术通报检查相关总成，必要时整体更换并寄回旧件分析")
         elif scenario == "rejected":
             order, tech = self.repair(REPAIR_STEPS.index("dispatch") + 1)
             self.act(s.order_reject, order, tech, reason="技术员外出抢修，无法接单")
@@ -182,7 +207,7 @@ class _Demo:
                 order_type=OrderType.COMPLAINT, customer_id=about.customer_id, symptom="维修人员迟到，态度差",
                 about_order_id=about.pk, complaint_category=rng.choice(("attitude", "delay", "quality")),
                 complaint_severity=rng.choice(("low", "medium", "high")))).order
-            stage = rng.randint(0, 3)
+            stage = rng.choice((0, 1, 2, 3, 3, 3))
             if stage >= 1:
                 order = self.act(s.order_investigate, order, self.supervisor)
             if stage >= 2:
@@ -199,11 +224,19 @@ def build_orders(rng: random.Random, count: int, network, stdout) -> None:
         stdout.write("service orders: 0 (no machines with owners)")
         return
     names, weights = zip(*SCENARIOS)
+    # The timeline draws from its own generator: a change to how times are drawn does not change
+    # which orders are built.
+    history = demo_history.History(random.Random(rng.random()), now=timezone.now())
+    last_id = ServiceOrder.objects.order_by("-id").values_list("id", flat=True).first() or 0
     for i in range(count):
         demo.build(rng.choices(names, weights)[0])
+        # The scenario's orders were made just now, step after step: spread them over the year.
+        made = list(ServiceOrder.objects.filter(id__gt=last_id).order_by("id"))
+        if made:
+            history.place(made)
+            last_id = made[-1].pk
+    history.finish()
     made = {status: 0 for status in OrderStatus.values}
-    from aftersales.service.models import ServiceOrder
-
     for status in ServiceOrder.objects.values_list("status", flat=True):
         made[status] += 1
     stdout.write(f"service orders: {sum(made.values())} ("

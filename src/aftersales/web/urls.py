@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import desk, suggestions, tracking, views
+from aftersales.knowledge import views as knowledge
+from aftersales.web import archive, desk, print as printing, suggestions, tracking, views
 
 app_name = "web"
 
@@ -24,11 +25,21 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all", views.inbox_read_all, name="inbox-read-all"),
     path("inbox/<int:pk>/", views.inbox_open, name="inbox-open"),
+    path("customers/", archive.customers, name="customers"),
+    path("machines/", archive.machines, name="machines"),
     path("orders/<int:pk>/", views.order_page, name="order"),
+    path("orders/<int:pk>/print/", printing.order_print, name="order-print"),
     path("orders/<int:pk>/act/<slug:action>", views.order_action, name="order-action"),
     path("orders/<int:pk>/attach", views.order_attach, name="order-attach"),
     path("orders/<int:pk>/solved/<int:article_id>", suggestions.solved, name="order-solved"),
     path("orders/<int:pk>/files/<int:attachment_id>", views.attachment_file, name="attachment"),
+    path("knowledge/", knowledge.article_list, name="knowledge"),
+    path("knowledge/new", knowledge.article_new, name="article-new"),
+    path("knowledge/<int:pk>/", knowledge.article_page, name="article"),
+    path("knowledge/<int:pk>/edit", knowledge.article_edit, name="article-edit"),
+    path("knowledge/<int:pk>/act/<slug:action>", knowledge.article_act, name="article-act"),
+    path("knowledge/<int:pk>/attach", knowledge.article_attach, name="article-attach"),
+    path("knowledge/<int:pk>/files/<int:attachment_id>", knowledge.article_file, name="article-file"),
     path("track/", tracking.find, name="track-find"),
     path("t/<str:token>", tracking.track, name="track"),
     path("t/<str:token>/rate", tracking.rate, name="track-rate"),

@@ -22,7 +22,7 @@ from aftersales.registry import selectors as registry_selectors
 from aftersales.service import selectors
 from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
 from aftersales.sla import selectors as sla_selectors, supervision
-from aftersales.web import actions
+from aftersales.web import actions, export
 from aftersales.web.templatetags.web import punctuation
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
@@ -123,6 +123,8 @@ def queue(request):
         now = timezone.now()
         promised_late = Q(promised_at__lt=now, status__in=[s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED])
         qs = qs.filter(Q(pk__in=sla_selectors.overdue_order_ids(user)) | promised_late)
+    if export.wants_xlsx(request):
+        return export.orders_xlsx(user, qs, filename=_("Work queue"), title=_("Work queue"))
     orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
     more_pages = request.htmx and request.GET.get("after")
     context = {
@@ -131,6 +133,7 @@ def queue(request):
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
     }
     context["base_query"] = _query_without(request, "after")
+    context["export_href"] = export.href(request)
     if more_pages:  # the next rows only: the tabs are not redrawn
         return render(request, "web/_order_table.html#order-rows", context)
     counts = selectors.order_status_counts(user, STATUS_ORDER, cap=COUNT_CAP)
@@ -177,6 +180,8 @@ def supervisor(request):
     """督查: the numbers first (intake, open, overdue, breaches per hop and organization, average
     handoff and arrival, satisfaction), then the overdue orders, open complaints and escalations."""
     user = request.user
+    if export.wants_xlsx(request):
+        return export.supervision_xlsx(user, request.GET.get("list", ""))
     now = timezone.now()
     figures = supervision.numbers(user, now)
     overdue = list(supervision.overdue_orders(user, now)[:20])
@@ -228,6 +233,8 @@ def search(request):
     """The search box of the top bar: an order number opens the order; anything else is searched
     over articles, orders, customers and machines by the knowledge app."""
     q = request.GET.get("q", "").strip()[:100]
+    if q and export.wants_xlsx(request):
+        return export.search_xlsx(request.user, q)
     orders, customers, groups = [], [], None
     if q:
         orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
@@ -238,7 +245,7 @@ def search(request):
               "machine": _("Machines")}
     kinds = [{"kind": k, "label": labels.get(k, k), "hits": hits} for k, hits in (groups or {}).items()]
     return render(request, "web/search.html", {"q": q, "orders": orders, "customers": customers, "groups": kinds,
-                                               "indexed": True})
+                                               "indexed": True, "export_href": export.href(request)})
 
 
 # --- the order page ----------------------------------------------------------------------------

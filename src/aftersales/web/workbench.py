@@ -57,6 +57,9 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("web:tech", _("My orders today")))
     if codes & {R.SUPERVISOR, R.ADMINISTRATOR}:
         items.append(("web:supervisor", _("Supervision")))
+    items.append(("web:knowledge", _("Knowledge")))
+    if not codes <= {R.FIELD_TECHNICIAN}:  # a technician's phone has no room for the archive
+        items += [("web:customers", _("Customer archive")), ("web:machines", _("Machine archive"))]
     if may_read_stats(user) and codes & {R.SUPERVISOR, R.ADMINISTRATOR, R.TECHNICAL_ENGINEER, R.REPAIR_COORDINATOR}:
         items.append(("stats:dashboard", _("Statistics")))
     if may_work_on_quality(user):

@@ -1,13 +1,14 @@
 """The demo data set: 开拓机械's service network, its people, product line, customers and machines.
 
-``build_demo`` is what ``aftersales demo`` runs. Each stage draws from its own ``random.Random``
+``build_demo`` is what ``aftersales demo`` runs before it calls the demo builders of the service,
+SLA and knowledge apps. This app sits above all of them, so that none (and ``core`` least of all)
+depends on the demo. Each stage draws from its own ``random.Random``
 seeded from the run's seed and the stage name, so the same seed always gives the same data, and a
 change to one stage (one more demo user, more customers) does not reshuffle the stages after it.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +17,11 @@ from datetime import date
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from aftersales.core.demo.archive import build_customers, build_machines, build_product_models
-from aftersales.core.demo.network import DEMO_PASSWORD, DemoNetwork, build_network
+from aftersales.demo.archive import build_customers, build_machines, build_product_models
+from aftersales.demo.network import DEMO_PASSWORD, DemoNetwork, build_network
 from aftersales.registry.models import Customer, Machine, ProductModel
 
-__all__ = ["DEMO_PASSWORD", "DemoNetwork", "DemoResult", "build_demo", "orders_hook", "stage_rng"]
-
-# The service-order app plugs its demo in here once it exists; the dependency points from it to us.
-ORDERS_MODULE = "aftersales.service.demo"
+__all__ = ["DEMO_PASSWORD", "DemoNetwork", "DemoResult", "build_demo", "stage_rng"]
 
 
 @dataclass
@@ -37,18 +35,6 @@ class DemoResult:
 def stage_rng(seed: int, stage: str) -> random.Random:
     # A str seed is hashed with SHA-512 by random.Random: stable across runs and Python versions.
     return random.Random(f"{seed}/{stage}")
-
-
-def orders_hook() -> Callable | None:
-    """``build_orders(rng, count, network, stdout)`` of the service-order app, or None before it exists."""
-    try:
-        module = importlib.import_module(ORDERS_MODULE)
-    except ModuleNotFoundError as exc:
-        # Only the module being absent means "not yet"; a broken import inside it must surface.
-        if exc.name not in (ORDERS_MODULE, ORDERS_MODULE.rpartition(".")[0]):
-            raise
-        return None
-    return getattr(module, "build_orders", None)
 
 
 @transaction.atomic

@@ -18,8 +18,8 @@ from django.db import transaction
 
 from aftersales.accounts.models import OrganizationKind
 from aftersales.core.choices import ProductCategory
-from aftersales.core.demo import names
-from aftersales.core.demo.network import DemoNetwork
+from aftersales.demo import names
+from aftersales.demo.network import DemoNetwork
 from aftersales.registry import services as registry
 from aftersales.registry.models import Customer, CustomerClass, CustomerPhone, Machine, ProductModel
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from aftersales.accounts.models import Coverage, Organization, OrganizationKind, RoleCode, User
 from aftersales.accounts.services import roles_ensure, user_set_roles
 from aftersales.core.choices import ProductCategory
-from aftersales.core.demo import names
+from aftersales.demo import names
 
 DEMO_PASSWORD = "demo1234"
 
