@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
-from aftersales.api.pagination import LazyPage
+from aftersales.api.pagination import LazyPage, Pages
 from aftersales.core.errors import Forbidden
 from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import policies, selectors, services
@@ -77,7 +77,7 @@ def customer_out(customer, user) -> dict:
 
 
 @router.get("/customers", response={200: list[CustomerOut], **COMMON_ERRORS}, summary="Find customers")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def customers(request, q: str = "", phone: str = "", name: str = "", serial: str = ""):
     """Search by any of: ``q`` (name, serial number prefix, or phone digits), ``phone`` (whole number or
     its last 4+ digits), ``name`` (a fragment), ``serial`` (a serial number prefix)."""
@@ -160,7 +160,7 @@ class HoursOut(Schema):
 
 
 @router.get("/machines", response={200: list[MachineOut], **COMMON_ERRORS}, summary="Find machines")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def machines(request, q: str = "", serial: str = "", owner_id: int | None = None):
     qs = selectors.machine_search(request.user, q=q, serial=serial, owner_id=owner_id)
     return LazyPage(qs, machine_out)

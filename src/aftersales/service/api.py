@@ -14,15 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ValidationError as PydanticError
+from ninja.pagination import paginate
 
-from aftersales.api.errors import COMMON_ERRORS, ErrorOut
-from aftersales.core.errors import Forbidden, ValidationFailed
+from aftersales.api.errors import COMMON_ERRORS, VALIDATION_PRECHECKS, ErrorOut
+from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
-from aftersales.api.pagination import LazyPage
+from aftersales.api.pagination import LazyPage, Pages
 from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
 from aftersales.service import policies, selectors, services, workflow
 from aftersales.service.models import (
@@ -617,7 +616,7 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header("", al
 
 
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def order_list(
     request, status: str = "", order_type: str = "", level: str = "", mode: str = "",
     organization: int | None = None, technician: int | None = None, customer: int | None = None,
@@ -647,33 +646,144 @@ def order_actions(request, order_id: int):
     return _actions_out(request.user, selectors.order_get(request.user, order_id))
 
 
-@router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
-             summary="Take an action on a service order")
-def order_action(request, order_id: int, action: str, payload: ActionIn):
-    """One step of the order's flow. Answers 404 for an order you cannot see or an unknown action,
-    403 for an action that is not yours, 409 ``stale_version`` if someone changed the order since you
-    read it, 409 ``invalid_transition`` if the action is not possible in the order's status, 409
-    ``guard_failed`` if a condition is missing (e.g. the accepted quote of a paid service), 422 for
-    invalid ``data``. The payload of each action is in ``data_schema`` of GET /orders/{id}/actions."""
-    def may_act():
-        # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the
-        # service checks the same under the order's lock, so the happy path reads the order once.)
-        policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
-
-    if action not in ACTION_DATA:
-        may_act()  # 404 for an order you cannot see, then 404 unknown_action
+def _action_precheck(request, order_id: int, action: str, version: int | None) -> None:
+    # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the service
+    # checks the same under the order's lock, so the happy path reads the order once.)
+    order = selectors.order_get(request.user, order_id)
     try:
-        data = ACTION_DATA[action].model_validate(payload.data)
-    except PydanticError as exc:
-        may_act()
-        fields = {"data." + ".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        raise ValidationFailed(_("Nothing was changed."), fields=fields) from None
+        policies.check_action(request.user, order, action, version)
+    except Conflict as exc:
+        raise _explained(exc, request.user, order, action) from None
+
+
+def _explained(exc: Conflict, user, order, action: str) -> Conflict:
+    """``invalid_transition`` names the field that was wrong (``action``) and what is possible now."""
+    if exc.code != "invalid_transition":
+        return exc
+    allowed = [a["action"] for a in selectors.order_allowed_actions(user, order) if a["enabled"]]
+    hint = (_("Possible now: %(actions)s.") % {"actions": ", ".join(allowed)}) if allowed else _(
+        "No action of yours is possible on this order now.")
+    exc.fields = {"action": f"{exc.message} {hint}"}
+    exc.extra = {"allowed_actions": allowed}
+    return exc
+
+
+def _take_action(request, order_id: int, action: str, payload) -> dict:
+    data = payload.data
     service = getattr(services, f"order_{action}")
-    changed = service(actor=request.user, order_id=order_id, version=payload.version, note=payload.note,
-                      **_service_kwargs(action, data))
+    try:
+        changed = service(actor=request.user, order_id=order_id, version=payload.version, note=payload.note,
+                          **_service_kwargs(action, data))
+    except ValidationFailed as exc:
+        # The services name their arguments; the caller sent them inside ``data``.
+        exc.fields = {k if k in ("version", "note") else f"data.{k}": v for k, v in exc.fields.items()}
+        raise
+    except Conflict as exc:
+        if exc.code == "invalid_transition":
+            raise _explained(exc, request.user, selectors.order_get(request.user, order_id), action) from None
+        raise
     # Rendered from the row the action wrote: after a rejection the organization no longer sees
     # the order, yet it is owed the answer to its own call (with the number masked again).
     return order_detail_out(changed, request.user)
+
+
+def _precheck_from_url(request, kwargs: dict) -> None:
+    """Called by the API's validation handler before it answers 422 for an action's body."""
+    try:
+        order_id = int(kwargs.get("order_id"))
+    except (TypeError, ValueError):
+        return
+    action = kwargs.get("action")
+    if action is None:
+        name = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+        action = name.removeprefix("order_action_")
+    version = None
+    try:
+        body = json.loads(request.body or b"{}")
+        version = body.get("version") if isinstance(body, dict) and isinstance(body.get("version"), int) else None
+    except (ValueError, UnicodeDecodeError):
+        pass
+    _action_precheck(request, order_id, action, version)
+
+
+VALIDATION_PRECHECKS["order_action"] = _precheck_from_url
+
+# Examples of ``data`` for the steps of the repair flow the README walks through.
+ACTION_EXAMPLES: dict[str, dict] = {
+    "forward": {}, "callback": {"reached": True},
+    "diagnose": {"steps": ["询问故障现象", "检查燃油滤清器"]},
+    "confirm_mode": {"service_mode": "on_site", "steps": ["电话判断：喷油器故障，需上门"]},
+    "dispatch": {"organization_id": 5, "promised_at": "2026-05-02T10:00:00+08:00"},
+    "assign": {"technician_id": 12}, "schedule": {"appointment_at": "2026-05-02T09:00:00+08:00"},
+    "record_service": {"fault_found": "喷油器堵塞", "cause": "燃油不洁", "solution": "清洗喷油器，更换燃油滤芯",
+                       "parts": [{"part_number": "FL-2026", "name": "燃油滤芯", "quantity": "1", "warranty": True}],
+                       "labour_hours": "1.5", "component": "engine"},
+    "check_out": {}, "confirm": {"name": "刘大壮", "code": "123456"},
+    "rate": {"score": 5, "comment": "师傅来得快，修得好"},
+    "reject": {"reason": "本站技术员均在外地作业"}, "cancel": {"reason": "客户自行修好"},
+    "escalate": {"problem": "更换喷油器后仍冒黑烟", "tried": "清洗喷油器、更换滤芯"},
+    "quote": {"items": [{"kind": "part", "part_number": "FL-2026", "description": "燃油滤芯", "quantity": "1",
+                         "unit_price": "85.00"}], "reason": "过保修期"},
+    "pause_clock": {"reason": "waiting_parts"}, "follow_up": {"summary": "客户反映已正常作业", "channel": "phone"},
+}
+
+
+def _label(t, language: str) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(t.label)
+
+
+def _register_action(action: str) -> None:
+    t = workflow.TRANSITIONS_BY_ACTION[action]
+    data_schema = ACTION_DATA[action]
+    camel = "".join(p.capitalize() for p in action.split("_"))
+    required = any(f.is_required() for f in data_schema.model_fields.values())
+    data_field = Field(..., description=f"The payload of “{action}”.") if required else Field(
+        default_factory=data_schema, description=f"The payload of “{action}” (may be left out).")
+    body = type(f"{camel}ActionIn", (Schema,), {
+        "__annotations__": {"version": int, "note": str, "data": data_schema},
+        "version": Field(..., description="The version you read; a stale one answers 409 stale_version."),
+        "note": Field("", max_length=2000, description="A note for the timeline."),
+        "data": data_field,
+        "model_config": {"json_schema_extra": {"examples": [
+            {"version": 3, "note": "", "data": ACTION_EXAMPLES.get(action, {})}]}},
+    })
+    zh, en = _label(t, "zh-hans"), _label(t, "en")
+    target = "the same status (状态不变)" if t.target is None else (
+        "back where the escalation left off (回到升级前的状态)" if t.target == workflow.RESUME else f"`{t.target}`")
+    description = (
+        f"**{en}** / **{zh}**\n\n"
+        f"From / 适用状态: {', '.join(f'`{s}`' for s in sorted(t.sources))}. To / 结果状态: {target}. "
+        f"Roles / 角色: {', '.join(f'`{r}`' for r in sorted(t.roles))}"
+        + (f"; guard / 条件: `{t.guard.__name__}`" if t.guard else "") + ".\n\n"
+        "Errors: 404 for an order you cannot see, 403 if the action is not yours, 409 `stale_version`, "
+        "409 `invalid_transition` (with `allowed_actions`), 409 `guard_failed`, 422 for invalid `data` "
+        "(fields named `data.<field>`). 错误：看不到的服务单 404，无权操作 403，版本过期/状态不允许/条件不满足 409，"
+        "字段错误 422（字段名为 `data.<字段>`）。"
+    )
+
+    def handler(request, order_id: int, payload: body):  # type: ignore[valid-type]
+        return _take_action(request, order_id, action, payload)
+
+    handler.__name__ = f"order_action_{action}"
+    router.post(f"/orders/{{order_id}}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
+                summary=f"{en} / {zh}", description=description, operation_id=f"order_action_{action}",
+                url_name=f"order_action_{action}", tags=["order actions"])(handler)
+
+
+for _action in ACTION_DATA:
+    _register_action(_action)
+    VALIDATION_PRECHECKS[f"order_action_{_action}"] = _precheck_from_url
+
+
+@router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
+             include_in_schema=False, url_name="order_action")
+def order_action(request, order_id: int, action: str, payload: ActionIn):
+    """An action the table does not know: 404 for an order you cannot see, then 404 unknown_action."""
+    _action_precheck(request, order_id, action, payload.version)
+    raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
 
 
 @router.get("/orders/{order_id}/events", response={200: list[EventOut], **COMMON_ERRORS}, summary="The order's timeline")
@@ -742,7 +852,7 @@ def quote_list(request, order_id: int):
 
 
 @router.get("/escalations", response={200: list[EscalationOut], **COMMON_ERRORS}, summary="Escalations (疑难升级单)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def escalation_list(request, open: bool = False):
     """The technical engineers' queue with ``open=true``. Raise one with the ``escalate`` action."""
     return LazyPage(selectors.escalation_queryset(request.user, open_only=open), _escalation_out)
@@ -756,10 +866,11 @@ def order_escalation_list(request, order_id: int):
 
 
 @router.get("/complaints", response={200: list[ComplaintOut], **COMMON_ERRORS}, summary="Complaints (投诉)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def complaint_list(request, open: bool = False, supervisor: int | None = None):
     """Record one with POST /orders (``order_type: complaint``); a rating of 2 or lower opens one by itself."""
     qs = selectors.complaint_queryset(request.user, open_only=open)
     if supervisor is not None:
         qs = qs.filter(supervisor_id=supervisor)
     return LazyPage(qs, _complaint_out)
+public_router = Router(tags=["customers (public)"], auth=None)
