@@ -64,7 +64,10 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    body = error_body(exc.code, exc.message or http_message(exc.status), exc.fields)
+    # gettext again at answer time: a service that raised a bare English msgid (``NotFound("Customer
+    # not found.")``) still answers in the caller's language when the catalog knows the words.
+    body = error_body(exc.code, _(exc.message) if exc.message else http_message(exc.status),
+                      {k: _(v) if v else v for k, v in exc.fields.items()})
     if isinstance(exc, Conflict) and exc.current is not None:
         body["current"] = exc.current
     extra = getattr(exc, "extra", None)
@@ -126,9 +129,10 @@ def on_too_many_files(request, exc):
 def too_large_body() -> dict:
     from django.conf import settings
 
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
     return error_body("payload_too_large", _("The request body is too large."),
-                      {"body": _("At most %(mb)s MB.") % {"mb": limit}})
+                      {"body": _("At most %(size)s.") % {"size": size}})
 
 
 def _mount_routers() -> None:

@@ -30,7 +30,9 @@ from aftersales.service.models import (
     AttachmentKind,
     Channel,
     EscalationOutcome,
+    OrderStatus,
     OrderType,
+    ServiceLevel,
     ServiceMode,
     Urgency,
 )
@@ -606,13 +608,42 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header("", al
     add a follow-up to it, or send ``duplicate_reason`` to create anyway. Send an ``Idempotency-Key``
     header to make retries safe: the same key returns the first result, never a second order."""
     body = json.dumps(payload.dict(), sort_keys=True, default=str)
-    result = services.order_create(
+    try:
+        result = _order_create(request, payload, idempotency_key, body)
+    except ValidationFailed as exc:
+        # The intake service names its flat arguments; the caller sent the complaint nested.
+        exc.fields = {INTAKE_FIELD_PATHS.get(k, k): v for k, v in exc.fields.items()}
+        raise
+    return Status(201, result.response or _detail(request, result.order.pk))
+
+
+# OrderInput's flat names -> where the caller put them in OrderIn.
+INTAKE_FIELD_PATHS = {
+    "complaint_category": "complaint.category", "complaint_severity": "complaint.severity",
+    "about_order_id": "complaint.about_order_id", "about_org_id": "complaint.about_org_id",
+    "supervisor_id": "complaint.supervisor_id",
+}
+
+
+def _order_create(request, payload, idempotency_key, body):
+    return services.order_create(
         actor=request.user, data=_order_input(payload), idempotency_key=idempotency_key or "",
         request_hash=hashlib.sha256(body.encode()).hexdigest(),
         # The service hands back the new order with everything the answer shows already in hand.
         render=lambda order: OrderDetailOut.model_validate(order_detail_out(order, request.user)).model_dump(mode="json"),
     )
-    return Status(201, result.response or _detail(request, result.order.pk))
+
+
+def _check_choices(**params) -> None:
+    """Query filters that take codes (several separated by commas): each must be a known code."""
+    errors = {}
+    for name, (value, choices) in params.items():
+        unknown = [v for v in (value or "").split(",") if v.strip() and v.strip() not in choices.values]
+        if unknown:
+            errors[name] = _("Unknown value %(value)s; pick from: %(choices)s.") % {
+                "value": unknown[0][:40], "choices": ", ".join(choices.values)}
+    if errors:
+        raise ValidationFailed(_("The request has invalid fields."), fields=errors)
 
 
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
@@ -624,7 +655,10 @@ def order_list(
     overdue: bool | None = None, number: str = "",
 ):
     """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
-    the appointment or promised time."""
+    the appointment or promised time. An unknown value of ``status``, ``order_type``, ``level`` or
+    ``mode`` is a 422 naming the parameter, never an empty list."""
+    _check_choices(status=(status, OrderStatus), order_type=(order_type, OrderType), level=(level, ServiceLevel),
+                   mode=(mode, ServiceMode))
     qs = selectors.order_search(
         request.user, status=status, order_type=order_type, level=level, mode=mode, organization=organization,
         technician=technician, customer=customer, machine=machine, created_from=created_from,

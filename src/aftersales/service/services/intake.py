@@ -331,11 +331,17 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
     if data.order_type == OrderType.REPAIR:
         duplicate = find_duplicate(machine=machine, contact_phone=contact_phone, symptom=symptom)
         if duplicate is not None and not _text(data.duplicate_reason):
-            raise Conflict(
-                _("This looks like order %(number)s, which is still being handled. Add the call to it as a "
-                  "follow-up, or give a reason to create a new order.") % {"number": duplicate.number},
-                code="duplicate_order", current=policies.order_brief(duplicate),
-            )
+            # A closed order from the same phone is a duplicate too (same problem within the window),
+            # but it is not "still being handled": say which of the two it is.
+            if duplicate.status in OPEN_STATUSES:
+                message = _("This looks like order %(number)s, which is still being handled. Add the call to it "
+                            "as a follow-up, or give a reason to create a new order.") % {"number": duplicate.number}
+            else:
+                message = _("This looks like order %(number)s (%(status)s) of the last days. Give a reason to "
+                            "create a new order for the same problem.") % {
+                    "number": duplicate.number, "status": duplicate.get_status_display()}
+            raise Conflict(message, code="duplicate_order", current=policies.order_brief(duplicate),
+                           fields={"duplicate_reason": _("Required: a similar order exists.")})
 
     proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency,
                               evaluation=known.warranty if machine is known.machine else None)
