@@ -227,8 +227,9 @@ def test_organization_rejects_and_the_order_returns_to_the_coordinator(net, api,
     assert body["status"] == "awaiting_dispatch" and body["assigned_org_id"] is None
     # the agency no longer sees it; the coordinator dispatches to the branch instead
     assert api.get(f"/orders/{oid}", token=net.token(net.agency_tech))[0] == 404
-    body = Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=net.branch_henan.pk)
-    assert body["assigned_org_id"] == net.branch_henan.pk
+    body = Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=net.branch_henan.pk,
+                                                      outside_coverage_reason="潍坊站无人，郑州分店支援")
+    assert body["assigned_org_id"] == net.branch_henan.pk and body["outside_coverage"] is True
 
 
 def test_dispatch_with_a_technician_of_another_organization_is_refused(net, api, farmer):

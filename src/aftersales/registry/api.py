@@ -89,7 +89,8 @@ def customers(request, q: str = "", phone: str = "", name: str = "", serial: str
 def customer_create(request, payload: CustomerIn):
     if not policies.may_create(request.user):
         raise Forbidden(_("You may not register customers."))
-    org = None if _sees_all(request.user) else request.user.organization
+    # Who recorded the customer, always: the service center's own registrations too.
+    org = request.user.organization
     customer = services.customer_create(data=services.CustomerInput(**payload.dict()), registered_by=org)
     return Status(201, customer_out(customer, request.user))
 
@@ -172,7 +173,7 @@ def machine_create(request, payload: MachineIn):
         raise Forbidden(_("You may not register machines."))
     if payload.owner_id is not None:
         selectors.customer_get(request.user, pk=payload.owner_id)  # an invisible owner is a 404
-    org = None if _sees_all(request.user) else request.user.organization
+    org = request.user.organization
     machine = services.machine_create(data=services.MachineInput(**payload.dict()), registered_by=org)
     return Status(201, machine_out(selectors.machine_get(request.user, pk=machine.pk)))
 
@@ -218,9 +219,3 @@ def product_models(request, category: str | None = None):
     if category:
         qs = qs.filter(category=category)
     return list(qs)
-
-
-def _sees_all(user) -> bool:
-    from aftersales.accounts.policies import sees_whole_network
-
-    return sees_whole_network(user)

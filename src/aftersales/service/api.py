@@ -12,7 +12,7 @@ from typing import Any
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Header, Router, Schema, Status
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -22,7 +22,8 @@ from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
 from aftersales.api.pagination import LazyPage, Pages
-from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
+from aftersales.api.throttle import public_throttle
+from aftersales.registry.api import CustomerIn, CustomerOut, MachineIn, customer_out, machine_out
 from aftersales.service import policies, selectors, services, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
@@ -137,6 +138,7 @@ class OrderOut(Schema):
     appointment_at: datetime | None
     promised_at: datetime | None
     overdue: bool
+    outside_coverage: bool = Field(description="Dispatched outside the organization's coverage (the reason is in the dispatch event).")
     inbound_tracking: str
     outbound_tracking: str
     confirmed_by_name: str
@@ -224,7 +226,21 @@ class EscalationOut(Schema):
     answered_at: datetime | None
 
 
+class TotalsOut(Schema):
+    """费用合计: what the order costs and who pays, in CNY."""
+
+    basis: str = Field(description="accepted_quote (paid service: the quote the customer accepted), "
+                                   "service_record (parts of the service record) or none.")
+    parts: Decimal
+    labour: Decimal
+    travel: Decimal
+    total: Decimal
+    warranty_covers: Decimal = Field(description="Parts replaced under warranty (三包): the maker pays.")
+    customer_pays: Decimal
+
+
 class OrderDetailOut(OrderOut):
+    totals: TotalsOut
     actions: list[ActionOut]
     service_record: ServiceRecordOut | None
     complaint: ComplaintOut | None
@@ -283,7 +299,8 @@ class ProposalOut(Schema):
 
 
 class LookupOut(Schema):
-    customer: dict[str, Any] | None
+    customer: CustomerOut | None
+    candidates: list[CustomerOut] = Field([], description="Several customers whose number ends in the digits given.")
     machines: list[dict[str, Any]]
     open_orders: list[OrderOut]
 
@@ -333,6 +350,9 @@ class DispatchData(Schema):
     organization_id: int
     technician_id: int | None = None
     promised_at: datetime | None = None
+    outside_coverage_reason: str = Field("", max_length=300, description=(
+        "Required when the organization's coverage does not hold the customer's place; the order is then "
+        "flagged outside_coverage. 派往服务区域以外的机构时必填。"))
 
 
 class ReasonData(Schema):
@@ -348,7 +368,7 @@ class ScheduleData(Schema):
 
 
 class QuoteItemIn(Schema):
-    kind: str = Field("part", description="part or labour")
+    kind: str = Field("part", description="part, labour or travel")
     part_number: str = ""
     description: str = ""
     quantity: Decimal
@@ -497,6 +517,7 @@ def order_out(order, user) -> dict:
         "answer": order.answer, "diagnosis": order.diagnosis,
         "duplicate_of_id": order.duplicate_of_id, "related_order_id": order.related_order_id,
         "appointment_at": order.appointment_at, "promised_at": order.promised_at,
+        "outside_coverage": order.outside_coverage,
         "overdue": bool(order.promised_at and order.promised_at < now and order.status in OPEN_STATUSES
                         and order.status != "completed"),
         "inbound_tracking": order.inbound_tracking, "outbound_tracking": order.outbound_tracking,
@@ -530,6 +551,29 @@ def _actions_out(user, order) -> list[dict]:
             for a in selectors.order_allowed_actions(user, order)]
 
 
+def _totals(order, record) -> dict:
+    """Paid service charges what the customer accepted in the quote; otherwise the customer pays the
+    service record's parts that are not under warranty (labour and travel of warranty work are the
+    maker's)."""
+    zero = Decimal("0.00")
+    parts_rows = list(record.parts.all()) if record is not None else []
+    warranty = sum((p.quantity * p.unit_price for p in parts_rows if p.warranty), zero).quantize(zero)
+    quote = order.quotes.filter(status="accepted").order_by("-id").first()
+    if quote is not None:
+        amounts = {"part": zero, "labour": zero, "travel": zero}
+        for line in quote.items:
+            amounts[line.get("kind", "part")] = amounts.get(line.get("kind", "part"), zero) + Decimal(line["amount"])
+        return {"basis": "accepted_quote", "parts": amounts["part"], "labour": amounts["labour"],
+                "travel": amounts["travel"], "total": quote.total, "warranty_covers": warranty,
+                "customer_pays": quote.total}
+    if record is None:
+        return {"basis": "none", "parts": zero, "labour": zero, "travel": zero, "total": zero,
+                "warranty_covers": zero, "customer_pays": zero}
+    parts = sum((p.quantity * p.unit_price for p in parts_rows), zero).quantize(zero)
+    return {"basis": "service_record", "parts": parts, "labour": zero, "travel": zero, "total": parts,
+            "warranty_covers": warranty, "customer_pays": parts - warranty}
+
+
 def order_detail_out(order, user) -> dict:
     out = order_out(order, user)
     record = getattr(order, "service_record", None)
@@ -537,6 +581,7 @@ def order_detail_out(order, user) -> dict:
     request = getattr(order, "return_request", None)
     rating = getattr(order, "rating", None)
     out.update(
+        totals=_totals(order, record),
         actions=_actions_out(user, order),
         service_record=None if record is None else {
             "id": record.pk, "technician_id": record.technician_id, "fault_found": record.fault_found,
@@ -565,15 +610,27 @@ def _detail(request, order_id: int) -> dict:
 # --- intake ---------------------------------------------------------------------------------
 
 @router.get("/intake/lookup", response={200: LookupOut, **COMMON_ERRORS}, summary="Find the caller by phone")
-def intake_lookup(request, phone: str):
-    """热线接听: the caller's customer record, machines and open orders, from any spelling of the number."""
+def intake_lookup(request, phone: str = Query(..., min_length=4, max_length=40, examples=["139 1234 5678", "5678"])):
+    """热线接听: the caller's customer record, machines and open orders, from any spelling of the whole
+    number, or from its last 4+ digits. A partial number that fits several customers answers them in
+    ``candidates`` (at most 10) and no ``customer``: ask the caller which one. Who may search by
+    partial numbers is the registry's rule (its selector answers nothing to those who may not)."""
     customer = registry_selectors.customer_find_by_phone(request.user, phone=phone)
+    candidates = []
     if customer is None:
-        return {"customer": None, "machines": [], "open_orders": []}
+        found = list(registry_selectors.customer_search(request.user, phone=phone)[:11])
+        if len(found) == 1:
+            customer = found[0]
+        else:
+            candidates = found[:10]
+    if customer is None:
+        return {"customer": None, "candidates": [customer_out(c, request.user) for c in candidates],
+                "machines": [], "open_orders": []}
     customer = registry_selectors.customer_get(request.user, pk=customer.pk)
     machines = registry_selectors.machine_search(request.user, owner_id=customer.pk)
     orders = selectors.order_search(request.user, customer=customer.pk, status=",".join(OPEN_STATUSES))[:20]
-    return {"customer": customer_out(customer, request.user), "machines": [machine_out(m) for m in machines],
+    return {"customer": customer_out(customer, request.user), "candidates": [],
+            "machines": [machine_out(m) for m in machines],
             "open_orders": [order_out(o, request.user) for o in orders]}
 
 
@@ -907,4 +964,86 @@ def complaint_list(request, open: bool = False, supervisor: int | None = None):
     if supervisor is not None:
         qs = qs.filter(supervisor_id=supervisor)
     return LazyPage(qs, _complaint_out)
-public_router = Router(tags=["customers (public)"], auth=None)
+
+
+# --- the customer's own calls (公开接口): the tracking token from the SMS is the credential --------
+
+public_router = Router(tags=["customer (public, by tracking token)"], auth=None)
+PUBLIC_ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut, 429: ErrorOut}
+
+
+class PublicOrderOut(Schema):
+    number: str
+    status: str
+    status_display: str
+    version: int
+    may_confirm: bool = Field(description="Awaiting the customer's confirmation (with the SMS code).")
+    may_rate: bool = Field(description="Completed and not rated yet.")
+    organization: str | None
+    technician: str | None
+    rating: RatingOut | None
+
+
+class PublicRateIn(Schema):
+    version: int = Field(..., description="The version read from GET /public/orders/{token}.")
+    score: int = Field(..., ge=1, le=5, examples=[5])
+    comment: str = Field("", max_length=2000, examples=["师傅来得快，修得好"])
+
+
+class PublicConfirmIn(Schema):
+    version: int
+    code: str = Field(..., min_length=1, max_length=12, description="The 6-digit code sent by SMS at check-out.",
+                      examples=["123456"])
+
+
+def _public_order(token: str):
+    from aftersales.service.models import ServiceOrder
+
+    order = (ServiceOrder.objects.select_related("assigned_org", "assigned_technician")
+             .filter(tracking_token=token).first()) if token and len(token) <= 64 else None
+    if order is None:
+        raise NotFound(_("Service order not found."))
+    return order
+
+
+def _public_out(order) -> dict:
+    rating = getattr(order, "rating", None)
+    return {
+        "number": order.number, "status": order.status, "status_display": str(order.get_status_display()),
+        "version": order.version, "may_confirm": order.status == "awaiting_confirmation" and order.order_type == "repair",
+        "may_rate": order.status == "completed" and rating is None,
+        "organization": order.assigned_org.name if order.assigned_org_id else None,
+        # The technician by name only: the customer's own order, no phone numbers of staff.
+        "technician": str(order.assigned_technician) if order.assigned_technician_id else None,
+        "rating": None if rating is None else {"score": rating.score, "comment": rating.comment,
+                                               "recorded_at": rating.recorded_at},
+    }
+
+
+@public_router.get("/orders/{token}", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                   summary="Your order by its tracking token / 按查询码查看服务单")
+def public_order(request, token: str):
+    """The order the SMS link ``/t/<token>`` points at: its status and what you may do now. No account
+    needed; rate-limited per client address (429 with ``Retry-After``)."""
+    public_throttle(request)
+    return _public_out(_public_order(token))
+
+
+@public_router.post("/orders/{token}/confirm", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                    summary="Confirm the repair / 客户确认维修完成")
+def public_confirm(request, token: str, payload: PublicConfirmIn):
+    """The customer confirms the finished repair with the code sent by SMS at check-out. A wrong code
+    is a 422 on ``code``; after five wrong codes the technician must send a new one."""
+    public_throttle(request)
+    order = services.order_confirm_by_customer(token=token, version=payload.version, code=payload.code)
+    return _public_out(_public_order(order.tracking_token))
+
+
+@public_router.post("/orders/{token}/rate", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                    summary="Rate the service / 客户评价")
+def public_rate(request, token: str, payload: PublicRateIn):
+    """服务反馈: 1 to 5 stars and a comment; the rating closes the order, and 2 or fewer opens a complaint."""
+    public_throttle(request)
+    order = services.order_rate_by_customer(token=token, version=payload.version, score=payload.score,
+                                            comment=payload.comment)
+    return _public_out(_public_order(order.tracking_token))

@@ -37,6 +37,7 @@ LABELS: dict[str, Any] = {
     "engine_number": _("Engine number"), "model_code": _("Model code"), "refund_amount": _("Refund amount"),
     "resolution": _("Resolution"), "findings": _("Findings"), "score": _("Score"), "comment": _("Comment"),
     "summary": _("Summary"), "channel": _("Channel"),
+    "outside_coverage_reason": _("Why outside the organization's coverage"),
 }
 LONG_TEXT = {"answer", "solution", "reason", "fault_found", "cause", "problem", "tried", "resolution", "findings",
              "comment", "summary"}

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Organization, RoleCode, User
-from aftersales.accounts.policies import sees_whole_network
 from aftersales.core.errors import Conflict, Forbidden, ValidationFailed
 from aftersales.core.phones import normalize_phone
 from aftersales.notify.services import outbox_enqueue
@@ -216,7 +215,7 @@ def _resolve_customer(actor, data: OrderInput, errors: dict, known: _ReadBeforeL
         return None
     if errors:
         return None  # do not create a customer for an order that will fail anyway
-    registered_by = None if sees_whole_network(actor) else actor.organization
+    registered_by = actor.organization  # who recorded it, always (a partner also sees what it recorded)
     try:
         return registry.customer_create(data=data.new_customer, registered_by=registered_by)
     except ValidationFailed as exc:
@@ -241,7 +240,7 @@ def _resolve_machine(actor, data: OrderInput, customer: Customer | None, errors:
         return None
     if errors or customer is None:
         return None
-    registered_by = None if sees_whole_network(actor) else actor.organization
+    registered_by = actor.organization  # who recorded it, always (a partner also sees what it recorded)
     try:
         new = registry.MachineInput(**{**data.new_machine.__dict__, "owner_id": customer.pk})
         return registry.machine_create(data=new, registered_by=registered_by)
