@@ -808,7 +808,7 @@ ACTION_EXAMPLES: dict[str, dict] = {
     "assign": {"technician_id": 12}, "schedule": {"appointment_at": "2026-05-02T09:00:00+08:00"},
     "record_service": {"fault_found": "喷油器堵塞", "cause": "燃油不洁", "solution": "清洗喷油器，更换燃油滤芯",
                        "parts": [{"part_number": "FL-2026", "name": "燃油滤芯", "quantity": "1", "warranty": True}],
-                       "labour_hours": "1.5", "component": "engine"},
+                       "labour_hours": "1.5", "component": "injector_nozzle"},
     "check_out": {}, "confirm": {"name": "刘大壮", "code": "123456"},
     "rate": {"score": 5, "comment": "师傅来得快，修得好"},
     "reject": {"reason": "本站技术员均在外地作业"}, "cancel": {"reason": "客户自行修好"},
