@@ -67,7 +67,7 @@ def test_hotline_intake_finds_the_caller_and_proposes_level_and_mode(net, api, f
 
     status, proposal = api.post("/orders/proposal", {"customer_id": customer.pk, "machine_id": machine.pk}, token=token)
     assert status == 200
-    assert proposal["service_level"] == "farmer"
+    assert proposal["service_level"] == "standard"
     assert proposal["service_mode"] == "on_site"
     assert proposal["warranty"]["coverage"]["whole_machine"]["state"] == "covered"
 
@@ -75,7 +75,7 @@ def test_hotline_intake_finds_the_caller_and_proposes_level_and_mode(net, api, f
     assert status == 201, order
     assert order["number"].startswith("FW" + timezone.localdate().strftime("%Y%m%d") + "-")
     assert order["status"] == "new" and order["version"] == 1
-    assert order["service_level"] == "farmer" and order["service_mode"] == "on_site"
+    assert order["service_level"] == "standard" and order["service_mode"] == "on_site"
     assert order["warranty"]["status"] == "covered" and order["warranty"]["policy_version"] >= 1
     assert order["warranty"]["reasons"], "the reasons are stored with the order"
     assert order["owner_id"] == net.agent.pk and order["owning_org_id"] == net.service_center.pk
@@ -93,9 +93,9 @@ def test_agent_overrides_the_proposal_only_with_a_reason(net, api, farmer):
     assert ServiceOrder.objects.count() == 0
     status, order = create(api, net, repair_body(customer, machine, service_level="emergency", override_reason="麦收抢收，整机停在地里"))
     assert status == 201
-    assert (order["service_level"], order["proposed_level"]) == ("emergency", "farmer")
+    assert (order["service_level"], order["proposed_level"]) == ("emergency", "standard")
     data = OrderEvent.objects.get(order_id=order["id"], action="create").data
-    assert data["overridden"] == {"service_level": {"proposed": "farmer", "chosen": "emergency"}}
+    assert data["overridden"] == {"service_level": {"proposed": "standard", "chosen": "emergency"}}
     assert data["override_reason"] == "麦收抢收，整机停在地里"
 
 

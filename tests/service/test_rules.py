@@ -46,7 +46,7 @@ def _order(net, t: workflow.Transition, status: str) -> ServiceOrder:
     order = ServiceOrder.objects.create(
         number=f"FWTEST-{ServiceOrder.objects.count() + 1:05d}", order_type=order_type, status=status,
         customer=customer, machine=machine, contact_phone="+8613912345678", symptom="冒黑烟",
-        service_level="farmer", service_mode="on_site", proposed_mode="on_site",
+        service_level="standard", service_mode="on_site", proposed_mode="on_site",
         owning_org=net.service_center, owner=net.agent, hotline_technician=net.hotline_tech,
         assigned_org=net.agency_shandong, assigned_technician=net.agency_tech,
     )

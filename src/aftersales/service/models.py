@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aftersales.core.models import StoredFile, TimeStamped
+from aftersales.core.choices import ServiceLevel  # re-exported: the SLA rules share its codes
 
 
 class OrderType(models.TextChoices):
@@ -29,10 +30,6 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
 
 
-class ServiceLevel(models.TextChoices):
-    KEY_ACCOUNT = "key_account", _("Key account")
-    FARMER = "farmer", _("Farmer")
-    EMERGENCY = "emergency", _("Emergency")
 
 
 class ServiceMode(models.TextChoices):

@@ -98,8 +98,8 @@ def propose_service_level(customer: Customer, urgency: str = Urgency.NORMAL) -> 
     if urgency == Urgency.CRITICAL:
         return ServiceLevel.EMERGENCY
     if customer.customer_class == CustomerClass.KEY_ACCOUNT:
-        return ServiceLevel.KEY_ACCOUNT
-    return ServiceLevel.FARMER
+        return ServiceLevel.PRIORITY
+    return ServiceLevel.STANDARD
 
 
 def warranty_evaluate(machine: Machine, *, fault=None) -> dict:
