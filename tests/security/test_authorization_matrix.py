@@ -52,7 +52,8 @@ def _order_in(api, net, org, phone: str, serial: str, province: str, city: str, 
     hotline.ok(oid, "callback")
     proposed = ServiceOrder.objects.get(pk=oid).proposed_mode
     hotline.ok(oid, "confirm_mode", service_mode=proposed or "on_site", reason="")
-    Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=org.pk)
+    Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=org.pk,
+                                                outside_coverage_reason="跨区支援")  # ignored inside the coverage
     return ServiceOrder.objects.get(pk=oid)
 
 
