@@ -51,7 +51,7 @@ def fill(n: int) -> None:
     orders = n // per_order + 1
     ServiceOrder.objects.bulk_create(
         [ServiceOrder(number=f"BENCH{i:09d}", order_type="repair", customer=customer, contact_phone="+8613900000001",
-                      service_level="farmer", owning_org=org, owner=user) for i in range(orders)], batch_size=5000)
+                      service_level="standard", owning_org=org, owner=user) for i in range(orders)], batch_size=5000)
     ids = list(ServiceOrder.objects.filter(number__startswith="BENCH").order_by("pk").values_list("pk", flat=True))
     rows = []
     for i in range(n):

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "template_partials",
+    "auditlog",  # who changed the service network and the rules, and how (api/admin.py)
     "aftersales.core",
     "aftersales.accounts",
     "aftersales.registry",
@@ -97,9 +98,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale, so the API's error answers speak the request's language.
+    "aftersales.api.middleware.ApiErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin site's changes to audited models name their author too.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -55,7 +55,7 @@ def load(net: Network) -> Corpus:
         agency = agencies.get(o["agency"])
         order = ServiceOrder.objects.create(
             number=f"FW20261101-{i + 1:05d}", order_type="repair", customer=customer,
-            contact_phone=customer.phones.first().number, machine=machine, symptom=o["symptom"], service_level="farmer",
+            contact_phone=customer.phones.first().number, machine=machine, symptom=o["symptom"], service_level="standard",
             owning_org=net.service_center, owner=net.agent, assigned_org=agency,
             status="completed" if o["solved"] else ("dispatched" if agency else "new"),
         )

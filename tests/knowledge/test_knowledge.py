@@ -25,7 +25,8 @@ def _dispatch(api, net, order_id, org):
     tech = Actor(api, net, net.hotline_tech)
     tech.ok(order_id, "callback")
     tech.ok(order_id, "confirm_mode", service_mode="on_site")
-    Actor(api, net, net.repair_coordinator).ok(order_id, "dispatch", organization_id=org.pk)
+    Actor(api, net, net.repair_coordinator).ok(order_id, "dispatch", organization_id=org.pk,
+                                               outside_coverage_reason="跨区支援")  # ignored inside the coverage
 
 
 def test_agency_never_sees_another_agencys_orders(net, api):

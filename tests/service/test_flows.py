@@ -67,7 +67,7 @@ def test_hotline_intake_finds_the_caller_and_proposes_level_and_mode(net, api, f
 
     status, proposal = api.post("/orders/proposal", {"customer_id": customer.pk, "machine_id": machine.pk}, token=token)
     assert status == 200
-    assert proposal["service_level"] == "farmer"
+    assert proposal["service_level"] == "standard"
     assert proposal["service_mode"] == "on_site"
     assert proposal["warranty"]["coverage"]["whole_machine"]["state"] == "covered"
 
@@ -75,7 +75,7 @@ def test_hotline_intake_finds_the_caller_and_proposes_level_and_mode(net, api, f
     assert status == 201, order
     assert order["number"].startswith("FW" + timezone.localdate().strftime("%Y%m%d") + "-")
     assert order["status"] == "new" and order["version"] == 1
-    assert order["service_level"] == "farmer" and order["service_mode"] == "on_site"
+    assert order["service_level"] == "standard" and order["service_mode"] == "on_site"
     assert order["warranty"]["status"] == "covered" and order["warranty"]["policy_version"] >= 1
     assert order["warranty"]["reasons"], "the reasons are stored with the order"
     assert order["owner_id"] == net.agent.pk and order["owning_org_id"] == net.service_center.pk
@@ -93,9 +93,9 @@ def test_agent_overrides_the_proposal_only_with_a_reason(net, api, farmer):
     assert ServiceOrder.objects.count() == 0
     status, order = create(api, net, repair_body(customer, machine, service_level="emergency", override_reason="麦收抢收，整机停在地里"))
     assert status == 201
-    assert (order["service_level"], order["proposed_level"]) == ("emergency", "farmer")
+    assert (order["service_level"], order["proposed_level"]) == ("emergency", "standard")
     data = OrderEvent.objects.get(order_id=order["id"], action="create").data
-    assert data["overridden"] == {"service_level": {"proposed": "farmer", "chosen": "emergency"}}
+    assert data["overridden"] == {"service_level": {"proposed": "standard", "chosen": "emergency"}}
     assert data["override_reason"] == "麦收抢收，整机停在地里"
 
 
@@ -173,7 +173,7 @@ def test_on_site_repair_by_an_authorized_agency_end_to_end(net, api, farmer):
     assert len(code) == 6 and code.isdigit()
     assert code not in str(ServiceOrder.objects.filter(pk=oid).values().get())  # only a hash is stored
     status, wrong = tech(oid, "confirm", code="000000" if code != "000000" else "111111")
-    assert status == 422 and wrong["errors"][0]["field"] == "code"
+    assert status == 422 and wrong["errors"][0]["field"] == "data.code"
     body = tech.ok(oid, "confirm", code=code)
     assert body["status"] == "completed" and body["completed_at"]
     assert OutboxMessage.objects.filter(order_id=oid, template="order_completed").exists()
@@ -198,7 +198,7 @@ def test_confirmation_with_name_and_signature(net, api, farmer):
     tech.ok(oid, "record_service", fault_found="离合器打滑", solution="调整离合器间隙")
     tech.ok(oid, "check_out")
     status, body = tech(oid, "confirm", name="刘大壮")
-    assert status == 422 and body["errors"][0]["field"] == "signature_id"
+    assert status == 422 and body["errors"][0]["field"] == "data.signature_id"
     _, sig = upload(api, net, net.agency_tech, oid, png_bytes(), name="sign.png", kind="signature")
     body = tech.ok(oid, "confirm", name="刘大壮", signature_id=sig["id"])
     assert body["status"] == "completed" and body["confirmed_by_name"] == "刘大壮"
@@ -227,8 +227,9 @@ def test_organization_rejects_and_the_order_returns_to_the_coordinator(net, api,
     assert body["status"] == "awaiting_dispatch" and body["assigned_org_id"] is None
     # the agency no longer sees it; the coordinator dispatches to the branch instead
     assert api.get(f"/orders/{oid}", token=net.token(net.agency_tech))[0] == 404
-    body = Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=net.branch_henan.pk)
-    assert body["assigned_org_id"] == net.branch_henan.pk
+    body = Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=net.branch_henan.pk,
+                                                      outside_coverage_reason="潍坊站无人，郑州分店支援")
+    assert body["assigned_org_id"] == net.branch_henan.pk and body["outside_coverage"] is True
 
 
 def test_dispatch_with_a_technician_of_another_organization_is_refused(net, api, farmer):
@@ -239,9 +240,9 @@ def test_dispatch_with_a_technician_of_another_organization_is_refused(net, api,
     before = state(oid)
     status, body = Actor(api, net, net.repair_coordinator)(oid, "dispatch", organization_id=net.agency_shandong.pk,
                                                             technician_id=net.other_agency_tech.pk)
-    assert status == 422 and body["errors"][0]["field"] == "technician_id"
+    assert status == 422 and body["errors"][0]["field"] == "data.technician_id"
     status, body = Actor(api, net, net.repair_coordinator)(oid, "dispatch", organization_id=net.dealer_henan.pk)
-    assert status == 422 and body["errors"][0]["field"] == "organization_id"
+    assert status == 422 and body["errors"][0]["field"] == "data.organization_id"
     assert state(oid) == before
 
 
@@ -252,11 +253,11 @@ def test_mail_in_repair_records_both_tracking_numbers(net, api, farmer):
     _to_tech_accepted(api, net, oid, mode="mail_in")
     tech = Actor(api, net, net.agency_tech)
     status, body = tech(oid, "receive")
-    assert status == 422 and body["errors"][0]["field"] == "inbound_tracking"
+    assert status == 422 and body["errors"][0]["field"] == "data.inbound_tracking"
     tech.ok(oid, "receive", inbound_tracking="SF1234567890")
     tech.ok(oid, "record_service", fault_found="仪表不亮", solution="更换仪表总成")
     status, body = tech(oid, "check_out")
-    assert status == 422 and body["errors"][0]["field"] == "outbound_tracking"
+    assert status == 422 and body["errors"][0]["field"] == "data.outbound_tracking"
     body = tech.ok(oid, "check_out", outbound_tracking="SF0987654321")
     assert (body["inbound_tracking"], body["outbound_tracking"]) == ("SF1234567890", "SF0987654321")
 
@@ -460,5 +461,5 @@ def test_unknown_component_in_a_service_record_is_refused(net, api, farmer):
     oid, tech = _checked_in(api, net, customer, machine)
     before = state(oid)
     status, body = tech(oid, "record_service", fault_found="x", solution="y", component="flux_capacitor")
-    assert status == 422 and body["errors"][0]["field"] == "component"
+    assert status == 422 and body["errors"][0]["field"] == "data.component"
     assert state(oid) == before

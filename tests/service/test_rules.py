@@ -46,7 +46,7 @@ def _order(net, t: workflow.Transition, status: str) -> ServiceOrder:
     order = ServiceOrder.objects.create(
         number=f"FWTEST-{ServiceOrder.objects.count() + 1:05d}", order_type=order_type, status=status,
         customer=customer, machine=machine, contact_phone="+8613912345678", symptom="冒黑烟",
-        service_level="farmer", service_mode="on_site", proposed_mode="on_site",
+        service_level="standard", service_mode="on_site", proposed_mode="on_site",
         owning_org=net.service_center, owner=net.agent, hotline_technician=net.hotline_tech,
         assigned_org=net.agency_shandong, assigned_technician=net.agency_tech,
     )
@@ -151,7 +151,7 @@ def test_unknown_action_is_404_and_invalid_data_is_422_with_field_errors(net, ap
     code, body = api.post(f"/orders/{oid}/actions/forward", {"data": {}}, token=net.token(net.info_coordinator))
     assert code == 422 and {e["field"] for e in body["errors"]} == {"version"}
     code, body = Actor(api, net, net.info_coordinator)(oid, "forward", hotline_technician_id=net.agent.pk)
-    assert code == 422 and body["errors"] == [{"field": "hotline_technician_id", "message": body["errors"][0]["message"]}]
+    assert code == 422 and body["errors"] == [{"field": "data.hotline_technician_id", "message": body["errors"][0]["message"]}]
     assert state(oid) == before
 
 
@@ -270,6 +270,7 @@ def test_openapi_lists_every_service_operation_with_its_errors(db, client):
         assert {"401", "403", "404", "422"} <= set(op["responses"]), (path, method)
         if method == "post" and not path.endswith("/proposal"):  # the proposal writes nothing
             assert "409" in op["responses"], (path, method)
-    action = doc["paths"]["/api/v1/orders/{order_id}/actions/{action}"]["post"]
+    action = doc["paths"]["/api/v1/orders/{order_id}/actions/dispatch"]["post"]
     assert action["responses"]["409"]["content"]["application/json"]["schema"]
+    assert action["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/DispatchActionIn")
     assert "Idempotency-Key" in {p["name"] for p in doc["paths"]["/api/v1/orders"]["post"]["parameters"]}

@@ -138,10 +138,10 @@ def test_approving_an_exchange_the_engine_did_not_find_eligible_needs_the_techni
     before = state(oid)
     status, body = engineer(oid, "approve_return", reason="客户要求")
     assert status == 422, body
-    assert body["errors"][0]["field"] == "override" and "repair" in body["errors"][0]["message"]
+    assert body["errors"][0]["field"] == "data.override" and "repair" in body["errors"][0]["message"]
     assert state(oid) == before
     status, body = engineer(oid, "approve_return", reason="", override=True)
-    assert status == 422 and body["errors"][0]["field"] == "reason"
+    assert status == 422 and body["errors"][0]["field"] == "data.reason"
     assert Actor(api, net, net.agent)(oid, "approve_return", reason="x", override=True)[0] == 403
 
     body = engineer.ok(oid, "approve_return", reason="用户为种粮大户，经技术中心研究特批换机", override=True)
@@ -178,7 +178,7 @@ def test_service_record_part_lines_name_known_components(net, api, farmer):
                         parts=[{"part_number": "X1", "quantity": 1, "component": "gear_box", "action": "replaced"}])
     assert status == 422, body
     error = {e["field"]: e["message"] for e in body["errors"]}
-    assert "gearbox" in error["parts[0].component"] and "gear_box" in error["parts[0].component"]
+    assert "gearbox" in error["data.parts[0].component"] and "gear_box" in error["data.parts[0].component"]
     status, body = tech(order["id"], "record_service", fault_found="变速箱异响", solution="更换",
                         parts=[{"part_number": "X1", "quantity": 1, "component": "gearbox", "action": "swapped"}])
     assert status == 422, body

@@ -158,10 +158,10 @@ def test_overdue_and_at_risk_lists_sorted_by_time_left(net, api):
 
 def test_policy_crud_is_for_administrators(net, api):
     body = {"name": "到达现场 4 小时（重点客户）", "target": "on_site", "amount": 4, "unit": "hours", "basis": "working",
-            "service_levels": ["key_account"], "order_types": ["repair"]}
+            "service_levels": ["priority"], "order_types": ["repair"]}
     assert api.post("/sla/policies", body, token=net.token(net.supervisor))[0] == 403
     status, created = api.post("/sla/policies", body, token=net.token(net.admin))
-    assert status == 201 and created["service_levels"] == ["key_account"]
+    assert status == 201 and created["service_levels"] == ["priority"]
     status, bad = api.post("/sla/policies", {**body, "target": "teatime", "amount": 0}, token=net.token(net.admin))
     assert status == 422 and {e["field"] for e in bad["errors"]} >= {"target", "amount"}
     status, changed = api.put(f"/sla/policies/{created['id']}", {**body, "amount": 3}, token=net.token(net.admin))

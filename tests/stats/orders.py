@@ -38,7 +38,7 @@ def two_orders(net, api):
     hotline.ok(sd["id"], "callback")
     hotline.ok(sd["id"], "confirm_mode", service_mode="on_site", reason="客户要求上门")
     coordinator = Actor(api, net, net.repair_coordinator)
-    coordinator.ok(sd["id"], "dispatch", organization_id=net.branch_henan.pk)
+    coordinator.ok(sd["id"], "dispatch", organization_id=net.branch_henan.pk, outside_coverage_reason="山东站点满负荷，跨区支援")
     Actor(api, net, net.branch_tech).ok(sd["id"], "reject", reason="不在服务区域")
     coordinator.ok(sd["id"], "dispatch", organization_id=net.agency_shandong.pk)
     t = Actor(api, net, net.agency_tech)

@@ -1,23 +1,39 @@
 from __future__ import annotations
 
+import json
 import logging
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from aftersales.api.auth import api_auth
-from aftersales.api.errors import error_body
+from aftersales.api.errors import VALIDATION_PRECHECKS, error_body, http_code, http_message, validation_fields
 from aftersales.api.parsers import NulRefusingParser
-from aftersales.core.errors import Conflict, DomainError
+from aftersales.core.errors import Conflict, DomainError, Throttled
 
 logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+After-sales service (售后服务): customers, machines, warranty (三包), service orders and their actions.
+
+**Errors / 错误.** Every 4xx and 5xx answer under `/api/` has one shape,
+`{"code": "...", "message": "...", "errors": [{"field": "...", "message": "..."}]}`, in the language of
+`Accept-Language` (Chinese by default; `en` for English). `field` is the path in your own request
+(`complaint.category`, `data.parts[2].quantity`, `page_size`).
+所有 4xx/5xx 回答都是同一格式；`field` 是请求里的字段路径；语言随 `Accept-Language`（默认中文）。
+
+**Actions / 操作.** Each step of an order's flow is its own operation,
+`POST /orders/{order_id}/actions/{action}`, with the body `{"version": <the version you read>, "note": "",
+"data": {...}}`; `data` is that action's own schema. `GET /orders/{order_id}/actions` lists what you may do now.
+"""
 
 api = NinjaAPI(
     title="aftersales API",
     version="1",
-    description="After-sales service: customers, machines, warranty (三包), service orders.",
+    description=DESCRIPTION,
     urls_namespace="api",
     auth=api_auth,
     docs_url="/docs",
@@ -26,59 +42,106 @@ api = NinjaAPI(
 )
 
 
-def _field_name(loc) -> str:
-    # ("body", "data", "phones", 0) -> "phones[0]": the caller's field, not pydantic's path.
-    parts = [p for p in loc if p not in ("body", "query", "path", "form", "header", "cookie", "data", "payload", "filters")]
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or "request"
+def _answer(request, status: int, body: dict, headers: dict | None = None):
+    response = api.create_response(request, body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    fields: dict[str, str] = {}
-    for err in exc.errors:
-        fields.setdefault(_field_name(err.get("loc", ())), err.get("msg", "invalid"))
-    return api.create_response(
-        request, error_body("validation_error", _("The request has invalid fields."), fields), status=422
-    )
+    match = getattr(request, "resolver_match", None)
+    precheck = VALIDATION_PRECHECKS.get(getattr(match, "url_name", None))
+    if precheck is not None:
+        try:
+            precheck(request, match.kwargs)
+        except DomainError as denied:
+            return on_domain_error(request, denied)
+    return _answer(request, 422, error_body("validation_error", _("The request has invalid fields."),
+                                            validation_fields(exc.errors)))
 
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    body = error_body(exc.code, exc.message or exc.code, exc.fields)
+    # gettext again at answer time: a service that raised a bare English msgid (``NotFound("Customer
+    # not found.")``) still answers in the caller's language when the catalog knows the words.
+    body = error_body(exc.code, _(exc.message) if exc.message else http_message(exc.status),
+                      {k: _(v) if v else v for k, v in exc.fields.items()})
     if isinstance(exc, Conflict) and exc.current is not None:
         body["current"] = exc.current
-    return api.create_response(request, body, status=exc.status)
+    extra = getattr(exc, "extra", None)
+    if extra:
+        body.update(extra)
+    headers = {}
+    if isinstance(exc, Throttled) and exc.retry_after:
+        headers["Retry-After"] = str(int(exc.retry_after))
+    return _answer(request, exc.status, body, headers)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
+    return _answer(request, 404, error_body("not_found", _("Not found.")))
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return api.create_response(
-        request, error_body("unauthorized", _("Log in or send a valid API token.")), status=401
-    )
+    return _answer(request, 401, error_body("unauthorized", _("Log in or send a valid API token.")))
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             409: "conflict", 413: "too_large", 429: "throttled"}
-    return api.create_response(
-        request, error_body(codes.get(exc.status_code, "error"), str(exc)), status=exc.status_code
-    )
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):  # the parser refused a value (a NUL character) in the body
+        return on_validation_error(request, cause)
+    if isinstance(cause, json.JSONDecodeError):
+        # Malformed JSON: say where, the way an editor would show it.
+        where = _("Line %(line)s, column %(column)s: the body is not valid JSON.") % {
+            "line": cause.lineno, "column": cause.colno}
+        return _answer(request, 400, error_body("invalid_json", _("The body is not valid JSON."), {"body": where}))
+    if exc.status_code == 400 and cause is not None:
+        return _answer(request, 400, error_body("invalid_body", _("The body could not be read."),
+                                                {"body": _("Send the body as UTF-8 JSON.")}))
+    # ninja's own messages ("Cannot parse request body", "Method not allowed") are English: say
+    # it in the caller's language by status.
+    return _answer(request, exc.status_code, error_body(http_code(exc.status_code), http_message(exc.status_code)))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return _answer(request, 413, too_large_body())
+
+
+@api.exception_handler(TooManyFieldsSent)
+def on_too_many_fields(request, exc):
+    return _answer(request, 413, too_large_body())
+
+
+@api.exception_handler(TooManyFilesSent)
+def on_too_many_files(request, exc):
+    return _answer(request, 413, too_large_body())
+
+
+# No handler for Exception: an unexpected error goes on to Django, which logs it with its traceback
+# (and signals got_request_exception); api/middleware.py turns its HTML 500 into the one shape.
+
+
+def too_large_body() -> dict:
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
+    return error_body("payload_too_large", _("The request body is too large."),
+                      {"body": _("At most %(size)s.") % {"size": size}})
 
 
 def _mount_routers() -> None:
     from aftersales.accounts.api import router as accounts_router
+    from aftersales.api.admin import router as admin_router
     from aftersales.knowledge.api import router as knowledge_router
     from aftersales.notify.api import router as notify_router
     from aftersales.registry.api import router as registry_router
+    from aftersales.service.api import public_router as service_public_router
     from aftersales.service.api import router as service_router
     from aftersales.sla.api import router as sla_router
     from aftersales.stats.api import router as stats_router
@@ -89,11 +152,13 @@ def _mount_routers() -> None:
     api.add_router("/", registry_router)
     api.add_router("/warranty", warranty_router)
     api.add_router("/", service_router)
+    api.add_router("/public", service_public_router)
     api.add_router("/", knowledge_router)
     api.add_router("/", sla_router)
     api.add_router("/", stats_router)
     api.add_router("/", quality_router)
     api.add_router("/", notify_router)
+    api.add_router("/admin", admin_router)
 
 
 _mount_routers()

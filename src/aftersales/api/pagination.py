@@ -1,6 +1,22 @@
-"""Pagination helpers shared by the routers."""
+"""Pagination shared by the routers: ``page`` (from 1) and ``page_size`` (1 to 100, 25 by default).
+A page size out of range is a 422 naming ``page_size``, never silently cut to the maximum."""
 
 from __future__ import annotations
+
+from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination
+
+MAX_PAGE_SIZE = 100
+
+
+class Pages(PageNumberPagination):
+    class Input(Schema):
+        page: int = Field(1, ge=1, description="Page number, from 1.")
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE,
+                                      description=f"Rows per page, 1 to {MAX_PAGE_SIZE} (default 25).")
+
+    def __init__(self, page_size: int = 25, **kwargs):
+        super().__init__(page_size=page_size, max_page_size=MAX_PAGE_SIZE, **kwargs)
 
 
 class LazyPage:

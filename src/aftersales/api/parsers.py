@@ -23,7 +23,8 @@ def _nul_locations(value, loc: tuple) -> list[tuple]:
 def _refuse_nul(data, where: str):
     hits = _nul_locations(data, (where,))
     if hits:
-        raise ValidationError([{"loc": hit, "msg": "NUL characters are not allowed."} for hit in hits])
+        raise ValidationError([{"loc": hit, "type": "nul_character", "msg": "NUL characters are not allowed."}
+                               for hit in hits])
     return data
 
 

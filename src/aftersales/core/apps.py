@@ -12,6 +12,10 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(_rules_may_have_changed, sender=self)
 
+        from aftersales.core.audit import register_audited_models
+
+        register_audited_models()  # the reference data an administrator changes: every change logged
+
 
 def _rules_may_have_changed(sender, using="default", **kwargs) -> None:
     # A migration may have rewritten rule rows without signals; running servers must reload them.

@@ -133,15 +133,29 @@ def issue_get(request, issue_id: int):
     return issue_detail(request.user, selectors.issue_get(request.user, issue_id))
 
 
-@router.post("/quality/issues/{issue_id}/actions/{action}", response={200: IssueDetailOut, 409: ErrorOut, **COMMON_ERRORS},
-             summary="Move a quality issue on / 问题单处理")
-def issue_action(request, issue_id: int, action: Literal["analyse", "countermeasure", "verify", "close"],
-                 payload: ActionIn):
-    """open → analyse → analysing → countermeasure (text required) → verify (text required) → verified;
-    close from any open status with a reason."""
-    issue = services.issue_act(actor=request.user, issue_id=issue_id, version=payload.version, action=action,
-                               text=payload.text)
-    return issue_detail(request.user, issue)
+ISSUE_ACTION_DOCS = {
+    "analyse": "open → analysing; the analysis text is optional. / 开始分析",
+    "countermeasure": "analysing → countermeasure; the countermeasure is required. / 记录对策",
+    "verify": "countermeasure → verified; the verification is required. / 记录验证结果",
+    "close": "any open status → closed; the reason is required. / 关闭问题单",
+}
+
+
+def _issue_action_operation(action: str):
+    # One operation per action (like the order actions), so each is its own entry of the OpenAPI document.
+    def operation(request, issue_id: int, payload: ActionIn):
+        issue = services.issue_act(actor=request.user, issue_id=issue_id, version=payload.version, action=action,
+                                   text=payload.text)
+        return issue_detail(request.user, issue)
+
+    operation.__name__ = f"issue_{action}"
+    operation.__doc__ = ISSUE_ACTION_DOCS[action]
+    router.post(f"/quality/issues/{{issue_id}}/actions/{action}", response={200: IssueDetailOut, 409: ErrorOut, **COMMON_ERRORS},
+                summary=f"Quality issue: {action}", operation_id=f"quality_issue_{action}")(operation)
+
+
+for _action in ISSUE_ACTION_DOCS:
+    _issue_action_operation(_action)
 
 
 @router.post("/quality/issues/{issue_id}/campaigns", response={201: CampaignOut, **COMMON_ERRORS},

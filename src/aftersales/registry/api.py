@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
-from aftersales.api.pagination import LazyPage
+from aftersales.api.pagination import LazyPage, Pages
 from aftersales.core.errors import Forbidden
 from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import policies, selectors, services
@@ -77,7 +77,7 @@ def customer_out(customer, user) -> dict:
 
 
 @router.get("/customers", response={200: list[CustomerOut], **COMMON_ERRORS}, summary="Find customers")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def customers(request, q: str = "", phone: str = "", name: str = "", serial: str = ""):
     """Search by any of: ``q`` (name, serial number prefix, or phone digits), ``phone`` (whole number or
     its last 4+ digits), ``name`` (a fragment), ``serial`` (a serial number prefix)."""
@@ -89,7 +89,8 @@ def customers(request, q: str = "", phone: str = "", name: str = "", serial: str
 def customer_create(request, payload: CustomerIn):
     if not policies.may_create(request.user):
         raise Forbidden(_("You may not register customers."))
-    org = None if _sees_all(request.user) else request.user.organization
+    # Who recorded the customer, always: the service center's own registrations too.
+    org = request.user.organization
     customer = services.customer_create(data=services.CustomerInput(**payload.dict()), registered_by=org)
     return Status(201, customer_out(customer, request.user))
 
@@ -160,7 +161,7 @@ class HoursOut(Schema):
 
 
 @router.get("/machines", response={200: list[MachineOut], **COMMON_ERRORS}, summary="Find machines")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def machines(request, q: str = "", serial: str = "", owner_id: int | None = None):
     qs = selectors.machine_search(request.user, q=q, serial=serial, owner_id=owner_id)
     return LazyPage(qs, machine_out)
@@ -172,7 +173,7 @@ def machine_create(request, payload: MachineIn):
         raise Forbidden(_("You may not register machines."))
     if payload.owner_id is not None:
         selectors.customer_get(request.user, pk=payload.owner_id)  # an invisible owner is a 404
-    org = None if _sees_all(request.user) else request.user.organization
+    org = request.user.organization
     machine = services.machine_create(data=services.MachineInput(**payload.dict()), registered_by=org)
     return Status(201, machine_out(selectors.machine_get(request.user, pk=machine.pk)))
 
@@ -218,9 +219,3 @@ def product_models(request, category: str | None = None):
     if category:
         qs = qs.filter(category=category)
     return list(qs)
-
-
-def _sees_all(user) -> bool:
-    from aftersales.accounts.policies import sees_whole_network
-
-    return sees_whole_network(user)

@@ -12,18 +12,18 @@ from typing import Any, Literal
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Header, Router, Schema, Status
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
-from pydantic import ValidationError as PydanticError
+from ninja.pagination import paginate
 
-from aftersales.api.errors import COMMON_ERRORS, ErrorOut
-from aftersales.core.errors import Forbidden, ValidationFailed
+from aftersales.api.errors import COMMON_ERRORS, VALIDATION_PRECHECKS, ErrorOut
+from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
-from aftersales.api.pagination import LazyPage
-from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
+from aftersales.api.pagination import LazyPage, Pages
+from aftersales.api.throttle import public_throttle
+from aftersales.registry.api import CustomerIn, CustomerOut, MachineIn, customer_out, machine_out
 from aftersales.service import policies, selectors, services, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
@@ -31,7 +31,9 @@ from aftersales.service.models import (
     AttachmentKind,
     Channel,
     EscalationOutcome,
+    OrderStatus,
     OrderType,
+    ServiceLevel,
     ServiceMode,
     Urgency,
 )
@@ -136,6 +138,7 @@ class OrderOut(Schema):
     appointment_at: datetime | None
     promised_at: datetime | None
     overdue: bool
+    outside_coverage: bool = Field(description="Dispatched outside the organization's coverage (the reason is in the dispatch event).")
     inbound_tracking: str
     outbound_tracking: str
     confirmed_by_name: str
@@ -229,7 +232,21 @@ class EscalationOut(Schema):
     answered_at: datetime | None
 
 
+class TotalsOut(Schema):
+    """费用合计: what the order costs and who pays, in CNY."""
+
+    basis: str = Field(description="accepted_quote (paid service: the quote the customer accepted), "
+                                   "service_record (parts of the service record) or none.")
+    parts: Decimal
+    labour: Decimal
+    travel: Decimal
+    total: Decimal
+    warranty_covers: Decimal = Field(description="Parts replaced under warranty (三包): the maker pays.")
+    customer_pays: Decimal
+
+
 class OrderDetailOut(OrderOut):
+    totals: TotalsOut
     actions: list[ActionOut]
     service_record: ServiceRecordOut | None
     complaint: ComplaintOut | None
@@ -288,7 +305,8 @@ class ProposalOut(Schema):
 
 
 class LookupOut(Schema):
-    customer: dict[str, Any] | None
+    customer: CustomerOut | None
+    candidates: list[CustomerOut] = Field([], description="Several customers whose number ends in the digits given.")
     machines: list[dict[str, Any]]
     open_orders: list[OrderOut]
 
@@ -338,6 +356,9 @@ class DispatchData(Schema):
     organization_id: int
     technician_id: int | None = None
     promised_at: datetime | None = None
+    outside_coverage_reason: str = Field("", max_length=300, description=(
+        "Required when the organization's coverage does not hold the customer's place; the order is then "
+        "flagged outside_coverage. 派往服务区域以外的机构时必填。"))
 
 
 class ReasonData(Schema):
@@ -353,7 +374,7 @@ class ScheduleData(Schema):
 
 
 class QuoteItemIn(Schema):
-    kind: str = Field("part", description="part or labour")
+    kind: str = Field("part", description="part, labour or travel")
     part_number: str = ""
     description: str = ""
     quantity: Decimal
@@ -511,6 +532,7 @@ def order_out(order, user) -> dict:
         "answer": order.answer, "diagnosis": order.diagnosis,
         "duplicate_of_id": order.duplicate_of_id, "related_order_id": order.related_order_id,
         "appointment_at": order.appointment_at, "promised_at": order.promised_at,
+        "outside_coverage": order.outside_coverage,
         "overdue": bool(order.promised_at and order.promised_at < now and order.status in OPEN_STATUSES
                         and order.status != "completed"),
         "inbound_tracking": order.inbound_tracking, "outbound_tracking": order.outbound_tracking,
@@ -544,6 +566,29 @@ def _actions_out(user, order) -> list[dict]:
             for a in selectors.order_allowed_actions(user, order)]
 
 
+def _totals(order, record) -> dict:
+    """Paid service charges what the customer accepted in the quote; otherwise the customer pays the
+    service record's parts that are not under warranty (labour and travel of warranty work are the
+    maker's)."""
+    zero = Decimal("0.00")
+    parts_rows = list(record.parts.all()) if record is not None else []
+    warranty = sum((p.quantity * p.unit_price for p in parts_rows if p.warranty), zero).quantize(zero)
+    quote = order.quotes.filter(status="accepted").order_by("-id").first()
+    if quote is not None:
+        amounts = {"part": zero, "labour": zero, "travel": zero}
+        for line in quote.items:
+            amounts[line.get("kind", "part")] = amounts.get(line.get("kind", "part"), zero) + Decimal(line["amount"])
+        return {"basis": "accepted_quote", "parts": amounts["part"], "labour": amounts["labour"],
+                "travel": amounts["travel"], "total": quote.total, "warranty_covers": warranty,
+                "customer_pays": quote.total}
+    if record is None:
+        return {"basis": "none", "parts": zero, "labour": zero, "travel": zero, "total": zero,
+                "warranty_covers": zero, "customer_pays": zero}
+    parts = sum((p.quantity * p.unit_price for p in parts_rows), zero).quantize(zero)
+    return {"basis": "service_record", "parts": parts, "labour": zero, "travel": zero, "total": parts,
+            "warranty_covers": warranty, "customer_pays": parts - warranty}
+
+
 def order_detail_out(order, user) -> dict:
     out = order_out(order, user)
     record = getattr(order, "service_record", None)
@@ -551,6 +596,7 @@ def order_detail_out(order, user) -> dict:
     request = getattr(order, "return_request", None)
     rating = getattr(order, "rating", None)
     out.update(
+        totals=_totals(order, record),
         actions=_actions_out(user, order),
         service_record=None if record is None else {
             "id": record.pk, "technician_id": record.technician_id, "fault_found": record.fault_found,
@@ -582,15 +628,27 @@ def _detail(request, order_id: int) -> dict:
 # --- intake ---------------------------------------------------------------------------------
 
 @router.get("/intake/lookup", response={200: LookupOut, **COMMON_ERRORS}, summary="Find the caller by phone")
-def intake_lookup(request, phone: str):
-    """热线接听: the caller's customer record, machines and open orders, from any spelling of the number."""
+def intake_lookup(request, phone: str = Query(..., min_length=4, max_length=40, examples=["139 1234 5678", "5678"])):
+    """热线接听: the caller's customer record, machines and open orders, from any spelling of the whole
+    number, or from its last 4+ digits. A partial number that fits several customers answers them in
+    ``candidates`` (at most 10) and no ``customer``: ask the caller which one. Who may search by
+    partial numbers is the registry's rule (its selector answers nothing to those who may not)."""
     customer = registry_selectors.customer_find_by_phone(request.user, phone=phone)
+    candidates = []
     if customer is None:
-        return {"customer": None, "machines": [], "open_orders": []}
+        found = list(registry_selectors.customer_search(request.user, phone=phone)[:11])
+        if len(found) == 1:
+            customer = found[0]
+        else:
+            candidates = found[:10]
+    if customer is None:
+        return {"customer": None, "candidates": [customer_out(c, request.user) for c in candidates],
+                "machines": [], "open_orders": []}
     customer = registry_selectors.customer_get(request.user, pk=customer.pk)
     machines = registry_selectors.machine_search(request.user, owner_id=customer.pk)
     orders = selectors.order_search(request.user, customer=customer.pk, status=",".join(OPEN_STATUSES))[:20]
-    return {"customer": customer_out(customer, request.user), "machines": [machine_out(m) for m in machines],
+    return {"customer": customer_out(customer, request.user), "candidates": [],
+            "machines": [machine_out(m) for m in machines],
             "open_orders": [order_out(o, request.user) for o in orders]}
 
 
@@ -625,17 +683,46 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header("", al
     add a follow-up to it, or send ``duplicate_reason`` to create anyway. Send an ``Idempotency-Key``
     header to make retries safe: the same key returns the first result, never a second order."""
     body = json.dumps(payload.dict(), sort_keys=True, default=str)
-    result = services.order_create(
+    try:
+        result = _order_create(request, payload, idempotency_key, body)
+    except ValidationFailed as exc:
+        # The intake service names its flat arguments; the caller sent the complaint nested.
+        exc.fields = {INTAKE_FIELD_PATHS.get(k, k): v for k, v in exc.fields.items()}
+        raise
+    return Status(201, result.response or _detail(request, result.order.pk))
+
+
+# OrderInput's flat names -> where the caller put them in OrderIn.
+INTAKE_FIELD_PATHS = {
+    "complaint_category": "complaint.category", "complaint_severity": "complaint.severity",
+    "about_order_id": "complaint.about_order_id", "about_org_id": "complaint.about_org_id",
+    "supervisor_id": "complaint.supervisor_id",
+}
+
+
+def _order_create(request, payload, idempotency_key, body):
+    return services.order_create(
         actor=request.user, data=_order_input(payload), idempotency_key=idempotency_key or "",
         request_hash=hashlib.sha256(body.encode()).hexdigest(),
         # The service hands back the new order with everything the answer shows already in hand.
         render=lambda order: OrderDetailOut.model_validate(order_detail_out(order, request.user)).model_dump(mode="json"),
     )
-    return Status(201, result.response or _detail(request, result.order.pk))
+
+
+def _check_choices(**params) -> None:
+    """Query filters that take codes (several separated by commas): each must be a known code."""
+    errors = {}
+    for name, (value, choices) in params.items():
+        unknown = [v for v in (value or "").split(",") if v.strip() and v.strip() not in choices.values]
+        if unknown:
+            errors[name] = _("Unknown value %(value)s; pick from: %(choices)s.") % {
+                "value": unknown[0][:40], "choices": ", ".join(choices.values)}
+    if errors:
+        raise ValidationFailed(_("The request has invalid fields."), fields=errors)
 
 
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def order_list(
     request, status: str = "", order_type: str = "", level: str = "", mode: str = "",
     organization: int | None = None, technician: int | None = None, customer: int | None = None,
@@ -643,7 +730,10 @@ def order_list(
     overdue: bool | None = None, number: str = "",
 ):
     """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
-    the appointment or promised time."""
+    the appointment or promised time. An unknown value of ``status``, ``order_type``, ``level`` or
+    ``mode`` is a 422 naming the parameter, never an empty list."""
+    _check_choices(status=(status, OrderStatus), order_type=(order_type, OrderType), level=(level, ServiceLevel),
+                   mode=(mode, ServiceMode))
     qs = selectors.order_search(
         request.user, status=status, order_type=order_type, level=level, mode=mode, organization=organization,
         technician=technician, customer=customer, machine=machine, created_from=created_from,
@@ -665,33 +755,144 @@ def order_actions(request, order_id: int):
     return _actions_out(request.user, selectors.order_get(request.user, order_id))
 
 
-@router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
-             summary="Take an action on a service order")
-def order_action(request, order_id: int, action: str, payload: ActionIn):
-    """One step of the order's flow. Answers 404 for an order you cannot see or an unknown action,
-    403 for an action that is not yours, 409 ``stale_version`` if someone changed the order since you
-    read it, 409 ``invalid_transition`` if the action is not possible in the order's status, 409
-    ``guard_failed`` if a condition is missing (e.g. the accepted quote of a paid service), 422 for
-    invalid ``data``. The payload of each action is in ``data_schema`` of GET /orders/{id}/actions."""
-    def may_act():
-        # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the
-        # service checks the same under the order's lock, so the happy path reads the order once.)
-        policies.check_action(request.user, selectors.order_get(request.user, order_id), action, payload.version)
-
-    if action not in ACTION_DATA:
-        may_act()  # 404 for an order you cannot see, then 404 unknown_action
+def _action_precheck(request, order_id: int, action: str, version: int | None) -> None:
+    # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the service
+    # checks the same under the order's lock, so the happy path reads the order once.)
+    order = selectors.order_get(request.user, order_id)
     try:
-        data = ACTION_DATA[action].model_validate(payload.data)
-    except PydanticError as exc:
-        may_act()
-        fields = {"data." + ".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
-        raise ValidationFailed(_("Nothing was changed."), fields=fields) from None
+        policies.check_action(request.user, order, action, version)
+    except Conflict as exc:
+        raise _explained(exc, request.user, order, action) from None
+
+
+def _explained(exc: Conflict, user, order, action: str) -> Conflict:
+    """``invalid_transition`` names the field that was wrong (``action``) and what is possible now."""
+    if exc.code != "invalid_transition":
+        return exc
+    allowed = [a["action"] for a in selectors.order_allowed_actions(user, order) if a["enabled"]]
+    hint = (_("Possible now: %(actions)s.") % {"actions": ", ".join(allowed)}) if allowed else _(
+        "No action of yours is possible on this order now.")
+    exc.fields = {"action": f"{exc.message} {hint}"}
+    exc.extra = {"allowed_actions": allowed}
+    return exc
+
+
+def _take_action(request, order_id: int, action: str, payload) -> dict:
+    data = payload.data
     service = getattr(services, f"order_{action}")
-    changed = service(actor=request.user, order_id=order_id, version=payload.version, note=payload.note,
-                      **_service_kwargs(action, data))
+    try:
+        changed = service(actor=request.user, order_id=order_id, version=payload.version, note=payload.note,
+                          **_service_kwargs(action, data))
+    except ValidationFailed as exc:
+        # The services name their arguments; the caller sent them inside ``data``.
+        exc.fields = {k if k in ("version", "note") else f"data.{k}": v for k, v in exc.fields.items()}
+        raise
+    except Conflict as exc:
+        if exc.code == "invalid_transition":
+            raise _explained(exc, request.user, selectors.order_get(request.user, order_id), action) from None
+        raise
     # Rendered from the row the action wrote: after a rejection the organization no longer sees
     # the order, yet it is owed the answer to its own call (with the number masked again).
     return order_detail_out(changed, request.user)
+
+
+def _precheck_from_url(request, kwargs: dict) -> None:
+    """Called by the API's validation handler before it answers 422 for an action's body."""
+    try:
+        order_id = int(kwargs.get("order_id"))
+    except (TypeError, ValueError):
+        return
+    action = kwargs.get("action")
+    if action is None:
+        name = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+        action = name.removeprefix("order_action_")
+    version = None
+    try:
+        body = json.loads(request.body or b"{}")
+        version = body.get("version") if isinstance(body, dict) and isinstance(body.get("version"), int) else None
+    except (ValueError, UnicodeDecodeError):
+        pass
+    _action_precheck(request, order_id, action, version)
+
+
+VALIDATION_PRECHECKS["order_action"] = _precheck_from_url
+
+# Examples of ``data`` for the steps of the repair flow the README walks through.
+ACTION_EXAMPLES: dict[str, dict] = {
+    "forward": {}, "callback": {"reached": True},
+    "diagnose": {"steps": ["询问故障现象", "检查燃油滤清器"]},
+    "confirm_mode": {"service_mode": "on_site", "steps": ["电话判断：喷油器故障，需上门"]},
+    "dispatch": {"organization_id": 5, "promised_at": "2026-05-02T10:00:00+08:00"},
+    "assign": {"technician_id": 12}, "schedule": {"appointment_at": "2026-05-02T09:00:00+08:00"},
+    "record_service": {"fault_found": "喷油器堵塞", "cause": "燃油不洁", "solution": "清洗喷油器，更换燃油滤芯",
+                       "parts": [{"part_number": "FL-2026", "name": "燃油滤芯", "quantity": "1", "warranty": True}],
+                       "labour_hours": "1.5", "component": "injector_nozzle"},
+    "check_out": {}, "confirm": {"name": "刘大壮", "code": "123456"},
+    "rate": {"score": 5, "comment": "师傅来得快，修得好"},
+    "reject": {"reason": "本站技术员均在外地作业"}, "cancel": {"reason": "客户自行修好"},
+    "escalate": {"problem": "更换喷油器后仍冒黑烟", "tried": "清洗喷油器、更换滤芯"},
+    "quote": {"items": [{"kind": "part", "part_number": "FL-2026", "description": "燃油滤芯", "quantity": "1",
+                         "unit_price": "85.00"}], "reason": "过保修期"},
+    "pause_clock": {"reason": "waiting_parts"}, "follow_up": {"summary": "客户反映已正常作业", "channel": "phone"},
+}
+
+
+def _label(t, language: str) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(t.label)
+
+
+def _register_action(action: str) -> None:
+    t = workflow.TRANSITIONS_BY_ACTION[action]
+    data_schema = ACTION_DATA[action]
+    camel = "".join(p.capitalize() for p in action.split("_"))
+    required = any(f.is_required() for f in data_schema.model_fields.values())
+    data_field = Field(..., description=f"The payload of “{action}”.") if required else Field(
+        default_factory=data_schema, description=f"The payload of “{action}” (may be left out).")
+    body = type(f"{camel}ActionIn", (Schema,), {
+        "__annotations__": {"version": int, "note": str, "data": data_schema},
+        "version": Field(..., description="The version you read; a stale one answers 409 stale_version."),
+        "note": Field("", max_length=2000, description="A note for the timeline."),
+        "data": data_field,
+        "model_config": {"json_schema_extra": {"examples": [
+            {"version": 3, "note": "", "data": ACTION_EXAMPLES.get(action, {})}]}},
+    })
+    zh, en = _label(t, "zh-hans"), _label(t, "en")
+    target = "the same status (状态不变)" if t.target is None else (
+        "back where the escalation left off (回到升级前的状态)" if t.target == workflow.RESUME else f"`{t.target}`")
+    description = (
+        f"**{en}** / **{zh}**\n\n"
+        f"From / 适用状态: {', '.join(f'`{s}`' for s in sorted(t.sources))}. To / 结果状态: {target}. "
+        f"Roles / 角色: {', '.join(f'`{r}`' for r in sorted(t.roles))}"
+        + (f"; guard / 条件: `{t.guard.__name__}`" if t.guard else "") + ".\n\n"
+        "Errors: 404 for an order you cannot see, 403 if the action is not yours, 409 `stale_version`, "
+        "409 `invalid_transition` (with `allowed_actions`), 409 `guard_failed`, 422 for invalid `data` "
+        "(fields named `data.<field>`). 错误：看不到的服务单 404，无权操作 403，版本过期/状态不允许/条件不满足 409，"
+        "字段错误 422（字段名为 `data.<字段>`）。"
+    )
+
+    def handler(request, order_id: int, payload: body):  # type: ignore[valid-type]
+        return _take_action(request, order_id, action, payload)
+
+    handler.__name__ = f"order_action_{action}"
+    router.post(f"/orders/{{order_id}}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
+                summary=f"{en} / {zh}", description=description, operation_id=f"order_action_{action}",
+                url_name=f"order_action_{action}", tags=["order actions"])(handler)
+
+
+for _action in ACTION_DATA:
+    _register_action(_action)
+    VALIDATION_PRECHECKS[f"order_action_{_action}"] = _precheck_from_url
+
+
+@router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
+             include_in_schema=False, url_name="order_action")
+def order_action(request, order_id: int, action: str, payload: ActionIn):
+    """An action the table does not know: 404 for an order you cannot see, then 404 unknown_action."""
+    _action_precheck(request, order_id, action, payload.version)
+    raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
 
 
 @router.get("/orders/{order_id}/events", response={200: list[EventOut], **COMMON_ERRORS}, summary="The order's timeline")
@@ -760,7 +961,7 @@ def quote_list(request, order_id: int):
 
 
 @router.get("/escalations", response={200: list[EscalationOut], **COMMON_ERRORS}, summary="Escalations (疑难升级单)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def escalation_list(request, open: bool = False):
     """The technical engineers' queue with ``open=true``. Raise one with the ``escalate`` action."""
     return LazyPage(selectors.escalation_queryset(request.user, open_only=open), _escalation_out)
@@ -774,10 +975,93 @@ def order_escalation_list(request, order_id: int):
 
 
 @router.get("/complaints", response={200: list[ComplaintOut], **COMMON_ERRORS}, summary="Complaints (投诉)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(Pages)
 def complaint_list(request, open: bool = False, supervisor: int | None = None):
     """Record one with POST /orders (``order_type: complaint``); a rating of 2 or lower opens one by itself."""
     qs = selectors.complaint_queryset(request.user, open_only=open)
     if supervisor is not None:
         qs = qs.filter(supervisor_id=supervisor)
     return LazyPage(qs, _complaint_out)
+
+
+# --- the customer's own calls (公开接口): the tracking token from the SMS is the credential --------
+
+public_router = Router(tags=["customer (public, by tracking token)"], auth=None)
+PUBLIC_ERRORS = {400: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut, 429: ErrorOut}
+
+
+class PublicOrderOut(Schema):
+    number: str
+    status: str
+    status_display: str
+    version: int
+    may_confirm: bool = Field(description="Awaiting the customer's confirmation (with the SMS code).")
+    may_rate: bool = Field(description="Completed and not rated yet.")
+    organization: str | None
+    technician: str | None
+    rating: RatingOut | None
+
+
+class PublicRateIn(Schema):
+    version: int = Field(..., description="The version read from GET /public/orders/{token}.")
+    score: int = Field(..., ge=1, le=5, examples=[5])
+    comment: str = Field("", max_length=2000, examples=["师傅来得快，修得好"])
+
+
+class PublicConfirmIn(Schema):
+    version: int
+    code: str = Field(..., min_length=1, max_length=12, description="The 6-digit code sent by SMS at check-out.",
+                      examples=["123456"])
+
+
+def _public_order(token: str):
+    from aftersales.service.models import ServiceOrder
+
+    order = (ServiceOrder.objects.select_related("assigned_org", "assigned_technician")
+             .filter(tracking_token=token).first()) if token and len(token) <= 64 else None
+    if order is None:
+        raise NotFound(_("Service order not found."))
+    return order
+
+
+def _public_out(order) -> dict:
+    rating = getattr(order, "rating", None)
+    return {
+        "number": order.number, "status": order.status, "status_display": str(order.get_status_display()),
+        "version": order.version, "may_confirm": order.status == "awaiting_confirmation" and order.order_type == "repair",
+        "may_rate": order.status == "completed" and rating is None,
+        "organization": order.assigned_org.name if order.assigned_org_id else None,
+        # The technician by name only: the customer's own order, no phone numbers of staff.
+        "technician": str(order.assigned_technician) if order.assigned_technician_id else None,
+        "rating": None if rating is None else {"score": rating.score, "comment": rating.comment,
+                                               "recorded_at": rating.recorded_at},
+    }
+
+
+@public_router.get("/orders/{token}", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                   summary="Your order by its tracking token / 按查询码查看服务单")
+def public_order(request, token: str):
+    """The order the SMS link ``/t/<token>`` points at: its status and what you may do now. No account
+    needed; rate-limited per client address (429 with ``Retry-After``)."""
+    public_throttle(request)
+    return _public_out(_public_order(token))
+
+
+@public_router.post("/orders/{token}/confirm", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                    summary="Confirm the repair / 客户确认维修完成")
+def public_confirm(request, token: str, payload: PublicConfirmIn):
+    """The customer confirms the finished repair with the code sent by SMS at check-out. A wrong code
+    is a 422 on ``code``; after five wrong codes the technician must send a new one."""
+    public_throttle(request)
+    order = services.order_confirm_by_customer(token=token, version=payload.version, code=payload.code)
+    return _public_out(_public_order(order.tracking_token))
+
+
+@public_router.post("/orders/{token}/rate", response={200: PublicOrderOut, **PUBLIC_ERRORS},
+                    summary="Rate the service / 客户评价")
+def public_rate(request, token: str, payload: PublicRateIn):
+    """服务反馈: 1 to 5 stars and a comment; the rating closes the order, and 2 or fewer opens a complaint."""
+    public_throttle(request)
+    order = services.order_rate_by_customer(token=token, version=payload.version, score=payload.score,
+                                            comment=payload.comment)
+    return _public_out(_public_order(order.tracking_token))

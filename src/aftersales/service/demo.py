@@ -125,6 +125,7 @@ class _Demo:
                                  reason="" if mode == order.proposed_mode else "热线技术员判断")
             elif step == "dispatch":
                 order = self.act(s.order_dispatch, order, self.dispatcher, organization_id=org.pk,
+                                 outside_coverage_reason="跨区支援（演示数据）",
                                  promised_at=now + timedelta(hours=self.rng.choice((6, 12, 24, 48))))
             elif step == "accept":
                 order = self.act(s.order_accept, order, tech)

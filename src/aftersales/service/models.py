@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from aftersales.core.models import StoredFile, TimeStamped
+from aftersales.core.choices import ServiceLevel  # re-exported: the SLA rules share its codes
 
 
 class OrderType(models.TextChoices):
@@ -29,10 +30,6 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
 
 
-class ServiceLevel(models.TextChoices):
-    KEY_ACCOUNT = "key_account", _("Key account")
-    FARMER = "farmer", _("Farmer")
-    EMERGENCY = "emergency", _("Emergency")
 
 
 class ServiceMode(models.TextChoices):
@@ -185,6 +182,9 @@ class ServiceOrder(TimeStamped):
     forwarded_at = models.DateTimeField(_("forwarded at"), null=True, blank=True)
     callback_at = models.DateTimeField(_("called back at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    # Dispatched to an organization whose coverage (服务区域) does not hold the customer's place; the
+    # coordinator's reason is in the dispatch event. Flagged so supervision can find these orders.
+    outside_coverage = models.BooleanField(_("dispatched outside coverage"), default=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -528,3 +528,17 @@ class Rating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5")]
+
+
+class PublicAttempt(models.Model):
+    """A call to the customers' public API (公开接口: tracking token, no account), counted per client
+    address for its rate limit (api/throttle.py). Rows older than the window are deleted as new ones come."""
+
+    key = models.CharField(_("key"), max_length=80)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("public API call")
+        verbose_name_plural = _("public API calls")
+        # The limit counts one key's rows within the window.
+        indexes = [models.Index(fields=["key", "at"], name="public_attempt_key_at_idx")]

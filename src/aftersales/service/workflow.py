@@ -230,7 +230,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        (R.FIELD_TECHNICIAN, R.HOTLINE_TECHNICIAN, R.CALL_AGENT), assigned_technician_or_centre, has_proposed_quote),
     _t("quote_decline", _("Customer declines the quote"), WORKING, None,
        (R.FIELD_TECHNICIAN, R.HOTLINE_TECHNICIAN, R.CALL_AGENT), assigned_technician_or_centre, has_proposed_quote),
-    _t("check_in", _("Check in on site"), (S.SCHEDULED,), S.IN_SERVICE, (R.FIELD_TECHNICIAN,), assigned_technician, can_check_in),
+    # Also without an appointment (the technician was nearby): the event records it as unscheduled.
+    _t("check_in", _("Check in on site"), WORKING, S.IN_SERVICE, (R.FIELD_TECHNICIAN,), assigned_technician, can_check_in),
     _t("receive", _("Receive the machine"), WORKING, S.IN_SERVICE, (R.FIELD_TECHNICIAN,), assigned_technician, can_receive),
     _t("record_service", _("Write the service record"), (S.IN_SERVICE,), None,
        (R.FIELD_TECHNICIAN,), assigned_technician, is_repair),

@@ -38,6 +38,7 @@ LABELS: dict[str, Any] = {
     "resolution": _("Resolution"), "findings": _("Findings"), "score": _("Score"), "comment": _("Comment"),
     "summary": _("Summary"), "channel": _("Channel"),
     "override": _("Approve although the warranty engine found it not eligible (override)"),
+    "outside_coverage_reason": _("Why outside the organization's coverage"),
 }
 LONG_TEXT = {"answer", "solution", "reason", "fault_found", "cause", "problem", "tried", "resolution", "findings",
              "comment", "summary"}

@@ -31,7 +31,7 @@ from aftersales.service.services.complaints import (
     order_investigate,
     order_resolve,
 )
-from aftersales.service.services.confirmation import order_confirm, order_resend_code
+from aftersales.service.services.confirmation import order_confirm, order_confirm_by_customer, order_resend_code
 from aftersales.service.services.dispatch import (
     order_accept,
     order_assign,
@@ -88,7 +88,7 @@ __all__ = [
     "propose_service_level", "warranty_evaluate",
     "order_accept", "order_answer", "order_answer_escalation", "order_approve_return", "order_assign",
     "order_callback", "order_cancel", "order_check_in", "order_check_out", "order_close",
-    "order_complete_exchange", "order_confirm", "order_confirm_mode", "order_customer_accept",
+    "order_complete_exchange", "order_confirm", "order_confirm_by_customer", "order_confirm_mode", "order_customer_accept",
     "order_customer_reject", "order_diagnose", "order_dispatch", "order_escalate", "order_follow_up",
     "order_forward", "order_investigate", "order_pause_clock", "order_quote", "order_quote_accept",
     "order_quote_decline", "order_rate", "order_rate_by_customer", "order_receive", "order_record_refund",

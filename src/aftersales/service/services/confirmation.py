@@ -78,3 +78,49 @@ def order_confirm(*, actor, order_id: int, version: int, name: str = "", signatu
 
 class _WrongCode(Exception):
     pass
+
+
+def order_confirm_by_customer(*, token: str, version: int, code: str) -> ServiceOrder:
+    """The customer confirms the repair with the SMS code, on their own phone, through the public
+    API: the tracking token is the credential (as for the rating). The event has no actor and says
+    ``by: customer``; wrong codes count towards the same limit as the technician's tries."""
+    from django.db import transaction
+
+    from aftersales.core.errors import Conflict, NotFound
+    from aftersales.service import policies
+    from aftersales.service.models import OrderStatus, OrderType
+    from aftersales.service.services.common import _append_event, _changed, _save_if_version
+
+    with transaction.atomic():
+        order = ServiceOrder.objects.select_for_update().filter(tracking_token=token).first() if token else None
+        if order is None:
+            raise NotFound(_("Service order not found."))
+        if order.version != version:
+            raise Conflict(_("The order was changed by someone else; reload it and decide again."),
+                           code="stale_version", current=policies.order_brief(order))
+        if order.status != OrderStatus.AWAITING_CONFIRMATION or order.order_type != OrderType.REPAIR:
+            raise Conflict(_("This order cannot be confirmed now."), code="invalid_transition",
+                           current=policies.order_brief(order), fields={"action": _("Not awaiting your confirmation.")})
+        errors = {}
+        entered = _required_text(errors, "code", code, 12)
+        if not errors and order.confirmation_failures >= CONFIRMATION_MAX_FAILURES:
+            errors["code"] = _("Too many wrong codes; send a new one.")
+        _raise_if(errors)
+        good = bool(order.confirmation_code_hash) and hmac.compare_digest(order.confirmation_code_hash,
+                                                                           _code_hash(order, entered))
+        if good:
+            order.confirmed_by_name = order.confirmed_by_name or order.contact_name
+            order.confirmed_at = order.completed_at = timezone.now()
+            order.confirmation_code_hash = ""
+            order.status = OrderStatus.COMPLETED
+            order.version = version + 1
+            outbox_enqueue(channel="sms", recipient=order.contact_phone, template="order_completed", order=order,
+                           context={"number": order.number, "rating_path": f"/t/{order.tracking_token}"})
+            _append_event(order, actor=None, action="confirm", from_status=OrderStatus.AWAITING_CONFIRMATION,
+                          to_status=order.status, data={"how": "code", "by": "customer",
+                                                        "name": order.confirmed_by_name})
+            _save_if_version(order, version)
+            _changed(order)
+            return order
+    ServiceOrder.objects.filter(pk=order.pk).update(confirmation_failures=F("confirmation_failures") + 1)
+    raise ValidationFailed(_("Nothing was changed."), fields={"code": _("The code is not right.")})

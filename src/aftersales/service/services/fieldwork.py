@@ -14,6 +14,7 @@ from aftersales.core.errors import ValidationFailed
 from aftersales.registry import services as registry
 from aftersales.service.models import (
     PartAction,
+    OrderStatus,
     PartUsage,
     ServiceMode,
     ServiceOrder,
@@ -33,9 +34,14 @@ from aftersales.warranty.services import component_errors
 
 
 def order_check_in(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
-    return _perform(actor=actor, order_id=order_id, action="check_in", version=version, note=note,
-                    apply=lambda order: {"arrived_at": timezone.now().isoformat(),
-                                         "late": bool(order.appointment_at and order.appointment_at < timezone.now())})
+    """Arrival on site. Without an appointment (the order never scheduled) the event says
+    ``unscheduled``, so punctuality (守时服务) is measured only against times that were promised."""
+    def apply(order):
+        now = timezone.now()
+        unscheduled = order.status != OrderStatus.SCHEDULED or order.appointment_at is None
+        return {"arrived_at": now.isoformat(), "unscheduled": unscheduled,
+                "late": bool(not unscheduled and order.appointment_at < now)}
+    return _perform(actor=actor, order_id=order_id, action="check_in", version=version, note=note, apply=apply)
 
 
 def order_receive(*, actor, order_id: int, version: int, inbound_tracking: str = "", note: str = "") -> ServiceOrder:

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Organization, RoleCode, User
-from aftersales.accounts.policies import sees_whole_network
 from aftersales.core.errors import Conflict, Forbidden, ValidationFailed
 from aftersales.core.phones import normalize_phone
 from aftersales.notify.services import outbox_enqueue
@@ -99,8 +98,8 @@ def propose_service_level(customer: Customer, urgency: str = Urgency.NORMAL) -> 
     if urgency == Urgency.CRITICAL:
         return ServiceLevel.EMERGENCY
     if customer.customer_class == CustomerClass.KEY_ACCOUNT:
-        return ServiceLevel.KEY_ACCOUNT
-    return ServiceLevel.FARMER
+        return ServiceLevel.PRIORITY
+    return ServiceLevel.STANDARD
 
 
 def warranty_evaluate(machine: Machine, *, fault=None) -> dict:
@@ -225,7 +224,7 @@ def _resolve_customer(actor, data: OrderInput, errors: dict, known: _ReadBeforeL
         return None
     if errors:
         return None  # do not create a customer for an order that will fail anyway
-    registered_by = None if sees_whole_network(actor) else actor.organization
+    registered_by = actor.organization  # who recorded it, always (a partner also sees what it recorded)
     try:
         return registry.customer_create(data=data.new_customer, registered_by=registered_by)
     except ValidationFailed as exc:
@@ -250,7 +249,7 @@ def _resolve_machine(actor, data: OrderInput, customer: Customer | None, errors:
         return None
     if errors or customer is None:
         return None
-    registered_by = None if sees_whole_network(actor) else actor.organization
+    registered_by = actor.organization  # who recorded it, always (a partner also sees what it recorded)
     try:
         new = registry.MachineInput(**{**data.new_machine.__dict__, "owner_id": customer.pk})
         return registry.machine_create(data=new, registered_by=registered_by)
@@ -342,11 +341,17 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
     if data.order_type == OrderType.REPAIR:
         duplicate = find_duplicate(machine=machine, contact_phone=contact_phone, symptom=symptom)
         if duplicate is not None and not _text(data.duplicate_reason):
-            raise Conflict(
-                _("This looks like order %(number)s, which is still being handled. Add the call to it as a "
-                  "follow-up, or give a reason to create a new order.") % {"number": duplicate.number},
-                code="duplicate_order", current=policies.order_brief(duplicate),
-            )
+            # A closed order from the same phone is a duplicate too (same problem within the window),
+            # but it is not "still being handled": say which of the two it is.
+            if duplicate.status in OPEN_STATUSES:
+                message = _("This looks like order %(number)s, which is still being handled. Add the call to it "
+                            "as a follow-up, or give a reason to create a new order.") % {"number": duplicate.number}
+            else:
+                message = _("This looks like order %(number)s (%(status)s) of the last days. Give a reason to "
+                            "create a new order for the same problem.") % {
+                    "number": duplicate.number, "status": duplicate.get_status_display()}
+            raise Conflict(message, code="duplicate_order", current=policies.order_brief(duplicate),
+                           fields={"duplicate_reason": _("Required: a similar order exists.")})
 
     proposal = order_proposal(machine=machine, customer=customer, order_type=data.order_type, urgency=data.urgency,
                               evaluation=known.warranty if machine is known.machine else None,

@@ -22,8 +22,8 @@ def _quote_lines(errors: dict, items) -> tuple[list[dict], Decimal, Decimal]:
         errors["items"] = _("A quote needs at least one line.")
     for i, item in enumerate(items or []):
         kind = item.get("kind", "part")
-        if kind not in ("part", "labour"):
-            errors[f"items[{i}].kind"] = _("Use part or labour.")
+        if kind not in ("part", "labour", "travel"):
+            errors[f"items[{i}].kind"] = _("Use part, labour or travel.")
         qty = _decimal(errors, f"items[{i}].quantity", item.get("quantity"), minimum=Decimal("0.01"))
         price = _decimal(errors, f"items[{i}].unit_price", item.get("unit_price"))
         description = _text(item.get("description") or item.get("name"), 100)
@@ -34,7 +34,7 @@ def _quote_lines(errors: dict, items) -> tuple[list[dict], Decimal, Decimal]:
         amount = (qty * price).quantize(Decimal("0.01"))
         if kind == "labour":
             labour += amount
-        else:
+        elif kind == "part":
             parts += amount
         lines.append({"kind": kind, "part_number": _text(item.get("part_number"), 40), "description": description,
                       "quantity": str(qty), "unit_price": str(price), "amount": str(amount)})
@@ -49,7 +49,7 @@ def order_quote(*, actor, order_id: int, version: int, items: list[dict], reason
         _raise_if(errors)
         order.quotes.filter(status=QuoteStatus.PROPOSED).update(status=QuoteStatus.SUPERSEDED)
         quote = Quote.objects.create(order=order, items=lines, parts_total=parts, labour_total=labour,
-                                     total=parts + labour, reason=_text(reason, 300), created_by=actor)
+                                     total=sum((Decimal(line["amount"]) for line in lines), Decimal(0)), reason=_text(reason, 300), created_by=actor)
         return {"quote_id": quote.pk, "total": str(quote.total)}
     return _perform(actor=actor, order_id=order_id, action="quote", version=version, note=note, apply=apply)
 
