@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import FileResponse
+from aftersales.core.files import download_response
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -201,7 +201,4 @@ def article_attachment_download(request, article_id: int, attachment_id: int):
     attachment = article.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("Attachment not found."))
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = "attachment"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment)

@@ -12,8 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aftersales.core.errors import Conflict, DomainError, NotFound
+from aftersales.core.errors import Conflict, DomainError, NotFound, Throttled
 from aftersales.registry import selectors as registry_selectors
+from aftersales.registry import services as registry_services
+from aftersales.registry.policies import phone_for
 from aftersales.service import selectors, services
 from aftersales.service.models import OPEN_STATUSES, OrderType, ServiceLevel, ServiceMode, Urgency
 from aftersales.web.views import error_message
@@ -67,6 +69,10 @@ def lookup(request):
     """As the agent types: a phone (4+ digits), a name or a serial number."""
     q = request.GET.get("q", "").strip()[:60]
     callers = []
+    try:
+        registry_services.lookup_throttle(user=request.user, address=request.META.get("REMOTE_ADDR", ""), fragments=[q])
+    except Throttled as exc:
+        return render(request, "web/desk.html#lookup", {"callers": [], "q": q, "throttled": exc.message}, status=429)
     if len(q) >= 2:
         customers = registry_selectors.customer_search(request.user, q=q)[:LOOKUP_CUSTOMERS]
         callers = [_caller(request.user, c) for c in customers]
@@ -99,9 +105,13 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
     except DomainError:
         proposal = None
     phone = customer.phones.first()
+    # The one phone rule: a user who may not read the full number gets the field empty (the order
+    # then takes the customer's own number) with the masked one shown beside it, never the number.
+    shown = phone_for(user, customer, phone.number, where="web:desk") if phone else None
     context.update(customer=customer, machines=machines, machine=machine, proposal=proposal,
                    order_type=order_type, urgency=urgency,
-                   default_phone=phone.number if phone else "",
+                   default_phone=shown.text if shown and not shown.masked else "",
+                   masked_phone=shown.text if shown and shown.masked else "",
                    purchase_date=values.get("purchase_date") or (machine.warranty_start.isoformat()
                                                                  if machine and machine.warranty_start else ""))
     return context

@@ -194,12 +194,9 @@ def _order_context(request, order) -> dict:
 
 
 def _phone_for(user, order) -> str:
-    from aftersales.core.phones import display_phone, mask_phone
-    from aftersales.service import policies
+    from aftersales.registry.policies import phone_for
 
-    if not order.contact_phone:
-        return ""
-    return display_phone(order.contact_phone) if policies.may_see_full_phone(user, order) else mask_phone(order.contact_phone)
+    return phone_for(user, None, order.contact_phone, order=order, where="web:order").text
 
 
 def _get_order(user, pk: int):
@@ -271,14 +268,11 @@ def order_attach(request, pk: int):
 @login_required
 @require_GET
 def attachment_file(request, pk: int, attachment_id: int):
-    from django.http import FileResponse
+    from aftersales.core.files import download_response
 
     order = _get_order(request.user, pk)
     try:
         attachment = selectors.attachment_get(request.user, order, attachment_id)
     except NotFound:
         raise Http404 from None
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response
+    return download_response(attachment)  # a download, never inline from the site's origin
