@@ -12,10 +12,10 @@ from pydantic import Field
 
 DB_INT_MAX = 2**63 - 1
 
-# A primary key or a foreign key from a caller.
-DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
-# A whole number stored in a 64-bit column (versions, counts).
-DbInt = Annotated[int, Field(ge=-DB_INT_MAX, le=DB_INT_MAX)]
+# A whole number compared with a 64-bit column (ids, versions). Within the column's range an id
+# that does not exist is still a 404, as before; only what no row could hold is refused.
+DbInt = Annotated[int, Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
+DbId = DbInt
 
 # Free text a person types (a symptom, notes, an answer): long enough for any real description,
 # short enough that no request holds a worker in segmentation or bloats a list answer.

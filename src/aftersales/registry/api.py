@@ -1,13 +1,13 @@
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
-from aftersales.api.pagination import LazyPage
+from aftersales.api.pagination import LazyPage, PageNumbers
 from aftersales.core.types import DbId
 from aftersales.core.errors import Forbidden
 from aftersales.registry import policies, selectors, services
@@ -77,7 +77,7 @@ def lookup_throttle(request, *fragments: str) -> None:
 
 
 @router.get("/customers", response={200: list[CustomerOut], **COMMON_ERRORS}, summary="Find customers")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(PageNumbers, page_size=25)
 def customers(request, q: str = Query("", max_length=100), phone: str = Query("", max_length=40),
               name: str = Query("", max_length=100), serial: str = Query("", max_length=40)):
     """Search by any of: ``q`` (name, serial number prefix, or phone digits), ``phone`` (whole number,
@@ -166,7 +166,7 @@ class HoursOut(Schema):
 
 
 @router.get("/machines", response={200: list[MachineOut], **COMMON_ERRORS}, summary="Find machines")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(PageNumbers, page_size=25)
 def machines(request, q: str = Query("", max_length=100), serial: str = Query("", max_length=40),
              owner_id: DbId | None = None):
     qs = selectors.machine_search(request.user, q=q, serial=serial, owner_id=owner_id)
@@ -214,6 +214,76 @@ def machine_hours(request, machine_id: DbId, payload: HoursIn):
         reason=payload.reason,
     )
     return Status(201, reading)
+
+
+class PhoneRevealOut(Schema):
+    id: int
+    at: datetime
+    user_id: int
+    user_name: str
+    organization_id: int | None
+    organization_name: str | None
+    customer_id: int
+    customer_name: str
+    order_id: int | None
+    reason: str
+    reason_display: str
+    where: str
+
+
+def phone_reveal_out(r) -> dict:
+    return {"id": r.pk, "at": r.at, "user_id": r.user_id, "user_name": str(r.user),
+            "organization_id": r.organization_id, "organization_name": r.organization.name if r.organization_id else None,
+            "customer_id": r.customer_id, "customer_name": r.customer.name, "order_id": r.order_id,
+            "reason": r.reason, "reason_display": str(r.get_reason_display()), "where": r.purpose}
+
+
+PHONE_REVEAL_COLUMNS = ("id", "at", "user_id", "user_name", "organization_id", "organization_name", "customer_id",
+                        "customer_name", "order_id", "reason", "reason_display", "where")
+
+
+@router.get("/phone-reveals", response={200: list[PhoneRevealOut], **COMMON_ERRORS},
+            summary="Who was shown which full phone number (supervisors)")
+@paginate(PageNumbers, page_size=50)
+def phone_reveals(request, organization: DbId | None = None, customer: DbId | None = None,
+                  since: datetime | None = None, until: datetime | None = None):
+    """号码查看记录: every time a partner was shown a customer's full number (who, whose, when, why,
+    where). Supervisors and administrators only; ``/phone-reveals.csv`` exports the same rows."""
+    qs = selectors.phone_reveal_list(request.user, organization=organization, customer=customer, since=since, until=until)
+    return LazyPage(qs, phone_reveal_out)
+
+
+@router.get("/phone-reveals.csv", response={**COMMON_ERRORS}, summary="Export phone reveals as CSV (supervisors)",
+            openapi_extra={"responses": {"200": {"description": "CSV, UTF-8 with BOM (opens in Excel)",
+                                                 "content": {"text/csv": {"schema": {"type": "string"}}}}}})
+def phone_reveals_csv(request, organization: DbId | None = None, customer: DbId | None = None,
+                      since: datetime | None = None, until: datetime | None = None):
+    qs = selectors.phone_reveal_list(request.user, organization=organization, customer=customer, since=since, until=until)
+    return phone_reveals_csv_response(qs)
+
+
+def phone_reveals_csv_response(qs):
+    import csv
+
+    from django.http import StreamingHttpResponse
+    from django.utils import timezone
+
+    class _Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff" + writer.writerow(PHONE_REVEAL_COLUMNS)
+        for r in qs.iterator(chunk_size=2000):
+            row = phone_reveal_out(r)
+            row["at"] = timezone.localtime(row["at"]).isoformat()
+            yield writer.writerow([row[c] if row[c] is not None else "" for c in PHONE_REVEAL_COLUMNS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="phone-reveals.csv"'
+    return response
 
 
 class ProductModelOut(Schema):

@@ -146,3 +146,25 @@ def machine_search(user, *, q: str = "", serial: str = "", owner_id: int | None 
             | Q(model__code__startswith=text.upper()) | Q(owner__name__contains=text)
         )
     return qs.order_by("-id")
+
+
+def phone_reveal_list(user, *, organization: int | None = None, customer: int | None = None,
+                      since=None, until=None) -> QuerySet:
+    """号码查看记录 for supervisors: who was shown which customer's full number, when and why,
+    newest first. Anyone else is refused (403): the list names customers of every organization."""
+    from aftersales.core.errors import Forbidden
+    from aftersales.registry.models import PhoneReveal
+    from aftersales.registry.policies import may_list_phone_reveals
+
+    if not may_list_phone_reveals(user):
+        raise Forbidden("Only supervisors see who read which phone number.")
+    qs = PhoneReveal.objects.select_related("user", "organization", "customer")
+    if organization is not None:
+        qs = qs.filter(organization_id=organization)
+    if customer is not None:
+        qs = qs.filter(customer_id=customer)
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
+    return qs.order_by("-at", "-id")

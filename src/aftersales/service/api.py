@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ValidationError as PydanticError
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
@@ -23,7 +23,7 @@ from aftersales.registry import api as registry_api
 from aftersales.registry import policies as registry_policies
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
-from aftersales.api.pagination import LazyPage
+from aftersales.api.pagination import LazyPage, PageNumbers
 from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
 from aftersales.service import policies, selectors, services, workflow
 from aftersales.service.services.attachments import download_response as attachment_download_response
@@ -623,7 +623,7 @@ def order_create(request, payload: OrderIn,
 
 
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(PageNumbers, page_size=25)
 def order_list(
     request, status: str = Query("", max_length=300), order_type: str = Query("", max_length=20),
     level: str = Query("", max_length=12), mode: str = Query("", max_length=10), organization: DbId | None = None, technician: DbId | None = None, customer: DbId | None = None,
@@ -744,7 +744,7 @@ def quote_list(request, order_id: DbId):
 
 
 @router.get("/escalations", response={200: list[EscalationOut], **COMMON_ERRORS}, summary="Escalations (疑难升级单)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(PageNumbers, page_size=25)
 def escalation_list(request, open: bool = False):
     """The technical engineers' queue with ``open=true``. Raise one with the ``escalate`` action."""
     return LazyPage(selectors.escalation_queryset(request.user, open_only=open), _escalation_out)
@@ -758,7 +758,7 @@ def order_escalation_list(request, order_id: DbId):
 
 
 @router.get("/complaints", response={200: list[ComplaintOut], **COMMON_ERRORS}, summary="Complaints (投诉)")
-@paginate(PageNumberPagination, page_size=25)
+@paginate(PageNumbers, page_size=25)
 def complaint_list(request, open: bool = False, supervisor: DbId | None = None):
     """Record one with POST /orders (``order_type: complaint``); a rating of 2 or lower opens one by itself."""
     qs = selectors.complaint_queryset(request.user, open_only=open)

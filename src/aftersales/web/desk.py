@@ -110,7 +110,8 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
     shown = phone_for(user, customer, phone.number, where="web:desk") if phone else None
     context.update(customer=customer, machines=machines, machine=machine, proposal=proposal,
                    order_type=order_type, urgency=urgency,
-                   default_phone=shown.text if shown and not shown.masked else "",
+                   # What the agent typed comes back as typed; otherwise the number as the rule shows it.
+                   contact_value=values.get("contact_phone") or (shown.text if shown and not shown.masked else ""),
                    masked_phone=shown.text if shown and shown.masked else "",
                    purchase_date=values.get("purchase_date") or (machine.warranty_start.isoformat()
                                                                  if machine and machine.warranty_start else ""))

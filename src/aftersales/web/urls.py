@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from aftersales.web import desk, suggestions, tracking, views
+from aftersales.web import desk, reveals, suggestions, tracking, views
 
 app_name = "web"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("supervisor/phone-reveals/", reveals.phone_reveals, name="phone-reveals"),
     path("search/", views.search, name="search"),
     path("orders/<int:pk>/", views.order_page, name="order"),
     path("orders/<int:pk>/act/<slug:action>", views.order_action, name="order-action"),

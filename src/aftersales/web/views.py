@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,12 +47,23 @@ def error_message(exc: DomainError) -> str:
 
 # --- queues ----------------------------------------------------------------------------------
 
-def _cursor(value: str) -> tuple[datetime, int] | None:
+class BadCursor(ValueError):
+    """A page cursor this site did not write (the queue answers 400)."""
+
+
+def _cursor(value: str) -> tuple[datetime, int]:
+    """``<created_at ISO>_<id>`` as keyset_page writes it; anything else is a BadCursor (a year
+    1 stamp once overflowed the time zone conversion into a 500, a 2**63 id the database)."""
+    from aftersales.core.types import DB_INT_MAX
+
     stamp, _sep, pk = value.partition("_")
     try:
-        return datetime.fromisoformat(stamp), int(pk)
+        moment, number = datetime.fromisoformat(stamp), int(pk)
     except ValueError:
-        return None
+        raise BadCursor(value) from None
+    if moment.tzinfo is None or not (2000 <= moment.year <= 9998) or not (1 <= number <= DB_INT_MAX):
+        raise BadCursor(value)
+    return moment, number
 
 
 # The tabs count each status up to here and then say "100+" (see selectors.order_status_counts).
@@ -101,7 +112,10 @@ def queue(request):
         qs = selectors.order_rows(user, overdue=True if overdue else None, **filters)
     else:
         qs = selectors.order_rows(user, status=",".join(statuses), overdue=True if overdue else None, **filters)
-    orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
+    try:
+        orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
+    except BadCursor:
+        return HttpResponseBadRequest(_("This page link is not valid; open the queue again."))
     more_pages = request.htmx and request.GET.get("after")
     context = {
         "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
@@ -156,8 +170,16 @@ def search(request):
     """The search box of the top bar: an order number opens the order; anything else is searched
     over articles, orders, customers and machines by the knowledge app (orders and customers
     only while it is not installed)."""
+    from aftersales.core.errors import Throttled
+    from aftersales.registry.services import lookup_throttle
+
     q = request.GET.get("q", "").strip()[:100]
     orders, customers, groups = [], [], None
+    try:
+        lookup_throttle(user=request.user, address=request.META.get("REMOTE_ADDR", ""), fragments=[q])
+    except Throttled as exc:
+        messages.error(request, exc.message)
+        q = ""
     if q:
         orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
         if len(orders) == 1:
