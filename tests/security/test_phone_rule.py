@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from aftersales.registry.models import PhoneReveal
 from tests.security.trust import PHONE, dispatched_to_agency, full_number_in, sold_by_agency
 from tests.support import make_customer, make_user
 
@@ -34,6 +33,7 @@ def test_the_call_desk_shows_an_agency_the_number_masked_as_the_api_does(net, cl
 
 
 def test_a_dealer_user_without_a_role_reads_no_full_number(net, client, api):
+    from aftersales.registry.models import PhoneReveal
     idle = make_user("dealer-idle", net.dealer_henan)  # a login, no job in the network
     owner = make_customer("孙红梅", PHONE, registered_by=net.dealer_henan, province="河南省", city="周口市")
     status, body = api.get(f"/customers/{owner.pk}", token=net.token(idle))
@@ -48,6 +48,7 @@ def test_a_dealer_user_without_a_role_reads_no_full_number(net, client, api):
 
 
 def test_serving_an_open_order_reveals_the_number_and_leaves_a_record(net, api, client):
+    from aftersales.registry.models import PhoneReveal
     owner, machine = sold_by_agency(net)
     order = dispatched_to_agency(net, owner, machine)
     assert PhoneReveal.objects.count() == 0  # the hotline's own reads are not partner reveals

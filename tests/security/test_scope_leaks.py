@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from aftersales.registry.models import LookupCount
 from aftersales.service.models import ServiceOrder
 from tests.security.trust import PHONE, dispatched_to_agency, full_number_in, sold_by_agency
 from tests.support import make_customer, make_machine
@@ -75,6 +74,7 @@ def test_phone_lookups_are_rate_limited_per_user(net, api, client, settings):
 
 
 def test_phone_lookups_are_rate_limited_per_address(net, api, settings):
+    from aftersales.registry.models import LookupCount
     settings.LOOKUP_LIMIT_PER_ADDRESS = 3
     sold_by_agency(net)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from aftersales.accounts import policies
 from aftersales.core.errors import NotFound
@@ -157,7 +158,7 @@ def phone_reveal_list(user, *, organization: int | None = None, customer: int | 
     from aftersales.registry.policies import may_list_phone_reveals
 
     if not may_list_phone_reveals(user):
-        raise Forbidden("Only supervisors see who read which phone number.")
+        raise Forbidden(_("Only supervisors see who read which phone number."))
     qs = PhoneReveal.objects.select_related("user", "organization", "customer")
     if organization is not None:
         qs = qs.filter(organization_id=organization)
