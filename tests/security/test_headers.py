@@ -84,16 +84,29 @@ def test_hsts_preload_is_opt_in(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_bad_or_expired_token_is_401_on_every_method(net, api):
-    owner, _machine = sold_by_agency(net)
+def test_a_bad_or_expired_token_is_401_on_every_method(net):
+    from django.test import Client
+
+    from tests.support import make_customer
+
+    owner = make_customer("王秀英", "18369332971", province="山东省", city="潍坊市")
     token = net.token(net.agent)
     ApiToken.objects.filter(user=net.agent).update(expires_at=timezone.now() - timedelta(days=1))
+    # A browser-like client: CSRF is enforced, and it carries a session cookie (logged out or not).
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(reverse("web:login"))
+    browser.cookies["sessionid"] = "stale-session"
     for bearer in ("as_not-a-real-token", token):
         headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"}
-        assert api.client.get("/api/v1/customers", **headers).status_code == 401
-        assert api.client.post("/api/v1/customers", data="{}", content_type="application/json", **headers).status_code == 401
-        assert api.client.put(f"/api/v1/customers/{owner.pk}", data="{}", content_type="application/json",
-                              **headers).status_code == 401
-        assert api.client.delete("/api/v1/tokens/1", **headers).status_code == 401
+        assert browser.get("/api/v1/customers", **headers).status_code == 401
+        resp = browser.post("/api/v1/customers", data="{}", content_type="application/json", **headers)
+        assert resp.status_code == 401, resp.content
+        assert browser.put(f"/api/v1/customers/{owner.pk}", data="{}", content_type="application/json",
+                           **headers).status_code == 401
+        assert browser.delete("/api/v1/tokens/1", **headers).status_code == 401
     # No credentials at all: 401 too, not a CSRF 403.
-    assert api.client.post("/api/v1/customers", data="{}", content_type="application/json").status_code == 401
+    assert Client(enforce_csrf_checks=True).post("/api/v1/customers", data="{}",
+                                                 content_type="application/json").status_code == 401
+    # A real session without its CSRF token is still refused (the session's own protection).
+    browser.force_login(net.agent)
+    assert browser.post("/api/v1/customers", data="{}", content_type="application/json").status_code == 403
