@@ -9,7 +9,7 @@ from aftersales.accounts import selectors, services
 from aftersales.accounts.models import ApiToken
 from aftersales.api.errors import COMMON_ERRORS
 from aftersales.core.errors import NotFound
-from aftersales.core.types import DbId, DbInt  # ids and counts the database can hold (else 422)
+from aftersales.core.types import DbId  # ids the database can hold (else 422)
 
 router = Router(tags=["service network"])
 

@@ -26,7 +26,7 @@ from aftersales.registry import services as registry_services
 from aftersales.api.pagination import LazyPage, PageNumbers
 from aftersales.registry.api import CustomerIn, MachineIn, customer_out, machine_out
 from aftersales.service import policies, selectors, services, workflow
-from aftersales.service.services.attachments import download_response as attachment_download_response
+from aftersales.core.files import download_response as attachment_download_response
 from aftersales.service.models import (
     OPEN_STATUSES,
     STATUS_COLOURS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from aftersales.accounts.models import OrganizationKind, RoleCode
+from aftersales.accounts.models import RoleCode
 from aftersales.accounts.policies import sees_whole_network
 from aftersales.service.models import OPEN_STATUSES
 

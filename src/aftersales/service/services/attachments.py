@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.core.errors import Forbidden, Throttled, ValidationFailed
-from aftersales.core.files import download_name, download_response  # noqa: F401  (the order's files leave through these)
 from aftersales.service import policies
 from aftersales.service.models import (
     Attachment,
