@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aftersales.core.headers.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -212,6 +213,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files and their folders are readable by the service's own user only (customer photos,
+# signatures, invoices): 0600 / 0700 whatever the process umask is.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -225,8 +230,20 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("AFTERSALES_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("AFTERSALES_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Preload lists are hard to leave (months) and bind every subdomain: the operator opts in.
+    SECURE_HSTS_PRELOAD = env_bool("AFTERSALES_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # preload is a decision, not an oversight
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Phone and customer look-ups (a fragment of 4+ digits) per minute, counted in the database so
+# every worker and node shares the count: per user and per client address.
+LOOKUP_LIMIT_PER_USER = env_int("AFTERSALES_LOOKUP_LIMIT_PER_USER", 30)
+LOOKUP_LIMIT_PER_ADDRESS = env_int("AFTERSALES_LOOKUP_LIMIT_PER_ADDRESS", 120)
+# Attachments: per order, per user and hour, and all of one organization's files together.
+ATTACHMENTS_PER_ORDER = env_int("AFTERSALES_ATTACHMENTS_PER_ORDER", 50)
+ATTACHMENTS_PER_USER_HOUR = env_int("AFTERSALES_ATTACHMENTS_PER_USER_HOUR", 60)
+ATTACHMENT_BYTES_PER_ORGANIZATION = env_int("AFTERSALES_ATTACHMENT_BYTES_PER_ORGANIZATION", 5 * 1024 ** 3)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -85,7 +85,7 @@ def test_queue_export_keeps_the_filters_of_the_tab(client, net):
     second = record(net, customer, machine, duplicate_reason="另一故障", symptom="液压提升无力")
     ServiceOrder.objects.filter(pk=second.pk).update(status=OrderStatus.FORWARDED)
     client.force_login(net.info_coordinator)
-    html = client.get(reverse("web:queue"), {"status": "forwarded", "level": "", "after": "x"}).content.decode()
+    html = client.get(reverse("web:queue"), {"status": "forwarded", "level": "", "after": "2026-01-01T00:00:00+00:00_1"}).content.decode()
     assert 'href="?status=forwarded&amp;level=&amp;export=xlsx"' in html
     numbers = [r[0] for r in rows_of(client.get(reverse("web:queue"), {"status": "forwarded", "export": "xlsx"}))[1:]]
     assert numbers == [second.number]

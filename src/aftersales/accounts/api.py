@@ -9,6 +9,7 @@ from aftersales.accounts import selectors, services
 from aftersales.accounts.models import ApiToken
 from aftersales.api.errors import COMMON_ERRORS
 from aftersales.core.errors import NotFound
+from aftersales.core.types import DbId  # ids the database can hold (else 422)
 
 router = Router(tags=["service network"])
 
@@ -70,7 +71,7 @@ def organizations(request, kind: str | None = None):
 
 
 @router.get("/organizations/{org_id}", response={200: OrganizationOut, **COMMON_ERRORS})
-def organization(request, org_id: int):
+def organization(request, org_id: DbId):
     org = selectors.organization_queryset(request.user).filter(pk=org_id).first()
     if org is None:
         raise NotFound(_("Organization not found."))
@@ -78,7 +79,7 @@ def organization(request, org_id: int):
 
 
 @router.get("/users", response={200: list[UserOut], **COMMON_ERRORS})
-def users(request, organization_id: int | None = None, role: str | None = None):
+def users(request, organization_id: DbId | None = None, role: str | None = None):
     qs = selectors.user_queryset(request.user)
     if organization_id:
         qs = qs.filter(organization_id=organization_id)
@@ -88,7 +89,7 @@ def users(request, organization_id: int | None = None, role: str | None = None):
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **COMMON_ERRORS})
-def user_detail(request, user_id: int):
+def user_detail(request, user_id: DbId):
     return _user_out(selectors.user_get(request.user, pk=user_id))
 
 
@@ -124,7 +125,7 @@ def token_create(request, payload: TokenIn):
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **COMMON_ERRORS}, summary="Revoke one of my tokens")
-def token_revoke(request, token_id: int):
+def token_revoke(request, token_id: DbId):
     token = ApiToken.objects.filter(pk=token_id, user=request.user).first()
     if token is None:
         raise NotFound(_("Token not found."))

@@ -5,7 +5,6 @@ warranty policy versions, and a look at the holiday calendar and the audit log.
 Administrators only (403 for anyone else). Every change is one audited write (core/audit.py:
 who, what, when, each field before and after), readable at ``GET /admin/audit``."""
 
-from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
@@ -17,14 +16,27 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from aftersales.accounts import services as account_services
-from aftersales.accounts.models import Coverage, Organization, OrganizationKind, RoleCode, User
+from aftersales.accounts.models import (
+    Coverage,
+    Organization,
+    OrganizationKind,
+    RoleCode,
+    User,
+)
 from aftersales.accounts.policies import is_administrator
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
 from aftersales.api.pagination import LazyPage, Pages
 from aftersales.core import calendar
-from aftersales.core.audit import AUDITED, audited, clean_or_refuse, delete_audited, save_audited
+from aftersales.core.audit import (
+    AUDITED,
+    audited,
+    clean_or_refuse,
+    delete_audited,
+    save_audited,
+)
 from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import Forbidden, NotFound, ValidationFailed
+from aftersales.core.types import DbInt
 from aftersales.sla.models import Basis, BusySeason, Season, SlaPolicy, Target, Unit
 from aftersales.warranty import services as warranty_services
 from aftersales.warranty.models import WarrantyPolicy
@@ -130,7 +142,7 @@ def admin_organization_create(request, payload: OrganizationIn):
 
 @router.put("/organizations/{org_id}", response={200: AdminOrganizationOut, **WRITE_ERRORS},
             summary="Change an organization / 修改服务机构")
-def admin_organization_update(request, org_id: int, payload: OrganizationIn):
+def admin_organization_update(request, org_id: DbInt, payload: OrganizationIn):
     """Deactivate with ``is_active: false``: an organization with orders is never deleted."""
     _admin(request)
     org = _get(Organization, org_id, _("Organization not found."))
@@ -141,7 +153,7 @@ def admin_organization_update(request, org_id: int, payload: OrganizationIn):
 
 @router.post("/organizations/{org_id}/coverage", response={201: CoverageOut, **WRITE_ERRORS},
              summary="Add a coverage area / 新增服务区域")
-def admin_coverage_create(request, org_id: int, payload: CoverageIn):
+def admin_coverage_create(request, org_id: DbInt, payload: CoverageIn):
     _admin(request)
     org = _get(Organization, org_id, _("Organization not found."))
     area = save_audited(actor=request.user, instance=Coverage(organization=org), values=payload.dict())
@@ -149,7 +161,7 @@ def admin_coverage_create(request, org_id: int, payload: CoverageIn):
 
 
 @router.delete("/coverage/{coverage_id}", response={204: None, **WRITE_ERRORS}, summary="Remove a coverage area / 删除服务区域")
-def admin_coverage_delete(request, coverage_id: int):
+def admin_coverage_delete(request, coverage_id: DbInt):
     _admin(request)
     delete_audited(actor=request.user, instance=_get(Coverage, coverage_id, _("Coverage area not found.")))
     return Status(204, None)
@@ -229,7 +241,7 @@ def _user_save(request, user: User, payload: UserIn) -> User:
 
 @router.get("/users", response={200: list[AdminUserOut], **COMMON_ERRORS}, summary="Users / 用户")
 @paginate(Pages)
-def admin_users(request, organization_id: int | None = None, role: str = ""):
+def admin_users(request, organization_id: DbInt | None = None, role: str = ""):
     _admin(request)
     qs = User.objects.prefetch_related("roles", "skills").order_by("id")
     if organization_id is not None:
@@ -247,7 +259,7 @@ def admin_user_create(request, payload: UserIn):
 
 @router.put("/users/{user_id}", response={200: AdminUserOut, **WRITE_ERRORS},
             summary="Change a user, their roles and skills / 修改用户、角色与技能")
-def admin_user_update(request, user_id: int, payload: UserIn):
+def admin_user_update(request, user_id: DbInt, payload: UserIn):
     """Deactivate with ``is_active: false``; users are never deleted (the timeline names them)."""
     _admin(request)
     user = _get(User, user_id, _("User not found."))
@@ -305,7 +317,7 @@ def admin_sla_policy_create(request, payload: SlaPolicyIn):
 
 @router.put("/sla-policies/{policy_id}", response={200: SlaPolicyOut, **WRITE_ERRORS},
             summary="Change an SLA policy / 修改时限标准")
-def admin_sla_policy_update(request, policy_id: int, payload: SlaPolicyIn):
+def admin_sla_policy_update(request, policy_id: DbInt, payload: SlaPolicyIn):
     """Applies to clocks started from now on; running clocks keep the target they started with."""
     _admin(request)
     policy = _get(SlaPolicy, policy_id, _("SLA policy not found."))
@@ -341,7 +353,7 @@ def admin_busy_season_create(request, payload: BusySeasonIn):
 
 @router.put("/busy-seasons/{season_id}", response={200: BusySeasonOut, **WRITE_ERRORS},
             summary="Change a busy season / 修改农忙时节")
-def admin_busy_season_update(request, season_id: int, payload: BusySeasonIn):
+def admin_busy_season_update(request, season_id: DbInt, payload: BusySeasonIn):
     _admin(request)
     season = _get(BusySeason, season_id, _("Busy season not found."))
     return save_audited(actor=request.user, instance=season, values=payload.dict())
@@ -349,7 +361,7 @@ def admin_busy_season_update(request, season_id: int, payload: BusySeasonIn):
 
 @router.delete("/busy-seasons/{season_id}", response={204: None, **WRITE_ERRORS},
                summary="Remove a busy season / 删除农忙时节")
-def admin_busy_season_delete(request, season_id: int):
+def admin_busy_season_delete(request, season_id: DbInt):
     _admin(request)
     delete_audited(actor=request.user, instance=_get(BusySeason, season_id, _("Busy season not found.")))
     return Status(204, None)
@@ -384,7 +396,7 @@ def admin_warranty_policies(request):
 
 @router.post("/warranty-policies/{policy_id}/versions", response={201: WarrantyPolicyOut, **WRITE_ERRORS},
              summary="Save a new version of a warranty policy / 保存三包政策新版本")
-def admin_warranty_version_create(request, policy_id: int, payload: WarrantyVersionIn):
+def admin_warranty_version_create(request, policy_id: DbInt, payload: WarrantyVersionIn):
     """Versions are never edited: the change becomes the next version of the same name, and every
     evaluation keeps naming the version it used. Invalid rules are a 422 naming the rule."""
     _admin(request)
@@ -446,7 +458,7 @@ def _audit_out(entry) -> dict:
 
 @router.get("/audit", response={200: list[AuditOut], **COMMON_ERRORS}, summary="Audit log / 变更记录")
 @paginate(Pages)
-def admin_audit(request, model: str = "", object_id: str = "", actor_id: int | None = None):
+def admin_audit(request, model: str = "", object_id: str = "", actor_id: DbInt | None = None):
     """Who changed what and when, newest first. ``model`` as ``app.model`` (e.g. ``accounts.coverage``)."""
     _admin(request)
     qs = LogEntry.objects.select_related("content_type", "actor").order_by("-timestamp", "-id")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ninja.security import HttpBearer, django_auth
+from django.conf import settings
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
 
 from aftersales.accounts.services import api_token_authenticate
 
@@ -15,5 +17,17 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class BrowserSessionAuth(SessionAuth):
+    """The browser's session, with its CSRF check, only for a caller that sent a session cookie and
+    no token: a bad or expired token is a 401 on every method (not a 403 "CSRF check Failed" from
+    falling through to the session), and so is a call with no credentials at all."""
+
+    def __call__(self, request):
+        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
 token_auth = TokenAuth()
+django_auth = BrowserSessionAuth()
 api_auth = [token_auth, django_auth]

@@ -53,7 +53,9 @@ def _answer(request, status: int, body: dict, headers: dict | None = None):
 def on_validation_error(request, exc: ValidationError):
     match = getattr(request, "resolver_match", None)
     precheck = VALIDATION_PRECHECKS.get(getattr(match, "url_name", None))
-    if precheck is not None:
+    # A malformed path (an id no database row can have) is the caller's field to fix: no precheck.
+    bad_path = any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors)
+    if precheck is not None and not bad_path:
         try:
             precheck(request, match.kwargs)
         except DomainError as denied:

@@ -11,7 +11,7 @@ MAX_PAGE_SIZE = 100
 
 class Pages(PageNumberPagination):
     class Input(Schema):
-        page: int = Field(1, ge=1, description="Page number, from 1.")
+        page: int = Field(1, ge=1, le=10**9, description="Page number, from 1 (page 2**62 made an OFFSET no 64-bit integer holds).")
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE,
                                       description=f"Rows per page, 1 to {MAX_PAGE_SIZE} (default 25).")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import FileResponse
+from aftersales.core.files import download_response
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
 from aftersales.core.errors import NotFound
 from aftersales.knowledge import selectors, services
+from aftersales.core.types import DbId, DbInt  # ids and counts the database can hold (else 422)
 
 router = Router(tags=["knowledge and search"])
 WRITE_ERRORS = {**COMMON_ERRORS, 409: ErrorOut}
@@ -119,14 +120,19 @@ class SolvedOut(Schema):
 
 
 @router.get("/search", response={200: SearchOut, **COMMON_ERRORS}, summary="Search everything")
-def search(request, q: str = "", kinds: str = "", limit: int = 5):
-    """Articles, orders, customers and machines, grouped by kind, best first; only what you may see."""
+def search(request, q: str = "", kinds: str = "", limit: DbInt = 5):
+    """Articles, orders, customers and machines, grouped by kind, best first; only what you may see.
+    A phone fragment matches customers and orders by their last digits only where you may read the
+    full number (else the whole number); phone look-ups are rate-limited (429)."""
+    from aftersales.registry.api import lookup_throttle
+
+    lookup_throttle(request, q)
     wanted = [k for k in kinds.split(",") if k] or None
     return {"q": q, "results": selectors.search(request.user, q, kinds=wanted, limit=limit)}
 
 
 @router.get("/search/suggest", response={200: SuggestOut, **COMMON_ERRORS}, summary="Suggest articles for a symptom")
-def suggest(request, symptom: str = "", category: str = "", limit: int = 5):
+def suggest(request, symptom: str = "", category: str = "", limit: DbInt = 5):
     return selectors.suggest(request.user, symptom=symptom, category=category, limit=max(1, min(limit, 20)))
 
 
@@ -149,12 +155,12 @@ def article_propose(request, payload: ProposeIn):
 
 
 @router.get("/knowledge/articles/{article_id}", response={200: ArticleOut, **COMMON_ERRORS}, summary="One article")
-def article_detail(request, article_id: int):
+def article_detail(request, article_id: DbId):
     return selectors.article_get(request.user, article_id)
 
 
 @router.put("/knowledge/articles/{article_id}", response={200: ArticleOut, **WRITE_ERRORS}, summary="Edit (a new version)")
-def article_update(request, article_id: int, payload: ArticleUpdateIn):
+def article_update(request, article_id: DbId, payload: ArticleUpdateIn):
     data = payload.dict()
     return services.article_update(actor=request.user, article_id=article_id, version=data.pop("version"),
                                    data=services.input_from(data))
@@ -162,14 +168,14 @@ def article_update(request, article_id: int, payload: ArticleUpdateIn):
 
 @router.get("/knowledge/articles/{article_id}/versions", response={200: list[VersionOut], **COMMON_ERRORS},
             summary="Every version with who and when")
-def article_versions(request, article_id: int):
+def article_versions(request, article_id: DbId):
     return list(selectors.article_get(request.user, article_id).versions.order_by("number", "id"))
 
 
 def _transition(name: str, service, summary: str):
     @router.post(f"/knowledge/articles/{{article_id}}/{name}", response={200: ArticleOut, **WRITE_ERRORS},
                  summary=summary, operation_id=f"knowledge_article_{name}")
-    def handler(request, article_id: int, payload: VersionIn):
+    def handler(request, article_id: DbId, payload: VersionIn):
         return service(actor=request.user, article_id=article_id, version=payload.version)
     return handler
 
@@ -181,7 +187,7 @@ _transition("archive", services.article_archive, "Archive (out of search)")
 
 @router.post("/knowledge/articles/{article_id}/solved", response={200: SolvedOut, 201: SolvedOut, **WRITE_ERRORS},
              summary="Record that this article solved an order")
-def article_solved(request, article_id: int, payload: SolvedIn):
+def article_solved(request, article_id: DbId, payload: SolvedIn):
     _, created = services.article_record_use(actor=request.user, article_id=article_id, order_id=payload.order_id)
     body = {"article_id": article_id, "order_id": payload.order_id, "recorded": created,
             "useful_count": selectors.article_get(request.user, article_id).useful_count}
@@ -190,18 +196,15 @@ def article_solved(request, article_id: int, payload: SolvedIn):
 
 @router.post("/knowledge/articles/{article_id}/attachments", response={201: AttachmentOut, **WRITE_ERRORS},
              summary="Attach a photo or a PDF manual")
-def article_attach(request, article_id: int, file: File[UploadedFile]):
+def article_attach(request, article_id: DbId, file: File[UploadedFile]):
     return Status(201, services.article_attach(actor=request.user, article_id=article_id, upload=file))
 
 
 @router.get("/knowledge/articles/{article_id}/attachments/{attachment_id}", response={**COMMON_ERRORS},
             summary="Download an attachment")
-def article_attachment_download(request, article_id: int, attachment_id: int):
+def article_attachment_download(request, article_id: DbId, attachment_id: DbId):
     article = selectors.article_get(request.user, article_id)
     attachment = article.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(_("Attachment not found."))
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = "attachment"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment)

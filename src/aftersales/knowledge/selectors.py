@@ -236,9 +236,43 @@ def _kind_results(user, kind: str, query: text.Query, limit: int, *, category: s
     return results
 
 
+def _phone_matchable_ids(user, kind: str, query: text.Query, ids: list[int]) -> set[int] | None:
+    """For a phone query (digits only): the hits a phone fragment may match for ``user``, by the
+    one phone rule (registry/policies.py). A user who may not read a customer's full number finds
+    it by the whole number only, so a masked number cannot be recovered digit by digit. None:
+    no restriction (not a phone query, or the kind holds no phones)."""
+    if kind not in (DocumentKind.CUSTOMER, DocumentKind.ORDER) or not query.highlights:
+        return None
+    digits = query.highlights[0]
+    if len(query.groups) != 1 or not digits.isdigit():
+        return None
+    if kind == DocumentKind.CUSTOMER:
+        from aftersales.registry.selectors import customer_phone_q, customer_queryset
+
+        cond = customer_phone_q(user, digits)
+        qs = customer_queryset(user)
+    else:
+        from aftersales.service.selectors import order_phone_q, order_queryset_plain
+
+        cond = order_phone_q(user, digits)
+        qs = order_queryset_plain(user)
+    if cond is None:
+        return set()
+    return set(qs.filter(cond).filter(pk__in=ids).order_by().values_list("pk", flat=True).distinct())
+
+
+def _matched_by_phone_only(terms: list[str]) -> bool:
+    return bool(terms) and all(t.startswith("p") and t[1:].isdigit() for t in terms)
+
+
 def _visible_results(user, kind: str, query: text.Query, hits: list[index.Hit], limit: int) -> list[dict]:
     scored = _score(query, hits)
     visible = _visible_ids(user, kind, [s.hit.object_id for s in scored])
+    phone_hits = [s.hit.object_id for s in scored if s.hit.object_id in visible and _matched_by_phone_only(s.terms)]
+    if phone_hits and not sees_whole_network(user):
+        allowed = _phone_matchable_ids(user, kind, query, phone_hits)
+        if allowed is not None:
+            visible -= set(phone_hits) - allowed
     return [_result(kind, s, query) for s in scored if s.hit.object_id in visible][:limit]
 
 

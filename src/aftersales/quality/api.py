@@ -1,6 +1,5 @@
 """The product-quality API: quality issues (质量问题单), their actions and service campaigns."""
 
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
@@ -8,6 +7,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
+from aftersales.core.types import DbInt
 from aftersales.quality import selectors, services
 from aftersales.quality.models import IssueStatus, QualityIssue
 
@@ -129,7 +129,7 @@ def issue_create(request, payload: IssueIn):
 
 
 @router.get("/quality/issues/{issue_id}", response={200: IssueDetailOut, **COMMON_ERRORS}, summary="A quality issue")
-def issue_get(request, issue_id: int):
+def issue_get(request, issue_id: DbInt):
     return issue_detail(request.user, selectors.issue_get(request.user, issue_id))
 
 
@@ -143,7 +143,7 @@ ISSUE_ACTION_DOCS = {
 
 def _issue_action_operation(action: str):
     # One operation per action (like the order actions), so each is its own entry of the OpenAPI document.
-    def operation(request, issue_id: int, payload: ActionIn):
+    def operation(request, issue_id: DbInt, payload: ActionIn):
         issue = services.issue_act(actor=request.user, issue_id=issue_id, version=payload.version, action=action,
                                    text=payload.text)
         return issue_detail(request.user, issue)
@@ -160,7 +160,7 @@ for _action in ISSUE_ACTION_DOCS:
 
 @router.post("/quality/issues/{issue_id}/campaigns", response={201: CampaignOut, **COMMON_ERRORS},
              summary="Start a service campaign / 启动服务活动")
-def campaign_create(request, issue_id: int, payload: CampaignIn):
+def campaign_create(request, issue_id: DbInt, payload: CampaignIn):
     """One repair order per machine of the issue's batch still in the field: the first 10 at once, the
     rest in batches of 50 by the worker; a retry never makes a second order for a machine."""
     campaign = services.campaign_start(actor=request.user, issue_id=issue_id, **payload.model_dump())

@@ -11,6 +11,7 @@ from aftersales.registry.models import (
     HoursReading,
     Machine,
     MachineExchange,
+    PhoneReveal,
     ProductModel,
 )
 from aftersales.registry.services import _reversed_national
@@ -125,3 +126,22 @@ class MachineAdmin(admin.ModelAdmin):
     list_select_related = ("model", "owner")
     inlines = [HoursReadingInline, ExchangeInline]
     date_hierarchy = "invoice_date"
+
+
+@admin.register(PhoneReveal)
+class PhoneRevealAdmin(admin.ModelAdmin):
+    """号码查看记录: an audit trail, so read-only even here."""
+
+    list_display = ("at", "user", "organization", "customer", "order_id", "reason", "purpose")
+    list_filter = ("reason", "organization")
+    list_select_related = ("user", "organization", "customer")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -158,6 +158,8 @@ class HoursReading(models.Model):
     hours = models.DecimalField(_("hours"), max_digits=9, decimal_places=1)
     read_on = models.DateField(_("read on"))
     source = models.CharField(_("source"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True,
+                              help_text=_("Why a reading beyond what the meter can run is right"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta:
@@ -194,3 +196,33 @@ class MachineExchange(models.Model):
         verbose_name = _("exchange or return")
         verbose_name_plural = _("exchanges and returns")
         ordering = ["-happened_on"]
+
+
+class RevealReason(models.TextChoices):
+    """Why a partner was shown a customer's full number (the rule in registry/policies.py)."""
+
+    REGISTERED = "registered", _("Registered the customer")
+    SERVES_OPEN_ORDER = "serves_open_order", _("Serves an open order of the customer")
+    RECORDED_ORDER = "recorded_order", _("Recorded the order (dealer)")
+
+
+class PhoneReveal(models.Model):
+    """号码查看记录: a partner user was shown a customer's full phone number. Customer data is
+    confidential (信息安全); supervisors list and export these rows to check who read which number.
+    Written by ``registry.services.phone_reveal_record`` whenever the phone rule answers "full" for
+    a user outside the maker's own centres."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", verbose_name=_("organization"), on_delete=models.PROTECT,
+                                     null=True, related_name="+")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    order_id = models.BigIntegerField(_("order"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=30, choices=RevealReason.choices)
+    purpose = models.CharField(_("where"), max_length=60, blank=True,
+                               help_text=_("The page or API answer that showed the number"))
+
+    class Meta:
+        verbose_name = _("phone number reveal")
+        verbose_name_plural = _("phone number reveals")
+        ordering = ["-at", "-id"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from aftersales.accounts import policies
 from aftersales.core.errors import NotFound
@@ -46,12 +47,43 @@ def customer_get(user, *, pk: int) -> Customer:
         raise NotFound("Customer not found.") from None
 
 
+def _whole_number(text: str) -> str | None:
+    from aftersales.core.errors import ValidationFailed
+    from aftersales.core.phones import normalize_phone
+
+    try:
+        return normalize_phone(text)
+    except ValidationFailed:
+        return None
+
+
+def customer_phone_q(user, raw: str) -> Q | None:
+    """Customers matching a phone fragment, as far as ``user`` may match them. A suffix ("last four
+    digits") finds only customers whose full number the user may read; for everyone else only the
+    whole number matches, so a masked 138****5678 cannot be recovered digit by digit."""
+    from aftersales.registry.policies import full_phone_customers_q
+
+    digits = phone_search_digits(raw)
+    if len(digits) < 4:
+        return None
+    number = _whole_number(raw)
+    whole = Q(phones__number=number) if number else None
+    full = full_phone_customers_q(user)
+    suffix = Q(phones__reversed_digits__startswith=digits[::-1])
+    if full is None:
+        return suffix
+    if full is not False:
+        suffix &= full
+        return suffix | whole if whole is not None else suffix
+    return whole
+
+
 def customer_search(user, *, q: str = "", phone: str = "", name: str = "", serial: str = "") -> QuerySet[Customer]:
     """Find customers by a phone (whole number or last 4+ digits), a name fragment or a serial number."""
     qs = customer_queryset(user)
     if phone:
-        digits = phone_search_digits(phone)
-        qs = qs.filter(phones__reversed_digits__startswith=digits[::-1]) if len(digits) >= 4 else qs.none()
+        cond = customer_phone_q(user, phone)
+        qs = qs.filter(cond) if cond is not None else qs.none()
     if name:
         qs = qs.filter(name__contains=name.strip())
     if serial:
@@ -61,7 +93,9 @@ def customer_search(user, *, q: str = "", phone: str = "", name: str = "", seria
         digits = phone_search_digits(text)
         cond = Q(name__contains=text) | Q(machines__serial_number__startswith=text.upper())
         if len(digits) >= 4 and digits == text.replace(" ", "").replace("-", "").lstrip("+"):
-            cond |= Q(phones__reversed_digits__startswith=digits[::-1])
+            phone_cond = customer_phone_q(user, text)
+            if phone_cond is not None:
+                cond |= phone_cond
         qs = qs.filter(cond)
     return qs.distinct().prefetch_related("phones").order_by("-updated_at", "-id")
 
@@ -149,3 +183,25 @@ def product_models(*, active_only: bool = True) -> QuerySet:
 
     qs = ProductModel.objects.all()
     return qs.filter(is_active=True) if active_only else qs
+
+
+def phone_reveal_list(user, *, organization: int | None = None, customer: int | None = None,
+                      since=None, until=None) -> QuerySet:
+    """号码查看记录 for supervisors: who was shown which customer's full number, when and why,
+    newest first. Anyone else is refused (403): the list names customers of every organization."""
+    from aftersales.core.errors import Forbidden
+    from aftersales.registry.models import PhoneReveal
+    from aftersales.registry.policies import may_list_phone_reveals
+
+    if not may_list_phone_reveals(user):
+        raise Forbidden(_("Only supervisors see who read which phone number."))
+    qs = PhoneReveal.objects.select_related("user", "organization", "customer")
+    if organization is not None:
+        qs = qs.filter(organization_id=organization)
+    if customer is not None:
+        qs = qs.filter(customer_id=customer)
+    if since is not None:
+        qs = qs.filter(at__gte=since)
+    if until is not None:
+        qs = qs.filter(at__lt=until)
+    return qs.order_by("-at", "-id")

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status
@@ -17,13 +16,22 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from aftersales.api.errors import COMMON_ERRORS, VALIDATION_PRECHECKS, ErrorOut
-from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from aftersales.core.phones import display_phone, mask_phone
-from aftersales.registry import selectors as registry_selectors
-from aftersales.registry import services as registry_services
 from aftersales.api.pagination import LazyPage, Pages
 from aftersales.api.throttle import public_throttle
-from aftersales.registry.api import CustomerIn, CustomerOut, MachineIn, customer_out, machine_out
+from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from aftersales.core.files import download_response as attachment_download_response
+from aftersales.core.types import TEXT_MAX, DbId, DbInt, Text
+from aftersales.registry import api as registry_api
+from aftersales.registry import policies as registry_policies
+from aftersales.registry import selectors as registry_selectors
+from aftersales.registry import services as registry_services
+from aftersales.registry.api import (
+    CustomerIn,
+    CustomerOut,
+    MachineIn,
+    customer_out,
+    machine_out,
+)
 from aftersales.service import policies, selectors, services, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
@@ -51,37 +59,37 @@ WRITE_ERRORS = {**COMMON_ERRORS, 409: ConflictOut}
 # --- schemas --------------------------------------------------------------------------------
 
 class ComplaintIn(Schema):
-    about_order_id: int | None = None
-    about_org_id: int | None = None
-    category: str = Field(..., examples=["delay"])
-    severity: str = Field(..., examples=["medium"])
-    supervisor_id: int | None = None
+    about_order_id: DbId | None = None
+    about_org_id: DbId | None = None
+    category: str = Field(..., examples=["delay"], max_length=16)
+    severity: str = Field(..., examples=["medium"], max_length=8)
+    supervisor_id: DbId | None = None
 
 
 class OrderIn(Schema):
-    order_type: str = Field(..., examples=["repair"])
-    customer_id: int | None = None
+    order_type: str = Field(..., examples=["repair"], max_length=20)
+    customer_id: DbId | None = None
     new_customer: CustomerIn | None = None
-    machine_id: int | None = None
+    machine_id: DbId | None = None
     new_machine: MachineIn | None = None
-    contact_phone: str = Field("", examples=["138 1234 5678"])
-    contact_name: str = ""
-    channel: str = Channel.PHONE
+    contact_phone: str = Field("", examples=["138 1234 5678"], max_length=40)
+    contact_name: str = Field("", max_length=50)
+    channel: str = Field(Channel.PHONE, max_length=10)
     purchase_date: date | None = None
-    crop: str = Field("", examples=["小麦"])
-    operation: str = Field("", examples=["收获"])
-    field_location: str = ""
-    urgency: str = Urgency.NORMAL
-    symptom: str = Field("", examples=["发动机冒黑烟，动力不足"])
-    service_level: str = Field("", description="Leave empty to take the proposal; a different value needs override_reason.")
-    service_mode: str = Field("", description="Leave empty to take the warranty engine's proposal.")
-    override_reason: str = ""
-    answer: str = Field("", description="A consultation answered on the call: the order closes at once.")
-    duplicate_reason: str = Field("", description="Create even though a similar open order exists, and say why.")
+    crop: str = Field("", examples=["小麦"], max_length=40)
+    operation: str = Field("", examples=["收获"], max_length=40)
+    field_location: str = Field("", max_length=200)
+    urgency: str = Field(Urgency.NORMAL, max_length=10)
+    symptom: str = Field("", examples=["发动机冒黑烟，动力不足"], max_length=TEXT_MAX)
+    service_level: str = Field("", description="Leave empty to take the proposal; a different value needs override_reason.", max_length=12)
+    service_mode: str = Field("", description="Leave empty to take the warranty engine's proposal.", max_length=10)
+    override_reason: str = Field("", max_length=300)
+    answer: str = Field("", description="A consultation answered on the call: the order closes at once.", max_length=TEXT_MAX)
+    duplicate_reason: str = Field("", description="Create even though a similar open order exists, and say why.", max_length=300)
     promised_at: datetime | None = None
     complaint: ComplaintIn | None = None
-    return_kind: str = Field("", description="exchange or return, for a return_exchange order")
-    fault_component: str = Field("", description="For a return_exchange order: the component that keeps failing (a parts code).")
+    return_kind: str = Field("", description="exchange or return, for a return_exchange order", max_length=10)
+    fault_component: str = Field("", description="For a return_exchange order: the component that keeps failing (a parts code).", max_length=40)
     fault_serious: bool = Field(False, description="For a return_exchange order: whether the recurring fault is serious.")
 
 
@@ -292,10 +300,10 @@ class QuoteOut(Schema):
 
 
 class ProposalIn(Schema):
-    order_type: str = OrderType.REPAIR
-    customer_id: int
-    machine_id: int | None = None
-    urgency: str = Urgency.NORMAL
+    order_type: str = Field(OrderType.REPAIR, max_length=20)
+    customer_id: DbId
+    machine_id: DbId | None = None
+    urgency: str = Field(Urgency.NORMAL, max_length=10)
 
 
 class ProposalOut(Schema):
@@ -326,11 +334,11 @@ class NoData(Schema):
 
 
 class AnswerData(Schema):
-    answer: str
+    answer: str = Field(..., max_length=TEXT_MAX)
 
 
 class ForwardData(Schema):
-    hotline_technician_id: int | None = None
+    hotline_technician_id: DbId | None = None
 
 
 class CallbackData(Schema):
@@ -342,19 +350,19 @@ class DiagnoseData(Schema):
 
 
 class SolveByPhoneData(Schema):
-    solution: str
-    steps: list[str] = []
+    solution: str = Field(..., max_length=TEXT_MAX)
+    steps: list[Text] = Field([], max_length=100)
 
 
 class ConfirmModeData(Schema):
-    service_mode: str = Field(..., examples=[ServiceMode.ON_SITE])
-    reason: str = ""
-    steps: list[str] = []
+    service_mode: str = Field(..., examples=[ServiceMode.ON_SITE], max_length=10)
+    reason: str = Field("", max_length=300)
+    steps: list[Text] = Field([], max_length=100)
 
 
 class DispatchData(Schema):
-    organization_id: int
-    technician_id: int | None = None
+    organization_id: DbId
+    technician_id: DbId | None = None
     promised_at: datetime | None = None
     outside_coverage_reason: str = Field("", max_length=300, description=(
         "Required when the organization's coverage does not hold the customer's place; the order is then "
@@ -362,11 +370,11 @@ class DispatchData(Schema):
 
 
 class ReasonData(Schema):
-    reason: str
+    reason: str = Field(..., max_length=300)
 
 
 class AssignData(Schema):
-    technician_id: int | None = None
+    technician_id: DbId | None = None
 
 
 class ScheduleData(Schema):
@@ -374,20 +382,20 @@ class ScheduleData(Schema):
 
 
 class QuoteItemIn(Schema):
-    kind: str = Field("part", description="part, labour or travel")
-    part_number: str = ""
-    description: str = ""
+    kind: str = Field("part", description="part, labour or travel", max_length=20)
+    part_number: str = Field("", max_length=40)
+    description: str = Field("", max_length=200)
     quantity: Decimal
     unit_price: Decimal
 
 
 class QuoteData(Schema):
-    items: list[QuoteItemIn]
-    reason: str = ""
+    items: list[QuoteItemIn] = Field(..., max_length=100)
+    reason: str = Field("", max_length=300)
 
 
 class ReceiveData(Schema):
-    inbound_tracking: str = ""
+    inbound_tracking: str = Field("", max_length=60)
 
 
 class PartIn(Schema):
@@ -402,15 +410,15 @@ class PartIn(Schema):
 
 
 class RecordServiceData(Schema):
-    fault_found: str
-    cause: str = ""
-    diagnosis_steps: list[str] = []
-    solution: str
-    parts: list[PartIn] = []
+    fault_found: str = Field(..., max_length=TEXT_MAX)
+    cause: str = Field("", max_length=TEXT_MAX)
+    diagnosis_steps: list[Text] = Field([], max_length=100)
+    solution: str = Field(..., max_length=TEXT_MAX)
+    parts: list[PartIn] = Field([], max_length=100)
     labour_hours: Decimal = Decimal(0)
     hours_meter: Decimal | None = None
-    photo_ids: list[int] = []
-    component: str = Field("whole_machine", description="Component code (see warranty parts), or whole_machine.")
+    photo_ids: list[DbId] = Field([], max_length=100)
+    component: str = Field("whole_machine", description="Component code (see warranty parts), or whole_machine.", max_length=40)
     serious: bool = False
 
 
@@ -421,29 +429,29 @@ class ApproveReturnData(Schema):
 
 
 class CheckOutData(Schema):
-    outbound_tracking: str = ""
+    outbound_tracking: str = Field("", max_length=60)
 
 
 class ConfirmData(Schema):
-    name: str = ""
-    signature_id: int | None = None
-    code: str = ""
+    name: str = Field("", max_length=100)
+    signature_id: DbId | None = None
+    code: str = Field("", max_length=20)
 
 
 class EscalateData(Schema):
-    problem: str
-    tried: str = ""
+    problem: str = Field(..., max_length=TEXT_MAX)
+    tried: str = Field("", max_length=TEXT_MAX)
 
 
 class AnswerEscalationData(Schema):
-    outcome: str = Field(..., examples=[EscalationOutcome.GUIDANCE])
-    answer: str
+    outcome: str = Field(..., examples=[EscalationOutcome.GUIDANCE], max_length=16)
+    answer: str = Field(..., max_length=TEXT_MAX)
 
 
 class ExchangeData(Schema):
-    new_serial_number: str
-    engine_number: str = ""
-    model_code: str = ""
+    new_serial_number: str = Field(..., max_length=40)
+    engine_number: str = Field("", max_length=40)
+    model_code: str = Field("", max_length=40)
 
 
 class RefundData(Schema):
@@ -451,22 +459,22 @@ class RefundData(Schema):
 
 
 class ResolveData(Schema):
-    resolution: str
-    findings: str = ""
+    resolution: str = Field(..., max_length=TEXT_MAX)
+    findings: str = Field("", max_length=TEXT_MAX)
 
 
 class RateData(Schema):
     score: int = Field(..., ge=1, le=5)
-    comment: str = ""
+    comment: str = Field("", max_length=TEXT_MAX)
 
 
 class FollowUpData(Schema):
-    summary: str
-    channel: str = Channel.PHONE
+    summary: str = Field(..., max_length=TEXT_MAX)
+    channel: str = Field(Channel.PHONE, max_length=10)
 
 
 class PauseClockData(Schema):
-    reason: str = Field(..., description="waiting_customer, waiting_parts or weather")
+    reason: str = Field(..., description="waiting_customer, waiting_parts or weather", max_length=300)
 
 
 ACTION_DATA: dict[str, type[Schema]] = {
@@ -494,15 +502,16 @@ def _service_kwargs(action: str, data: Schema) -> dict:
 
 
 class ActionIn(Schema):
-    version: int = Field(..., description="The version you read; a stale one answers 409 stale_version.")
-    note: str = ""
+    version: DbInt = Field(..., description="The version you read; a stale one answers 409 stale_version.")
+    note: str = Field("", max_length=TEXT_MAX)
     data: dict[str, Any] = Field(default_factory=dict, description="The action's fields; see GET /orders/{id}/actions.")
 
 
 # --- output builders ------------------------------------------------------------------------
 
 def order_out(order, user) -> dict:
-    full = policies.may_see_full_phone(user, order)
+    # The one phone rule (registry/policies.py); a full number shown to a partner is recorded.
+    phone = registry_policies.phone_for(user, None, order.contact_phone, order=order, where="api:order")
     now = timezone.now()
     return {
         "id": order.pk, "number": order.number, "order_type": order.order_type, "channel": order.channel,
@@ -510,8 +519,8 @@ def order_out(order, user) -> dict:
         "status_colour": STATUS_COLOURS.get(order.status, "secondary"), "version": order.version,
         "customer_id": order.customer_id, "customer_name": order.customer.name,
         "contact_name": order.contact_name,
-        "contact_phone": display_phone(order.contact_phone) if full else mask_phone(order.contact_phone),
-        "contact_phone_masked": not full,
+        "contact_phone": phone.text,
+        "contact_phone_masked": phone.masked,
         "machine_id": order.machine_id,
         "machine_serial": order.machine.serial_number if order.machine_id else None,
         "model_code": order.machine.model.code if order.machine_id else None,
@@ -621,7 +630,7 @@ def order_detail_out(order, user) -> dict:
     return out
 
 
-def _detail(request, order_id: int) -> dict:
+def _detail(request, order_id: DbId) -> dict:
     return order_detail_out(selectors.order_get(request.user, order_id), request.user)
 
 
@@ -632,7 +641,9 @@ def intake_lookup(request, phone: str = Query(..., min_length=4, max_length=40, 
     """热线接听: the caller's customer record, machines and open orders, from any spelling of the whole
     number, or from its last 4+ digits. A partial number that fits several customers answers them in
     ``candidates`` (at most 10) and no ``customer``: ask the caller which one. Who may search by
-    partial numbers is the registry's rule (its selector answers nothing to those who may not)."""
+    partial numbers is the registry's rule (its selector answers nothing to those who may not).
+    Rate-limited per user and address (429), like every phone look-up."""
+    registry_api.lookup_throttle(request, phone)
     customer = registry_selectors.customer_find_by_phone(request.user, phone=phone)
     candidates = []
     if customer is None:
@@ -677,7 +688,8 @@ def _order_input(payload: OrderIn) -> services.OrderInput:
 
 
 @router.post("/orders", response={201: OrderDetailOut, **WRITE_ERRORS}, summary="Record a service order")
-def order_create(request, payload: OrderIn, idempotency_key: str = Header("", alias="Idempotency-Key")):
+def order_create(request, payload: OrderIn,
+                 idempotency_key: str = Header("", alias="Idempotency-Key", max_length=services.IDEMPOTENCY_KEY_MAX)):
     """任务单. A repair order for a machine with an open order, or from the same phone within 7 days
     with a similar symptom, answers 409 ``duplicate_order`` with the existing order in ``current``:
     add a follow-up to it, or send ``duplicate_reason`` to create anyway. Send an ``Idempotency-Key``
@@ -724,10 +736,10 @@ def _check_choices(**params) -> None:
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
 @paginate(Pages)
 def order_list(
-    request, status: str = "", order_type: str = "", level: str = "", mode: str = "",
-    organization: int | None = None, technician: int | None = None, customer: int | None = None,
-    machine: int | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
-    overdue: bool | None = None, number: str = "",
+    request, status: str = Query("", max_length=300), order_type: str = Query("", max_length=20),
+    level: str = Query("", max_length=12), mode: str = Query("", max_length=10), organization: DbId | None = None, technician: DbId | None = None, customer: DbId | None = None,
+    machine: DbId | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
+    overdue: bool | None = None, number: str = Query("", max_length=20),
 ):
     """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
     the appointment or promised time. An unknown value of ``status``, ``order_type``, ``level`` or
@@ -743,19 +755,19 @@ def order_list(
 
 
 @router.get("/orders/{order_id}", response={200: OrderDetailOut, **COMMON_ERRORS}, summary="One service order")
-def order_detail(request, order_id: int):
+def order_detail(request, order_id: DbId):
     return _detail(request, order_id)
 
 
 @router.get("/orders/{order_id}/actions", response={200: list[ActionOut], **COMMON_ERRORS},
             summary="Actions you may take now")
-def order_actions(request, order_id: int):
+def order_actions(request, order_id: DbId):
     """Read from the transition table: the actions this user may take on this order in its status.
     An action a guard blocks is listed with ``enabled: false`` and the reason."""
     return _actions_out(request.user, selectors.order_get(request.user, order_id))
 
 
-def _action_precheck(request, order_id: int, action: str, version: int | None) -> None:
+def _action_precheck(request, order_id: DbInt, action: str, version: DbInt | None) -> None:
     # Who may do what comes before what was sent: 404/403/409 outrank 422. (On success the service
     # checks the same under the order's lock, so the happy path reads the order once.)
     order = selectors.order_get(request.user, order_id)
@@ -777,7 +789,7 @@ def _explained(exc: Conflict, user, order, action: str) -> Conflict:
     return exc
 
 
-def _take_action(request, order_id: int, action: str, payload) -> dict:
+def _take_action(request, order_id: DbInt, action: str, payload) -> dict:
     data = payload.data
     service = getattr(services, f"order_{action}")
     try:
@@ -873,7 +885,7 @@ def _register_action(action: str) -> None:
         "字段错误 422（字段名为 `data.<字段>`）。"
     )
 
-    def handler(request, order_id: int, payload: body):  # type: ignore[valid-type]
+    def handler(request, order_id: DbInt, payload: body):  # type: ignore[valid-type]
         return _take_action(request, order_id, action, payload)
 
     handler.__name__ = f"order_action_{action}"
@@ -889,14 +901,14 @@ for _action in ACTION_DATA:
 
 @router.post("/orders/{order_id}/actions/{action}", response={200: OrderDetailOut, **WRITE_ERRORS},
              include_in_schema=False, url_name="order_action")
-def order_action(request, order_id: int, action: str, payload: ActionIn):
+def order_action(request, order_id: DbInt, action: str, payload: ActionIn):
     """An action the table does not know: 404 for an order you cannot see, then 404 unknown_action."""
     _action_precheck(request, order_id, action, payload.version)
     raise NotFound(_("Unknown action %(action)s.") % {"action": action}, code="unknown_action")
 
 
 @router.get("/orders/{order_id}/events", response={200: list[EventOut], **COMMON_ERRORS}, summary="The order's timeline")
-def order_events(request, order_id: int):
+def order_events(request, order_id: DbId):
     order = selectors.order_get(request.user, order_id)
     return [
         {"seq": e.seq, "at": e.at, "actor_id": e.actor_id, "actor_name": str(e.actor) if e.actor_id else None,
@@ -912,7 +924,7 @@ def _masked_event_data(data: dict, user, order) -> dict:
 
 @router.get("/orders/{order_id}/dispatch-suggestions", response={200: list[SuggestionOut], **COMMON_ERRORS},
             summary="Organizations to dispatch to")
-def order_dispatch_suggestions(request, order_id: int):
+def order_dispatch_suggestions(request, order_id: DbId):
     """Service providers whose coverage holds the customer's county, city or province and who have a
     technician skilled in the machine's category, least open orders first."""
     order = selectors.order_get(request.user, order_id)
@@ -925,7 +937,7 @@ def order_dispatch_suggestions(request, order_id: int):
 # --- attachments ----------------------------------------------------------------------------
 
 @router.post("/orders/{order_id}/attachments", response={201: AttachmentOut, **WRITE_ERRORS}, summary="Upload a file")
-def attachment_upload(request, order_id: int, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
+def attachment_upload(request, order_id: DbId, file: File[UploadedFile], kind: Form[str] = AttachmentKind.PHOTO):
     """A photo (JPEG, PNG, WebP), a PDF document or the customer's signature image, at most 10 MB.
     The type is read from the file's content, not its name."""
     attachment = services.attachment_add(actor=request.user, order_id=order_id, upload=file, kind=kind)
@@ -933,7 +945,7 @@ def attachment_upload(request, order_id: int, file: File[UploadedFile], kind: Fo
 
 
 @router.get("/orders/{order_id}/attachments", response={200: list[AttachmentOut], **COMMON_ERRORS}, summary="List files")
-def attachment_list(request, order_id: int):
+def attachment_list(request, order_id: DbId):
     return list(selectors.order_attachments(request.user, selectors.order_get(request.user, order_id)))
 
 
@@ -943,19 +955,15 @@ def attachment_list(request, order_id: int):
         t: {"schema": {"type": "string", "format": "binary"}}
         for t in ("image/jpeg", "image/png", "image/webp", "application/pdf")}}}},
 )
-def attachment_download(request, order_id: int, attachment_id: int):
+def attachment_download(request, order_id: DbId, attachment_id: DbId):
     attachment = selectors.attachment_get(request.user, selectors.order_get(request.user, order_id), attachment_id)
-    name = attachment.original_name or f"{attachment.token}{attachment.extension}"
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_download_response(attachment)
 
 
 # --- quotes, escalations, complaints --------------------------------------------------------
 
 @router.get("/orders/{order_id}/quotes", response={200: list[QuoteOut], **COMMON_ERRORS}, summary="Quotes of an order")
-def quote_list(request, order_id: int):
+def quote_list(request, order_id: DbId):
     """有偿服务报价. Create one with the ``quote`` action; the customer's answer is ``quote_accept`` or ``quote_decline``."""
     return list(selectors.order_quotes(request.user, selectors.order_get(request.user, order_id)))
 
@@ -969,14 +977,14 @@ def escalation_list(request, open: bool = False):
 
 @router.get("/orders/{order_id}/escalations", response={200: list[EscalationOut], **COMMON_ERRORS},
             summary="Escalations of an order")
-def order_escalation_list(request, order_id: int):
+def order_escalation_list(request, order_id: DbId):
     order = selectors.order_get(request.user, order_id)
     return [_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")]
 
 
 @router.get("/complaints", response={200: list[ComplaintOut], **COMMON_ERRORS}, summary="Complaints (投诉)")
 @paginate(Pages)
-def complaint_list(request, open: bool = False, supervisor: int | None = None):
+def complaint_list(request, open: bool = False, supervisor: DbId | None = None):
     """Record one with POST /orders (``order_type: complaint``); a rating of 2 or lower opens one by itself."""
     qs = selectors.complaint_queryset(request.user, open_only=open)
     if supervisor is not None:

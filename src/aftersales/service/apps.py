@@ -14,7 +14,7 @@ class ServiceConfig(AppConfig):
         # A partner sees the customers of the orders dispatched to it (and a dealer those of the
         # orders it recorded).
         register_customer_visibility(_customers_of_orders)
-        register_full_phone_rule(_serves_open_order)
+        register_full_phone_rule(_serves_open_order, _served_customers_q)
         from aftersales.service.hooks import repair_history
         from aftersales.warranty.services import register_repair_history
 
@@ -30,12 +30,31 @@ def _customers_of_orders(org_id: int):
     return Q(Exists(orders))
 
 
-def _serves_open_order(user, customer) -> bool:
-    """Full numbers only while an open order of this customer is assigned to the user's organization."""
+def _serves_open_order(user, customer, order):
+    """Full numbers only while an open order of this customer is assigned to the user's
+    organization; a dealer also for the contact of an order it recorded."""
+    from aftersales.accounts.models import OrganizationKind
     from aftersales.service.models import OPEN_STATUSES, ServiceOrder
 
-    if not user.organization_id:
-        return False
-    return ServiceOrder.objects.filter(
-        customer=customer, assigned_org_id=user.organization_id, status__in=OPEN_STATUSES
-    ).exists()
+    org_id = user.organization_id
+    if not org_id:
+        return None
+    if order is not None:
+        if order.assigned_org_id == org_id and order.status in OPEN_STATUSES:
+            return "serves_open_order"
+        if order.owning_org_id == org_id and user.organization.kind == OrganizationKind.DEALER:
+            return "recorded_order"
+    if customer is not None and ServiceOrder.objects.filter(
+        customer=customer, assigned_org_id=org_id, status__in=OPEN_STATUSES
+    ).exists():
+        return "serves_open_order"
+    return None
+
+
+def _served_customers_q(org_id: int):
+    from django.db.models import Exists, OuterRef, Q
+
+    from aftersales.service.models import OPEN_STATUSES, ServiceOrder
+
+    return Q(Exists(ServiceOrder.objects.filter(customer=OuterRef("pk"), assigned_org_id=org_id, status__in=OPEN_STATUSES)))
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from aftersales.accounts.models import OrganizationKind, RoleCode
+from aftersales.accounts.models import RoleCode
 from aftersales.accounts.policies import sees_whole_network
 from aftersales.service.models import OPEN_STATUSES
 
@@ -29,15 +29,10 @@ def may_create_order(user) -> bool:
 
 
 def may_see_full_phone(user, order) -> bool:
-    """Customer data is confidential (信息安全): an agency reads the number only while it serves the order."""
-    if sees_whole_network(user):
-        return True
-    org_id = user.organization_id
-    if not org_id:
-        return False
-    if order.owning_org_id == org_id and user.organization.kind == OrganizationKind.DEALER:
-        return True
-    return order.assigned_org_id == org_id and order.status in OPEN_STATUSES
+    """The one phone rule is ``registry.policies.full_phone_reason``; this asks it for an order."""
+    from aftersales.registry.policies import may_see_full_phone as rule
+
+    return rule(user, order=order)
 
 
 def may_attach(user, order) -> bool:

@@ -109,6 +109,33 @@ def order_search(
     return qs.order_by("-created_at", "-id")
 
 
+def order_phone_q(user, raw: str) -> Q | None:
+    """Orders whose contact number a phone fragment may match for ``user`` (the phone rule of
+    registry/policies.py as a condition): a suffix only among orders whose full number the user may
+    read (the customer is theirs, or they serve an open order of it, or a dealer recorded the
+    order); anyone else matches the whole number only. None: nothing matches."""
+    from aftersales.accounts.models import OrganizationKind
+    from aftersales.core.phones import phone_search_digits
+    from aftersales.registry.models import Customer
+    from aftersales.registry.policies import full_phone_customers_q
+    from aftersales.registry.selectors import _whole_number
+
+    digits = phone_search_digits(raw)
+    if len(digits) < 4:
+        return None
+    full = full_phone_customers_q(user)
+    if full is None:
+        return Q()
+    number = _whole_number(raw)
+    whole = Q(contact_phone=number) if number else None
+    if full is False:
+        return whole
+    mine = Q(customer__in=Customer.objects.filter(full).values("pk"))
+    if user.organization.kind == OrganizationKind.DEALER:
+        mine |= Q(owning_org_id=user.organization_id)
+    return mine | whole if whole is not None else mine
+
+
 def order_rows(user, **filters) -> QuerySet[ServiceOrder]:
     """``order_search`` for a list page: the same rows and order, joined only to what a row shows."""
     return order_search(user, **filters).select_related(None).select_related(*ORDER_ROW_RELATED).only(*ORDER_ROW_FIELDS)

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from aftersales.api.errors import COMMON_ERRORS
 from aftersales.sla import policies, selectors, services
 from aftersales.sla.models import SlaClock, SlaPolicy
+from aftersales.core.types import DbId, DbInt  # ids and counts the database can hold (else 422)
 
 router = Router(tags=["SLA"])
 
@@ -65,21 +66,21 @@ def _many(clocks) -> list[dict]:
 
 
 @router.get("/orders/{order_id}/clocks", response={200: list[ClockOut], **COMMON_ERRORS}, summary="An order's SLA clocks")
-def order_clocks(request, order_id: int):
+def order_clocks(request, order_id: DbId):
     """Every time promise of the order, derived from its timeline: started, due, paused, met or breached,
     and who held the order while the time counted."""
     return _many(selectors.order_clocks(request.user, order_id))
 
 
 @router.get("/sla/overdue", response={200: list[ClockOut], **COMMON_ERRORS}, summary="My overdue clocks")
-def my_overdue(request, limit: int = 100):
+def my_overdue(request, limit: DbInt = 100):
     """Running clocks past due held by you, or by a pool of your organization you belong to (the
     information coordinators' 15-minute handoff, the repair coordinators' dispatch...)."""
     return _many(selectors.my_overdue(request.user)[: max(1, min(limit, 500))])
 
 
 @router.get("/sla/at-risk", response={200: list[ClockOut], **COMMON_ERRORS}, summary="Clocks at risk in an organization")
-def at_risk(request, organization_id: int | None = None, limit: int = 100):
+def at_risk(request, organization_id: DbId | None = None, limit: DbInt = 100):
     """Past 80 % of their time (overdue included), least time left first. Default: your organization."""
     return _many(selectors.at_risk(request.user, organization_id)[: max(1, min(limit, 500))])
 
@@ -120,13 +121,13 @@ def policy_create(request, payload: PolicyIn):
 
 
 @router.put("/sla/policies/{policy_id}", response={200: PolicyOut, **COMMON_ERRORS}, summary="Change an SLA policy (administrators)")
-def policy_update(request, policy_id: int, payload: PolicyIn):
+def policy_update(request, policy_id: DbId, payload: PolicyIn):
     policies.check_manage_policies(request.user)
     return policy_out(services.policy_update(policy_id=policy_id, data=payload.model_dump()))
 
 
 @router.delete("/sla/policies/{policy_id}", response={204: None, **COMMON_ERRORS}, summary="Delete an SLA policy (administrators)")
-def policy_delete(request, policy_id: int):
+def policy_delete(request, policy_id: DbId):
     policies.check_manage_policies(request.user)
     services.policy_delete(policy_id=policy_id)
     return Status(204, None)

@@ -1,4 +1,3 @@
-from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
@@ -10,6 +9,7 @@ from ninja import Field, Router, Schema
 
 from aftersales.api.errors import COMMON_ERRORS
 from aftersales.core.errors import ValidationFailed
+from aftersales.core.types import DbInt
 from aftersales.registry.selectors import machine_get
 from aftersales.warranty import services
 
@@ -137,7 +137,7 @@ class HistoryOut(Schema):
 
 @router.get("/machines/{machine_id}/history", response={200: list[HistoryOut], **COMMON_ERRORS},
             summary="The repair record the warranty engine sees for a stored machine")
-def machine_history(request, machine_id: int):
+def machine_history(request, machine_id: DbInt):
     """Repairs (per component, repaired or replaced, serious or not), open repairs with their
     intake date, and the exchange the machine came from: exactly what /evaluate counts."""
     machine = machine_get(request.user, pk=machine_id)

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
-from aftersales.core.phones import display_phone, mask_phone
 from aftersales.registry import policies
 from aftersales.registry import selectors as registry_selectors
 from aftersales.web import export
@@ -19,10 +18,10 @@ PAGE_SIZE = 25
 
 
 def customer_phones(user, customer) -> str:
-    """The customer's numbers as the registry's rule lets this user read them (registry.api's
-    customer_out applies the same rule): whole for those who serve the customer, masked for the rest."""
-    full = policies.may_see_full_phone(user, customer)
-    return "，".join(display_phone(p.number) if full else mask_phone(p.number) for p in customer.phones.all())
+    """The customer's numbers as the one phone rule (registry.policies.phone_for) lets this user read
+    them: whole for those who serve the customer (a partner's reveal recorded), masked for the rest."""
+    return "，".join(policies.phone_for(user, customer, p.number, where="web:customers").text
+                    for p in customer.phones.all())
 
 
 def _page(request) -> int:

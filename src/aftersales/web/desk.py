@@ -9,18 +9,28 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aftersales.core.errors import Conflict, DomainError, NotFound
+from aftersales.core import throttle
+from aftersales.core.errors import Conflict, DomainError, NotFound, Throttled
 from aftersales.registry import selectors as registry_selectors
 from aftersales.registry import services as registry_services
 from aftersales.registry.models import Customer, CustomerClass
+from aftersales.registry.policies import phone_for
 from aftersales.service import selectors, services
-from aftersales.service.models import OPEN_STATUSES, OrderType, ReturnKind, ServiceLevel, ServiceMode, Urgency, WarrantyRemedy
+from aftersales.service.models import (
+    OPEN_STATUSES,
+    OrderType,
+    ReturnKind,
+    ServiceLevel,
+    ServiceMode,
+    Urgency,
+    WarrantyRemedy,
+)
 from aftersales.warranty.parts import part_label
 from aftersales.warranty.services import category_components
-from aftersales.web.views import error_message
 
 LOOKUP_CUSTOMERS = 5
 
@@ -73,6 +83,10 @@ def lookup(request):
     """As the agent types: a phone (4+ digits), a name or a serial number."""
     q = request.GET.get("q", "").strip()[:60]
     callers = []
+    try:
+        registry_services.lookup_throttle(user=request.user, address=throttle.client_ip(request), fragments=[q])
+    except Throttled as exc:
+        return render(request, "web/desk.html#lookup", {"callers": [], "q": q, "throttled": exc.message}, status=429)
     if len(q) >= 2:
         customers = registry_selectors.customer_search(request.user, q=q)[:LOOKUP_CUSTOMERS]
         callers = [_caller(request.user, c) for c in customers]
@@ -160,6 +174,9 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
     except DomainError:
         proposal = None
     phone = customer.phones.first() if customer.pk else None
+    # The one phone rule: a user who may not read the full number gets the field empty (the order
+    # then takes the customer's own number) with the masked one shown beside it, never the number.
+    shown = phone_for(user, customer, phone.number, where="web:desk") if phone else None
     # The purchase date belongs to the machine it was read from or typed for: another machine
     # brings its own date (the form says which machine the date is for in purchase_for).
     machine_key = str(machine.pk) if machine else (NEW if new_machine else "")
@@ -169,7 +186,10 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
     context.update(customer=customer, machines=machines, machine=machine, proposal=proposal,
                    new_machine=new_machine, machine_key=machine_key,
                    order_type=order_type, urgency=urgency,
-                   default_phone=phone.number if phone else "", purchase_date=purchase_date,
+                   # What the agent typed comes back as typed; otherwise the number as the rule shows it.
+                   contact_value=values.get("contact_phone") or (shown.text if shown and not shown.masked else ""),
+                   masked_phone=shown.text if shown and shown.masked else "",
+                   purchase_date=purchase_date,
                    models=list(registry_selectors.product_models()) if new_machine else [],
                    sellers=_sellers(user) if new_machine else [],
                    duplicates=_duplicates(user, {**values, "machine": NEW if new_machine else chosen}))

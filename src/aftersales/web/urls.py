@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from aftersales.knowledge import views as knowledge
-from aftersales.web import archive, desk, print as printing, suggestions, tracking, views
+from aftersales.web import archive, desk, print as printing, reveals, suggestions, tracking, views
 
 app_name = "web"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("tech/", views.tech, name="tech"),
     path("supervisor/", views.supervisor, name="supervisor"),
+    path("supervisor/phone-reveals/", reveals.phone_reveals, name="phone-reveals"),
     path("search/", views.search, name="search"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all", views.inbox_read_all, name="inbox-read-all"),

@@ -8,20 +8,27 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from aftersales.core import throttle
 from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from aftersales.knowledge import selectors as knowledge_selectors
-from aftersales.notify import inbox as notify_inbox, selectors as notify_selectors
-from aftersales.registry import selectors as registry_selectors
+from aftersales.notify import inbox as notify_inbox
+from aftersales.notify import selectors as notify_selectors
 from aftersales.service import selectors
-from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, ServiceLevel
-from aftersales.sla import selectors as sla_selectors, supervision
+from aftersales.service.models import (
+    OPEN_STATUSES,
+    OrderStatus,
+    OrderType,
+    ServiceLevel,
+)
+from aftersales.sla import selectors as sla_selectors
+from aftersales.sla import supervision
 from aftersales.web import actions, export
 from aftersales.web.templatetags.web import punctuation
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
@@ -63,12 +70,23 @@ def error_message(exc: DomainError) -> str:
 
 # --- queues ----------------------------------------------------------------------------------
 
-def _cursor(value: str) -> tuple[datetime, int] | None:
+class BadCursor(ValueError):
+    """A page cursor this site did not write (the queue answers 400)."""
+
+
+def _cursor(value: str) -> tuple[datetime, int]:
+    """``<created_at ISO>_<id>`` as keyset_page writes it; anything else is a BadCursor (a year
+    1 stamp once overflowed the time zone conversion into a 500, a 2**63 id the database)."""
+    from aftersales.core.types import DB_INT_MAX
+
     stamp, _sep, pk = value.partition("_")
     try:
-        return datetime.fromisoformat(stamp), int(pk)
+        moment, number = datetime.fromisoformat(stamp), int(pk)
     except ValueError:
-        return None
+        raise BadCursor(value) from None
+    if moment.tzinfo is None or not (2000 <= moment.year <= 9998) or not (1 <= number <= DB_INT_MAX):
+        raise BadCursor(value)
+    return moment, number
 
 
 # The tabs count each status up to here and then say "100+" (see selectors.order_status_counts).
@@ -125,7 +143,10 @@ def queue(request):
         qs = qs.filter(Q(pk__in=sla_selectors.overdue_order_ids(user)) | promised_late)
     if export.wants_xlsx(request):
         return export.orders_xlsx(user, qs, filename=_("Work queue"), title=_("Work queue"))
-    orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
+    try:
+        orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
+    except BadCursor:
+        return HttpResponseBadRequest(_("This page link is not valid; open the queue again."))
     more_pages = request.htmx and request.GET.get("after")
     context = {
         "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
@@ -167,8 +188,11 @@ def tech(request):
             status=",".join([OrderStatus.DISPATCHED, OrderStatus.ACCEPTED])).select_related(*related)[:30])
         mine = {o.pk for o in orders}
         waiting = [o for o in waiting if o.pk not in mine]  # already on the technician's own list
+    from aftersales.registry.policies import phones_for_orders
+
+    shown = phones_for_orders(user, (*orders, *waiting), where="web:tech")
     for o in (*orders, *waiting):
-        o.call = _phone_for(user, o)
+        o.call = shown[o.pk].text
         o.address = order_address(o)
     return render(request, "web/tech.html", {"todays": todays, "others": others, "waiting": waiting, "today": today,
                                              "clocks": sla_selectors.clocks_for_orders(user, orders + waiting)})
@@ -232,10 +256,18 @@ def inbox_read_all(request):
 def search(request):
     """The search box of the top bar: an order number opens the order; anything else is searched
     over articles, orders, customers and machines by the knowledge app."""
+    from aftersales.core.errors import Throttled
+    from aftersales.registry.services import lookup_throttle
+
     q = request.GET.get("q", "").strip()[:100]
     if q and export.wants_xlsx(request):
         return export.search_xlsx(request.user, q)
     orders, customers, groups = [], [], None
+    try:
+        lookup_throttle(user=request.user, address=throttle.client_ip(request), fragments=[q])
+    except Throttled as exc:
+        messages.error(request, exc.message)
+        q = ""
     if q:
         orders = list(selectors.order_rows(request.user, number=q)[:10]) if q[:2].upper() == "FW" else []
         if len(orders) == 1:
@@ -326,12 +358,9 @@ def order_address(order) -> str:
 
 
 def _phone_for(user, order) -> str:
-    from aftersales.core.phones import display_phone, mask_phone
-    from aftersales.service import policies
+    from aftersales.registry.policies import phone_for
 
-    if not order.contact_phone:
-        return ""
-    return display_phone(order.contact_phone) if policies.may_see_full_phone(user, order) else mask_phone(order.contact_phone)
+    return phone_for(user, None, order.contact_phone, order=order, where="web:order").text
 
 
 def _get_order(user, pk: int):
@@ -446,14 +475,11 @@ def order_attach(request, pk: int):
 @login_required
 @require_GET
 def attachment_file(request, pk: int, attachment_id: int):
-    from django.http import FileResponse
+    from aftersales.core.files import download_response
 
     order = _get_order(request.user, pk)
     try:
         attachment = selectors.attachment_get(request.user, order, attachment_id)
     except NotFound:
         raise Http404 from None
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response
+    return download_response(attachment)  # a download, never inline from the site's origin

@@ -23,6 +23,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _writer_fd: int | None = None
     _writer_held = False
 
+    def get_new_connection(self, conn_params):
+        # The database holds every customer's name and number: created readable by the service's
+        # own user only (0600), whatever the umask. SQLite gives its -wal and -shm files the
+        # database file's mode, so they follow.
+        name = str(self.settings_dict["NAME"])
+        if name and not self.is_in_memory_db() and not name.startswith("file:"):
+            try:
+                os.close(os.open(name, os.O_RDWR | os.O_CREAT, 0o600))
+                if os.stat(name).st_mode & 0o077:
+                    os.chmod(name, 0o600)
+            except OSError:
+                pass  # the connect below reports what is wrong with the path
+        return super().get_new_connection(conn_params)
+
     def _writer_lock_path(self) -> str | None:
         name = str(self.settings_dict["NAME"])
         if not name or self.is_in_memory_db():

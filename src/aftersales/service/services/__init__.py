@@ -59,6 +59,7 @@ from aftersales.service.services.handoff import (
     order_solve_by_phone,
 )
 from aftersales.service.services.intake import (
+    IDEMPOTENCY_KEY_MAX,
     CreateResult,
     OrderInput,
     find_duplicate,
@@ -83,7 +84,7 @@ from aftersales.service.services.returns import (
 )
 
 __all__ = [
-    "MAX_ATTACHMENT_BYTES", "LOW_RATING", "CreateResult", "OrderInput", "PartInput",
+    "MAX_ATTACHMENT_BYTES", "IDEMPOTENCY_KEY_MAX", "LOW_RATING", "CreateResult", "OrderInput", "PartInput",
     "attachment_add", "sniff_content_type", "find_duplicate", "order_create", "order_proposal",
     "propose_service_level", "warranty_evaluate",
     "order_accept", "order_answer", "order_answer_escalation", "order_approve_return", "order_assign",

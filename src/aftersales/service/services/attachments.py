@@ -6,10 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.core.errors import Forbidden
+from aftersales.core.errors import Forbidden, Throttled, ValidationFailed
 from aftersales.service import policies
 from aftersales.service.models import (
     Attachment,
@@ -60,9 +65,10 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
         if not policies.may_attach(actor, order):
             raise Forbidden(_("You may not add files to this order."))
         _raise_if(errors, _("The file was not stored."))
+        _check_quotas(actor, order, size)  # under the order's row lock: two uploads cannot both slip in
         content_type, extension = sniffed
         attachment = Attachment(order=order, kind=kind, token=uuid.uuid4().hex, extension=extension,
-                                original_name=_text(getattr(upload, "name", ""), 200).replace("/", "_").replace("\\", "_"),
+                                original_name=_text(getattr(upload, "name", ""), 200),
                                 content_type=content_type, size=size, uploaded_by=actor)
         attachment.file.save("upload", upload, save=False)
         attachment.save()
@@ -71,3 +77,21 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
         ServiceOrder.objects.filter(pk=order.pk).update(event_seq=order.event_seq)
         _changed(order)
     return attachment
+
+
+def _check_quotas(actor, order, size: int) -> None:
+    """Files per order, uploads per user and hour, and bytes per organization (uploads have no other
+    cost to the sender, and the disk is shared by the whole network)."""
+    if order.attachments.count() >= settings.ATTACHMENTS_PER_ORDER:
+        raise ValidationFailed(_("The file was not stored."), code="attachment_quota", fields={
+            "file": _("An order holds at most %(limit)s files.") % {"limit": settings.ATTACHMENTS_PER_ORDER}})
+    since = timezone.now() - timedelta(hours=1)
+    if Attachment.objects.filter(uploaded_by=actor, uploaded_at__gte=since).count() >= settings.ATTACHMENTS_PER_USER_HOUR:
+        raise Throttled(_("Too many uploads in the last hour; try again later."), retry_after=3600, fields={
+            "file": _("At most %(limit)s files an hour.") % {"limit": settings.ATTACHMENTS_PER_USER_HOUR}})
+    if actor.organization_id:
+        used = (Attachment.objects.filter(uploaded_by__organization_id=actor.organization_id)
+                .aggregate(total=Sum("size"))["total"] or 0)
+        if used + size > settings.ATTACHMENT_BYTES_PER_ORGANIZATION:
+            raise ValidationFailed(_("The file was not stored."), code="attachment_quota", fields={
+                "file": _("Your organization's file storage is full; ask the service center.")})

@@ -103,8 +103,9 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
             errors["photo_ids"] = _("Upload the photos to this order first.")
         if meter is not None and order.machine_id and "hours_meter" not in errors:
             try:
+                # A reading beyond what the meter can run needs a reason: the record's note gives it.
                 registry.machine_record_hours(machine=order.machine, hours=meter, read_on=_shanghai_today(),
-                                              source=f"service {order.number}", user=actor)
+                                              source=f"service {order.number}", user=actor, reason=_text(note, 300))
             except ValidationFailed as exc:
                 errors["hours_meter"] = exc.fields.get("hours") or exc.message
         _raise_if(errors)

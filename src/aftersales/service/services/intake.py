@@ -136,9 +136,12 @@ def _similar(a: str, b: str) -> bool:
     return len(pairs_a & pairs_b) / len(pairs_a | pairs_b) >= 0.3
 
 
-def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str) -> ServiceOrder | None:
-    """An open order for the same machine, or a recent order from the same phone with a similar symptom."""
-    live = ServiceOrder.objects.filter(order_type__in=[OrderType.REPAIR, OrderType.RETURN_EXCHANGE]).exclude(
+def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str, actor=None) -> ServiceOrder | None:
+    """An open order for the same machine, or a recent order from the same phone with a similar symptom.
+    Only among the orders ``actor`` may see: the answer names the order it found, and another
+    organization's order must not be named (nor its existence confirmed)."""
+    scope = ServiceOrder.objects.all() if actor is None else order_selectors.order_queryset_plain(actor)
+    live = scope.filter(order_type__in=[OrderType.REPAIR, OrderType.RETURN_EXCHANGE]).exclude(
         status=OrderStatus.CANCELLED
     )
     # Asked at every repair intake and usually answered "none": read ids and symptoms only, the
@@ -274,6 +277,10 @@ def _pick_supervisor(org: Organization | None, supervisor_id: int | None, errors
 
 
 def _validate_intake(actor, data: OrderInput, errors: dict, known: _ReadBeforeLock) -> None:
+    for name, limit in INTAKE_TEXT_LIMITS.items():
+        value = getattr(data, name) or ""
+        if len(value) > limit:
+            errors[name] = _("At most %(limit)s characters (this has %(n)s).") % {"limit": limit, "n": len(value)}
     if data.order_type not in OrderType.values:
         errors["order_type"] = _("Unknown order type.")
     if data.channel not in Channel.values:
@@ -339,7 +346,7 @@ def _intake(actor, data: OrderInput, known: _ReadBeforeLock | None = None) -> Se
     symptom = _text(data.symptom)
     duplicate = None
     if data.order_type == OrderType.REPAIR:
-        duplicate = find_duplicate(machine=machine, contact_phone=contact_phone, symptom=symptom)
+        duplicate = find_duplicate(machine=machine, contact_phone=contact_phone, symptom=symptom, actor=actor)
         if duplicate is not None and not _text(data.duplicate_reason):
             # A closed order from the same phone is a duplicate too (same problem within the window),
             # but it is not "still being handled": say which of the two it is.
@@ -440,12 +447,23 @@ def _return_fault(data: OrderInput) -> dict:
             "component": data.fault_component or None, "serious": bool(data.fault_serious)}
 
 
+IDEMPOTENCY_KEY_MAX = 100  # the column's length
+# Longest free texts at intake (a 9.9 MB symptom once held a worker 11 s in segmentation); longer
+# is a 422 naming the field, never a silent cut. The API's schema says the same.
+INTAKE_TEXT_LIMITS = {"symptom": 4000, "answer": 4000, "contact_name": 50, "crop": 40, "operation": 40,
+                      "field_location": 200, "override_reason": 300, "duplicate_reason": 300}
+
+
 def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_hash: str = "",
                  render: Callable[[ServiceOrder], dict] | None = None) -> CreateResult:
     """Record a new order (任务单). With an idempotency key, a retry returns the first result."""
     if not policies.may_create_order(actor):
         raise Forbidden(_("You may not record service orders."))
-    key = _text(idempotency_key, 100)
+    key = (idempotency_key or "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        # Never cut: two long keys sharing their first 100 characters would replay each other.
+        raise ValidationFailed(_("The order was not saved."), fields={
+            "Idempotency-Key": _("At most %(limit)s characters.") % {"limit": IDEMPOTENCY_KEY_MAX}})
     if key:
         replay = _replay(actor, key, request_hash)
         if replay is not None:

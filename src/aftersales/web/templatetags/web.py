@@ -72,11 +72,27 @@ def action_label(action: str) -> str:
     return label_of(action)
 
 
+@register.simple_tag(takes_context=True)
+def phone_for(context, subject, number: str = "") -> str:
+    """The one way a template shows a customer's number: ``{% phone_for order %}`` (the order's
+    contact) or ``{% phone_for customer number %}``. Asks registry.policies.phone_for, so a user who
+    may not read the number sees 138****5678 and a partner's reveal is recorded."""
+    from aftersales.registry.policies import phone_for as rule
+
+    user = context["request"].user
+    if hasattr(subject, "contact_phone"):  # an order
+        return rule(user, None, number or subject.contact_phone, order=subject, where="web").text
+    return rule(user, subject, number, where="web").text
+
+
 @register.filter
 def phone(e164: str) -> str:
-    from aftersales.core.phones import display_phone
+    """Kept for templates written before the phone rule: it knows no user, so it masks. Use
+    ``{% phone_for %}`` to show a number."""
+    from aftersales.core.phones import mask_phone
 
-    return display_phone(e164) if e164 else ""
+    return mask_phone(e164) if e164 and e164.startswith("+") else (e164 or "")
+
 
 
 @register.filter
