@@ -1,4 +1,5 @@
-"""Serve the site with gunicorn (the production WSGI server), after applying migrations.
+"""Serve the site with gunicorn (the production WSGI server), after applying migrations and
+collecting the static files.
 
 With ``--with-worker`` the background worker (SLA sweeps, outbox delivery) runs beside it as a
 child process and stops with it: the single-machine default needs one command, not two.
@@ -29,6 +30,9 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, no_migrate, with_worker, **options):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
+        # The static files under their hashed, compressed names (see web/staticstorage.py); the
+        # gunicorn processes started below read the fresh manifest.
+        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"aftersales: serving on http://{host}:{port}/  (Ctrl+C stops)")
         sys.stdout.flush()
         argv = [

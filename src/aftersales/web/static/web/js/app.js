@@ -49,7 +49,26 @@
     var form = canvas.closest("form");
     var field = form.querySelector("input[name=signature_png]");
     var clear = form.querySelector("[data-clear-signature]");
-    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
+    var status = form.querySelector("[data-signature-status]");
+    function say(text) { if (status && text) status.textContent = text; }
+    if (clear) clear.addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false;
+      say(clear.dataset.done);
+    });
+    // The keyboard and screen-reader alternative to drawing: the name typed in the form's name
+    // field, written into the pad, becomes the signature image.
+    var typed = form.querySelector("[data-sign-typed]");
+    if (typed) typed.addEventListener("click", function () {
+      var nameField = form.querySelector("[name=name]");
+      var name = nameField ? nameField.value.trim() : "";
+      if (!name) { say(typed.dataset.empty); if (nameField) nameField.focus(); return; }
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.font = "italic 36px " + getComputedStyle(document.body).fontFamily;
+      ctx.fillStyle = "#111"; ctx.textBaseline = "middle";
+      ctx.fillText(name, 16, canvas.clientHeight / 2, canvas.clientWidth - 32);
+      drawn = true;
+      say(typed.dataset.done);
+    });
     form.addEventListener("submit", function () { if (drawn) field.value = canvas.toDataURL("image/png"); });
     resize();
   }
