@@ -24,9 +24,7 @@ run: install
 	$(BIN)/aftersales demo --if-empty --seed 2026
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
-# collectstatic first: the pages then link the hashed, compressed files, as in production.
 test: install browser
-	$(BIN)/aftersales collectstatic --noinput --verbosity 0
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).

@@ -97,7 +97,7 @@ def _order_by_number_and_phone(number: str, phone: str) -> ServiceOrder | None:
 
 
 def _find_page(request, context: dict, status: int = 200):
-    return render(request, "web/track_find.html", {**context, "hotline": _call(_("Service hotline"), settings.HOTLINE)},
+    return render(request, "web/track_find.html", {**context, "hotline": _call(_("Service hotline"), settings.HOTLINE, as_configured=True)},
                   status=status)
 
 
@@ -123,21 +123,27 @@ def find(request):
     return redirect("web:track", order.tracking_token)
 
 
-def _call(label, number: str) -> dict | None:
-    """A tap-to-call button: the number as people read it, and a tel: link of its digits."""
+def _call(label, number: str, *, as_configured: bool = False) -> dict | None:
+    """A tap-to-call button: the number as people read it, and a tel: link a phone can dial.
+
+    The hotline is shown as configured (400-800-1234 is how a 400 number is written and
+    remembered) and dialled as its digits; an organization's phone is shown by the project's one
+    phone rule (core.phones) and dialled in the international form."""
     number = (number or "").strip()
     if not number:
         return None
+    if as_configured:
+        return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
     try:
-        shown = display_phone(normalize_phone(number))
+        e164 = normalize_phone(number)
     except ValidationFailed:
-        shown = number  # a service number such as 400-800-1234 is shown as configured
-    return {"label": label, "number": shown, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
+        return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
+    return {"label": label, "number": display_phone(e164), "href": "tel:" + e164}
 
 
 def _calls(order) -> list[dict]:
     """The hotline, and the service point that serves the order (the customer's nearest help)."""
-    calls = [_call(_("Service hotline"), settings.HOTLINE)]
+    calls = [_call(_("Service hotline"), settings.HOTLINE, as_configured=True)]
     if order.assigned_org_id:
         calls.append(_call(_("Call %(name)s") % {"name": order.assigned_org.name}, order.assigned_org.contact_phone))
     return [c for c in calls if c]

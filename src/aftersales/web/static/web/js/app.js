@@ -73,6 +73,24 @@
     resize();
   }
 
+  // Keyboard and screen-reader users keep their place when htmx replaces the intake form: the
+  // field that had the focus has it again after the swap (changing the order type re-renders the
+  // form); when the form first appears ("Take" on a caller), its first field gets the focus.
+  var focusedName = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var active = document.activeElement;
+    focusedName = active && e.detail.target.contains(active) && active.name ? active.name : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    if (target.id !== "intake") return;
+    var form = target.querySelector("form");
+    if (!form) return;
+    var field = focusedName && form.querySelector("[name='" + focusedName + "']");
+    if (!field) field = form.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  });
+
   function init(root) {
     root.querySelectorAll("canvas.signature").forEach(setupSignature);
   }
