@@ -27,7 +27,10 @@ def served(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # Up to a minute: serve collects the static files (hashing, gzip) before gunicorn starts.
+        for _ in range(600):
+            if proc.poll() is not None:
+                break
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break
@@ -72,7 +75,7 @@ def test_serve_with_worker_runs_the_worker_and_stops_it_too(tmp_path):
     proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--workers", "1", "--with-worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(150):
+        for _ in range(600):  # serve collects the static files first (see the fixture above)
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
