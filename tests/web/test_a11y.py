@@ -325,6 +325,28 @@ def test_an_order_action_by_keyboard(browser, live_server, net, orders):  # noqa
     page.context.close()
 
 
+def test_the_customer_signs_with_the_typed_name_by_keyboard(browser, live_server, net, orders):  # noqa: F811
+    """The signature pad's alternative: the typed name becomes the signature, said in a status line."""
+    page = open_page(browser, live_server, net, "agency_tech", PHONE)
+    page.goto(f"{live_server.url}/orders/{orders.confirming.pk}/")
+    confirm = page.locator("#action-confirm")
+    if confirm.get_attribute("open") is None:
+        _tab_to(page, "#action-confirm summary")
+        page.keyboard.press("Enter")
+    assert confirm.get_by_role("img", name="请在此签名").count() == 1
+    assert confirm.locator("input[name=name]").input_value() == "刘大壮"  # the contact, ready to correct
+    _tab_to(page, "#action-confirm [data-sign-typed]")
+    page.keyboard.press("Enter")
+    assert confirm.get_by_role("status").inner_text() == "已用填写的姓名作为签名。"
+    _tab_to(page, "#action-confirm button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    orders.confirming.refresh_from_db()
+    assert orders.confirming.status == OrderStatus.COMPLETED and orders.confirming.confirmed_by_name == "刘大壮"
+    assert orders.confirming.attachments.filter(kind="signature").count() == 1
+    page.context.close()
+
+
 # Sizes on a 390 px phone: text, fields and tap targets.
 SIZES = """() => {
   const out = {small_text: [], small_field: [], small_target: []};
