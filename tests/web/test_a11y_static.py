@@ -51,7 +51,8 @@ def test_pages_link_the_plain_names_before_collectstatic(tmp_path, settings):
     serves from the app; a name no app has still fails."""
     from django.contrib.staticfiles.storage import staticfiles_storage
 
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "aftersales.web.staticstorage.HashedStaticStorage"}}
+    hashed = {"BACKEND": "aftersales.web.staticstorage.HashedStaticStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": hashed}
     with override_settings(STATIC_ROOT=tmp_path):
         staticfiles_storage._setup()
         template = engines["django"].from_string("{% load static %}{% static 'web/css/app.css' %}")

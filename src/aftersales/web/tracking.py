@@ -96,14 +96,16 @@ def _order_by_number_and_phone(number: str, phone: str) -> ServiceOrder | None:
     return ServiceOrder.objects.filter(number=number.strip().upper(), contact_phone=e164).exclude(tracking_token=None).first()
 
 
+def _hotline():
+    return _call(_("Service hotline"), settings.HOTLINE, as_configured=True)
+
+
 def _find_page(request, context: dict, status: int = 200):
-    return render(request, "web/track_find.html", {**context, "hotline": _call(_("Service hotline"), settings.HOTLINE, as_configured=True)},
-                  status=status)
+    return render(request, "web/track_find.html", {**context, "hotline": _hotline()}, status=status)
 
 
 def _too_many(request):
-    return _find_page(request, {"error": _("Too many attempts. Please try again in 15 minutes.")},
-                  status=429)
+    return _find_page(request, {"error": _("Too many attempts. Please try again in 15 minutes.")}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -132,18 +134,19 @@ def _call(label, number: str, *, as_configured: bool = False) -> dict | None:
     number = (number or "").strip()
     if not number:
         return None
-    if as_configured:
-        return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
-    try:
-        e164 = normalize_phone(number)
-    except ValidationFailed:
-        return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
-    return {"label": label, "number": display_phone(e164), "href": "tel:" + e164}
+    if not as_configured:
+        try:
+            e164 = normalize_phone(number)
+        except ValidationFailed:
+            pass  # not a number the phone rule knows: shown and dialled as stored
+        else:
+            return {"label": label, "number": display_phone(e164), "href": "tel:" + e164}
+    return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
 
 
 def _calls(order) -> list[dict]:
     """The hotline, and the service point that serves the order (the customer's nearest help)."""
-    calls = [_call(_("Service hotline"), settings.HOTLINE, as_configured=True)]
+    calls = [_hotline()]
     if order.assigned_org_id:
         calls.append(_call(_("Call %(name)s") % {"name": order.assigned_org.name}, order.assigned_org.contact_phone))
     return [c for c in calls if c]
