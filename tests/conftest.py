@@ -13,6 +13,11 @@ from django.conf import settings
 def pytest_configure(config):
     # Full-cost argon2 for every test user would dominate the run; production keeps argon2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The live server of the browser tests serves static files from the apps (Django's finders),
+    # which know no hashed names; the hashed, compressed files are tested against the real server
+    # (`aftersales serve`) in tests/web/test_a11y_static.py.
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 from tests.support import Network, build_network  # noqa: E402

@@ -56,7 +56,7 @@ def session(browser, live_server, user, viewport=OFFICE):
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", f"pass-{user.username}")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language switch in the top bar
     page.wait_for_load_state()
     return page
 
@@ -162,7 +162,7 @@ def test_from_the_call_to_the_rating(browser, live_server, net):
     page.click("label[for=star5]")
     page.fill("textarea[name=comment]", "师傅很专业")
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
     assert "感谢您的评价" in page.content()
     shot(page, "6-customer-tracking")
     order.refresh_from_db()

@@ -68,3 +68,9 @@ def phone_search_digits(raw: str) -> str:
     elif digits.startswith("86") and len(digits) > 11:
         digits = digits[2:]
     return digits
+
+
+def public_number(e164: str) -> str:
+    """An organization's own published number (a branch, an agency) as people read it. Not for
+    customers' numbers: those are shown only through registry.policies.phone_for."""
+    return display_phone(e164)

@@ -4,6 +4,9 @@ refused for a while after too many, so neither tokens nor phone numbers can be t
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, gettext_lazy
@@ -12,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from aftersales.accounts.backends import client_address
 from aftersales.core import throttle
 from aftersales.core.errors import Conflict, DomainError, Throttled, ValidationFailed
-from aftersales.core.phones import normalize_phone
+from aftersales.core.phones import normalize_phone, public_number
 from aftersales.service import services
 from aftersales.service.models import OrderStatus as S, ServiceOrder
 from aftersales.web.views import error_message
@@ -50,6 +53,16 @@ PLAIN = {
 }
 
 
+# What each star means, read out by screen readers and shown beside the chosen star.
+STAR_LABELS = {
+    1: gettext_lazy("1 star, very dissatisfied"),
+    2: gettext_lazy("2 stars, dissatisfied"),
+    3: gettext_lazy("3 stars, neither"),
+    4: gettext_lazy("4 stars, satisfied"),
+    5: gettext_lazy("5 stars, very satisfied"),
+}
+
+
 def _key(request) -> str:
     return throttle.key("track-failures", client_address(request))
 
@@ -82,9 +95,16 @@ def _order_by_number_and_phone(number: str, phone: str) -> ServiceOrder | None:
     return ServiceOrder.objects.filter(number=number.strip().upper(), contact_phone=e164).exclude(tracking_token=None).first()
 
 
+def _hotline():
+    return _call(_("Service hotline"), settings.HOTLINE, as_configured=True)
+
+
+def _find_page(request, context: dict, status: int = 200):
+    return render(request, "web/track_find.html", {**context, "hotline": _hotline()}, status=status)
+
+
 def _too_many(request):
-    return render(request, "web/track_find.html", {"error": _("Too many attempts. Please try again in 15 minutes.")},
-                  status=429)
+    return _find_page(request, {"error": _("Too many attempts. Please try again in 15 minutes.")}, status=429)
 
 
 @require_http_methods(["GET", "POST"])
@@ -92,16 +112,43 @@ def find(request):
     """Order number + phone; the answer is a redirect to the token page, so the phone never
     appears in a URL."""
     if request.method == "GET":
-        return render(request, "web/track_find.html", {})
+        return _find_page(request, {})
     if _throttled(request):
         return _too_many(request)
     order = _order_by_number_and_phone(request.POST.get("number", "")[:20], request.POST.get("phone", "")[:30])
     if order is None:
         _failed(request)
-        return render(request, "web/track_find.html", {
+        return _find_page(request, {
             "error": _("No order matches this number and phone."), "number": request.POST.get("number", "")[:20],
         }, status=404)
     return redirect("web:track", order.tracking_token)
+
+
+def _call(label, number: str, *, as_configured: bool = False) -> dict | None:
+    """A tap-to-call button: the number as people read it, and a tel: link a phone can dial.
+
+    The hotline is shown as configured (400-800-1234 is how a 400 number is written and
+    remembered) and dialled as its digits; an organization's phone is shown by the project's one
+    phone rule (core.phones) and dialled in the international form."""
+    number = (number or "").strip()
+    if not number:
+        return None
+    if not as_configured:
+        try:
+            e164 = normalize_phone(number)
+        except ValidationFailed:
+            pass  # not a number the phone rule knows: shown and dialled as stored
+        else:
+            return {"label": label, "number": public_number(e164), "href": "tel:" + e164}
+    return {"label": label, "number": number, "href": "tel:" + re.sub(r"[^0-9+]", "", number)}
+
+
+def _calls(order) -> list[dict]:
+    """The hotline, and the service point that serves the order (the customer's nearest help)."""
+    calls = [_hotline()]
+    if order.assigned_org_id:
+        calls.append(_call(_("Call %(name)s") % {"name": order.assigned_org.name}, order.assigned_org.contact_phone))
+    return [c for c in calls if c]
 
 
 def _steps(order) -> list[dict]:
@@ -116,12 +163,18 @@ def track(request, token: str):
     order = _order_by_token(token)
     if order is None:
         _failed(request)
-        return render(request, "web/track_find.html", {"error": _("This link is not valid.")}, status=404)
+        return _find_page(request, {"error": _("This link is not valid.")}, status=404)
+    return _page(request, order)
+
+
+def _page(request, order, *, status: int = 200, **extra):
     rating = getattr(order, "rating", None) if order.status == S.CLOSED else None
     return render(request, "web/track.html", {
         "order": order, "steps": _steps(order), "plain": PLAIN.get(order.status, ""), "rating": rating,
+        "rating_label": STAR_LABELS.get(rating.score) if rating else "", "stars": list(STAR_LABELS.items()),
         "may_rate": order.status == S.COMPLETED, "cancelled": order.status == S.CANCELLED,
-    })
+        "calls": _calls(order), **extra,
+    }, status=status)
 
 
 @require_POST
@@ -132,6 +185,16 @@ def rate(request, token: str):
         score = int(request.POST.get("score", ""))
     except ValueError:
         score = 0
+    if score not in STAR_LABELS:
+        # No star chosen (the browser's own check is skipped by some phones): say so beside the
+        # stars and keep what the customer wrote, instead of a redirect that loses it.
+        order = _order_by_token(token)
+        if order is None:
+            _failed(request)
+            return _find_page(request, {"error": _("This link is not valid.")}, status=404)
+        if order.status == S.COMPLETED:
+            return _page(request, order, status=400, score_error=_("Please choose from 1 to 5 stars."),
+                         comment=request.POST.get("comment", "")[:2000])
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:

@@ -111,6 +111,9 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, threads, no_migrate, with_worker, **options):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
+        # The static files under their hashed, compressed names (see web/staticstorage.py); the
+        # granian workers started below read the fresh manifest.
+        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"aftersales: serving on http://{host}:{port}/  (Ctrl+C stops)")
         sys.stdout.flush()
         argv = server_argv(host=host, port=port, workers=workers, threads=threads)

@@ -49,10 +49,47 @@
     var form = canvas.closest("form");
     var field = form.querySelector("input[name=signature_png]");
     var clear = form.querySelector("[data-clear-signature]");
-    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; });
+    var status = form.querySelector("[data-signature-status]");
+    function say(text) { if (status && text) status.textContent = text; }
+    if (clear) clear.addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false;
+      say(clear.dataset.done);
+    });
+    // The keyboard and screen-reader alternative to drawing: the name typed in the form's name
+    // field, written into the pad, becomes the signature image.
+    var typed = form.querySelector("[data-sign-typed]");
+    if (typed) typed.addEventListener("click", function () {
+      var nameField = form.querySelector("[name=name]");
+      var name = nameField ? nameField.value.trim() : "";
+      if (!name) { say(typed.dataset.empty); if (nameField) nameField.focus(); return; }
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      ctx.font = "italic 36px " + getComputedStyle(document.body).fontFamily;
+      ctx.fillStyle = "#111"; ctx.textBaseline = "middle";
+      ctx.fillText(name, 16, canvas.clientHeight / 2, canvas.clientWidth - 32);
+      drawn = true;
+      say(typed.dataset.done);
+    });
     form.addEventListener("submit", function () { if (drawn) field.value = canvas.toDataURL("image/png"); });
     resize();
   }
+
+  // Keyboard and screen-reader users keep their place when htmx replaces the intake form: the
+  // field that had the focus has it again after the swap (changing the order type re-renders the
+  // form); when the form first appears ("Take" on a caller), its first field gets the focus.
+  var focusedName = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var active = document.activeElement;
+    focusedName = active && e.detail.target.contains(active) && active.name ? active.name : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    if (target.id !== "intake") return;
+    var form = target.querySelector("form");
+    if (!form) return;
+    var field = focusedName && form.querySelector("[name='" + focusedName + "']");
+    if (!field) field = form.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  });
 
   function init(root) {
     root.querySelectorAll("canvas.signature").forEach(setupSignature);
