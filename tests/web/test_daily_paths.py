@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Words of Latin letters a Chinese page may show: key names, the language's own name, and codes
 # (anything with a digit, or capitals only: LX904, FW20261130-00001, PDF).
-ALLOWED_WORDS = {"Alt", "Enter", "Tab", "Ctrl", "English", "kW", "kg", "km"}  # key names, units
+ALLOWED_WORDS = {"Alt", "Enter", "Tab", "Ctrl", "English", "kW", "kg", "km", "Excel", "PDF", "QR"}  # key names, units, file kinds
 # The test network's people have login names only; real users are shown by their Chinese names.
 USERNAMES = {"admin", "agent", "infoco", "hotline", "repairco", "engineer", "supervisor", "branchtech", "agencytech",
              "othertech", "dealer"}
