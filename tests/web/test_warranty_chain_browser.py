@@ -37,9 +37,9 @@ def _take_call(page, live_server, machine, *, order_type: str = "repair") -> Non
         # Each choice redraws the form (htmx): wait for that answer before the next choice.
         if page.locator(selector).input_value() == value:
             return  # already chosen: no change, no redraw
-        with page.expect_response(lambda r: "/desk/form" in r.url):
-            page.select_option(selector, value)
+        page.select_option(selector, value)  # htmx asks for the redrawn form at once (on change)
         page.wait_for_load_state("networkidle")
+        page.wait_for_selector(f"{selector} >> option[value='{value}'][selected]", state="attached")
 
     choose("select[name=machine]", str(machine.pk))
     if order_type != "repair":
@@ -47,8 +47,7 @@ def _take_call(page, live_server, machine, *, order_type: str = "repair") -> Non
         page.wait_for_selector("select[name=return_kind]")
     choose("select[name=fault_component]", "gearbox")
     page.wait_for_selector("select[name=fault_component] >> option[value=gearbox][selected]", state="attached")
-    with page.expect_response(lambda r: "/desk/form" in r.url):
-        page.check("input[name=fault_serious]")
+    page.check("input[name=fault_serious]")
     page.wait_for_load_state("networkidle")
     page.wait_for_selector("input[name=fault_serious][checked]", state="attached")
 

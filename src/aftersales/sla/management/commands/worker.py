@@ -26,7 +26,9 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from aftersales.notify.services import STOPPING
+from aftersales.quality.tasks import scan_batches
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
+from aftersales.stats.tasks import send_reports
 
 logger = logging.getLogger("aftersales.worker")
 KEEP_RESULTS = timedelta(days=1)
@@ -35,7 +37,9 @@ KEEP_RESULTS = timedelta(days=1)
 def schedule_periodic() -> int:
     """Queue the periodic tasks, at most one waiting of each (a missed tick is no backlog)."""
     queued = 0
-    for task in (sweep_clocks, deliver_outbox):
+    # The quality scan and the statistics reports decide themselves whether they are due (once a day;
+    # once per period and subscriber), so queuing them every tick costs one query each.
+    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1

@@ -187,3 +187,11 @@
     }, send, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
   });
 })();
+
+// The call desk starts with the caller search focused (the agent types the number at once), also
+// when the browser did not honour `autofocus` (a page restored from history, a skip link).
+document.addEventListener("DOMContentLoaded", function () {
+  var search = document.getElementById("caller-search");
+  var active = document.activeElement;
+  if (search && (!active || active === document.body)) search.focus();
+});
