@@ -41,6 +41,8 @@ bench: install
 # tests/security/test_ops_deploy.py starts docs/deploy.md's topology: nginx (Debian's) in front.
 proxy:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || { echo "the deployment test needs nginx: sudo apt-get install nginx-light"; exit 1; }
+	@# tests/test_readme_api.py runs the README's curl flow, which reads the answers with jq.
+	@{ command -v curl >/dev/null && command -v jq >/dev/null; } || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq >/dev/null; } || { echo "the README test needs curl and jq: sudo apt-get install curl jq"; exit 1; }
 
 demo: install
 	$(BIN)/aftersales demo --seed 2026

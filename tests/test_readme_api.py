@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +38,6 @@ def site(tmp_path):
         live.stop()
 
 
-@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="the README's flow uses curl and jq")
 def test_the_readme_repair_flow_runs_against_a_live_server(site, tmp_path):
     """Seed: 热线接听 -> 15-minute handoff -> call-back -> 派工 -> on-site service -> confirmation -> 服务反馈."""
     signature = tmp_path / "signature.png"

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from aftersales.service import services, workflow
-from aftersales.service.api import ACTION_DATA
+from aftersales.service.schemas import ACTION_DATA
 from aftersales.service.models import (
     Complaint,
     OrderEvent,

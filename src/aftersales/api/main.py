@@ -143,7 +143,7 @@ def _mount_routers() -> None:
     from aftersales.knowledge.api import router as knowledge_router
     from aftersales.notify.api import router as notify_router
     from aftersales.registry.api import router as registry_router
-    from aftersales.service.api import public_router as service_public_router
+    from aftersales.service.public_api import public_router as service_public_router
     from aftersales.service.api import router as service_router
     from aftersales.sla.api import router as sla_router
     from aftersales.stats.api import router as stats_router

@@ -19,7 +19,8 @@ from django.utils.translation import get_language, gettext_lazy as _, pgettext_l
 from aftersales.accounts.models import SERVICE_PROVIDER_KINDS, RoleCode
 from aftersales.accounts import selectors as account_selectors
 from aftersales.service import selectors, services
-from aftersales.service.api import ACTION_DATA, _service_kwargs
+from aftersales.service.api import _service_kwargs
+from aftersales.service.schemas import ACTION_DATA
 from aftersales.service.models import AttachmentKind, Channel, EscalationOutcome, ServiceMode
 from aftersales.warranty.parts import part_label, part_labels
 
