@@ -17,10 +17,29 @@ from pathlib import Path
 CLI = [sys.executable, "-m", "aftersales.cli"]
 
 
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no other test of this run will be given, even after our server is killed.
+
+    Asking the kernel for port 0 is not enough: once a killed server's port is free again, a test in
+    the other xdist worker may be handed the same number, start its own site there, and the first
+    test's clients (retrying during the restart) would talk to the wrong site. Each worker takes
+    ports from its own block below the kernel's ephemeral range and never hands one out twice."""
+    if not _next_port:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        index = int(worker) if worker.isdigit() else 0
+        _next_port.append(20000 + (index % 6) * 2000 + (os.getpid() % 50) * 40)
+    while True:
+        port = _next_port[0]
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # held by something else on the machine: take the next one
+            return port
 
 
 class LiveSite:
@@ -47,9 +66,12 @@ class LiveSite:
             return conn.execute(query, params).fetchall()
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-migrate"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # The server's own output is kept beside its database, so a failure under load can be read.
+        self.log_path = self.tmp / "server.log"
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [*CLI, "serve", "--port", str(self.port), "--workers", str(self.workers), "--no-migrate"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90  # granian listens once its workers have loaded the site
         while time.monotonic() < deadline:
             try:
