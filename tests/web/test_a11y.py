@@ -300,9 +300,11 @@ def test_the_intake_by_keyboard(browser, live_server, net, orders):  # noqa: F81
     _tab_to(page, "input[name=crop]")
     page.keyboard.type("玉米")
     _tab_to(page, "select[name=urgency]")
+    page.evaluate("document.getElementById('intake-form').dataset.before = 'redraw'")
     page.keyboard.press("ArrowDown")  # the form is drawn again for the new urgency
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'urgency'"
-                           " && document.querySelector('#intake-form [name=crop]').value === '玉米'")
+    page.wait_for_selector("#intake-form:not([data-before])")  # the redrawn form
+    assert page.evaluate("document.activeElement.name") == "urgency"
+    assert page.locator("#intake-form [name=crop]").input_value() == "玉米"
     _tab_to(page, "textarea[name=symptom]")
     assert _focus_is_visible(page)
     page.keyboard.type("收割机割台不转")
@@ -311,6 +313,32 @@ def test_the_intake_by_keyboard(browser, live_server, net, orders):  # noqa: F81
         page.keyboard.press("Enter")
     created = ServiceOrder.objects.get(customer=caller)
     assert created.symptom == "收割机割台不转" and created.crop == "玉米"
+    page.context.close()
+
+
+def test_text_typed_while_the_intake_form_is_redrawn_is_kept(browser, live_server, net, orders):  # noqa: F811
+    """A slow answer to a redraw (new urgency) arrives after the agent has typed the symptom: the
+    symptom is still there and the focus stays where the agent is typing."""
+    shandong_farmer(phone="13800002222", serial="LX904-SD-KB02")
+    page = open_page(browser, live_server, net, "agent")
+    page.keyboard.type("2222")
+    page.wait_for_selector("#lookup >> text=LX904-SD-KB02")
+    _tab_to(page, "#lookup a.btn")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#intake-form")
+    held = []
+    page.route("**/desk/form*", lambda route: held.append(route))  # answered only when we say so
+    _tab_to(page, "select[name=urgency]")
+    page.evaluate("document.getElementById('intake-form').dataset.before = 'redraw'")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_selector("#intake-form select[name=urgency].htmx-request")  # the redraw is on its way
+    _tab_to(page, "textarea[name=symptom]")
+    page.keyboard.type("拖拉机漏油")
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_selector("#intake-form:not([data-before])")
+    assert page.locator("#intake-form textarea[name=symptom]").input_value() == "拖拉机漏油"
+    assert page.evaluate("document.activeElement.name") == "symptom"
     page.context.close()
 
 

@@ -73,24 +73,6 @@
     resize();
   }
 
-  // Keyboard and screen-reader users keep their place when htmx replaces the intake form: the
-  // field that had the focus has it again after the swap (changing the order type re-renders the
-  // form); when the form first appears ("Take" on a caller), its first field gets the focus.
-  var focusedName = null;
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    var active = document.activeElement;
-    focusedName = active && e.detail.target.contains(active) && active.name ? active.name : null;
-  });
-  document.addEventListener("htmx:afterSwap", function (e) {
-    var target = e.detail.target;
-    if (target.id !== "intake") return;
-    var form = target.querySelector("form");
-    if (!form) return;
-    var field = focusedName && form.querySelector("[name='" + focusedName + "']");
-    if (!field) field = form.querySelector("input:not([type=hidden]), select, textarea");
-    if (field) field.focus();
-  });
-
   function init(root) {
     root.querySelectorAll("canvas.signature").forEach(setupSignature);
   }
@@ -117,25 +99,51 @@
     htmx.ajax("GET", search.dataset.takeUrl + "?take=" + encodeURIComponent(q), { target: "#intake", swap: "innerHTML" });
   });
 
-  // After the intake form is (re)drawn: the field that asked for it keeps the focus; a form for a
-  // newly taken caller starts at its first field. Several callers found: the first "take" link.
-  var refocus = null;
+  // After the intake form is (re)drawn (a new order type, urgency or machine re-renders it), the agent
+  // keeps their place: the field that has the focus when the answer arrives has it again (keyboard and
+  // screen-reader users), and text typed while the redraw was on its way is kept — the answer was
+  // drawn from the values sent, so without this a fast typist's symptom would silently vanish.
+  // A form for a newly taken caller starts at its first field; several callers found: the first "take" link.
+  var sent = null, typed = null, focusedName = null;
+  function formValues(form) {
+    var values = {};
+    form.querySelectorAll("input[type=text], input[type=tel], input[type=number], input:not([type]), textarea").forEach(function (el) {
+      if (el.name) values[el.name] = el.value;
+    });
+    return values;
+  }
   document.addEventListener("htmx:beforeRequest", function (e) {
-    var el = document.activeElement;
-    refocus = el && el.closest && el.closest("#intake-form") && el.name ? el.name : null;
+    if (!e.detail.target || e.detail.target.id !== "intake") return;
+    var form = document.getElementById("intake-form");
+    sent = form ? formValues(form) : null;
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "intake") return;
+    var active = document.activeElement;
+    focusedName = active && e.detail.target.contains(active) && active.name ? active.name : null;
+    var form = document.getElementById("intake-form");
+    typed = {};
+    if (form && sent) {
+      var now = formValues(form);
+      Object.keys(now).forEach(function (name) { if (now[name] !== sent[name]) typed[name] = now[name]; });
+    }
   });
   document.addEventListener("htmx:afterSwap", function (e) {
     if (!e.target || e.target.id !== "intake") return;
     var form = document.getElementById("intake-form");
     if (form) {
-      var again = refocus && form.querySelector("[name='" + refocus + "']");
+      Object.keys(typed || {}).forEach(function (name) {
+        var field = form.querySelector("[name='" + name + "']");
+        if (field && field.value !== typed[name]) field.value = typed[name];
+      });
+      var again = focusedName && form.querySelector("[name='" + focusedName + "']");
       var first = form.querySelector("input:not([type=hidden]), select, textarea");
       (again || first).focus();
     } else if (document.getElementById("pick-caller")) {
       var take = document.querySelector("#lookup a.take");
       if (take) take.focus();
     }
-    refocus = null;
+    sent = typed = focusedName = null;
   });
 
   // Ctrl+Enter (or Cmd+Enter) in a multi-line field saves its form, as Enter does in a line.
