@@ -31,6 +31,10 @@ from aftersales.sla import selectors as sla_selectors
 from aftersales.sla import supervision
 from aftersales.web import actions, export
 from aftersales.web.templatetags.web import punctuation
+from aftersales.web.orders import error_message  # noqa: F401 (named here for the pages that import it)
+from aftersales.web.orders import get_order as _get_order
+from aftersales.web.orders import order_phone as _phone_for
+from aftersales.web.suggestions import order_suggestions
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
 PAGE_SIZE = 25
@@ -61,11 +65,6 @@ def healthz(request):
 
     healthy, report = health()
     return JsonResponse(report, status=200 if healthy else 503)
-
-
-def error_message(exc: DomainError) -> str:
-    details = "；".join(exc.fields.values())
-    return f"{exc.message} {details}".strip() if details else exc.message
 
 
 # --- queues ----------------------------------------------------------------------------------
@@ -283,8 +282,6 @@ def search(request):
 # --- the order page ----------------------------------------------------------------------------
 
 def _order_context(request, order, **form_state) -> dict:
-    from aftersales.web.suggestions import order_suggestions
-
     user = request.user
     forms = actions.build(user, order, done=request.GET.get("done", ""), **form_state)
     return {
@@ -364,19 +361,6 @@ def order_address(order) -> str:
         if extra and extra not in text:
             text = f"{text}{joiner}{extra}" if text else extra
     return text
-
-
-def _phone_for(user, order) -> str:
-    from aftersales.registry.policies import phone_for
-
-    return phone_for(user, None, order.contact_phone, order=order, where="web:order").text
-
-
-def _get_order(user, pk: int):
-    try:
-        return selectors.order_get(user, pk, related=selectors.ORDER_PAGE_RELATED)
-    except NotFound:
-        raise Http404(_("Service order not found.")) from None
 
 
 @login_required
