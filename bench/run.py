@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 KEYS = ("intake_seq_per_s", "intake_c8_per_s", "intake_c8_p95_ms", "intake_cpu_ms", "queue_p95_ms", "order_page_p95_ms",
         "search_zh_p95_ms", "transition_c8_per_s", "sla_sweep_s", "web_rss_mb_peak", "worker_rss_mb_peak",
-        "export_rss_mb_peak", "scale", "database", "machine", "date", "git_commit")
+        "export_rss_mb_peak", "floor_five_c8_per_s", "floor_five_cpu_ms", "intake_vs_floor", "intake_cpu_vs_floor",
+        "transition_vs_floor", "scale", "database", "machine", "date", "git_commit")
 # (key, comparison, SQLite target, PostgreSQL target) from issue 7; reported, never asserted.
 TARGETS = {
     "intake_c8_per_s": (">=", 160, 180), "intake_cpu_ms": ("<=", 10, 10), "transition_c8_per_s": (">=", 200, 200),
@@ -31,7 +32,20 @@ TARGETS = {
     "web_rss_mb_peak": ("<=", 200, 200), "worker_rss_mb_peak": ("<=", 250, 250),
     # Issue 13: an export of 100,000 orders keeps the web worker within its memory target.
     "export_rss_mb_peak": ("<=", 200, 200),
+    # Issue 14: shares of the floor measured in the same run (bench/floor/), so the machine cancels out.
+    "intake_vs_floor": (">=", 0.40, 0.40), "intake_cpu_vs_floor": ("<=", 4, 4), "transition_vs_floor": (">=", 0.45, 0.45),
 }
+
+
+def floor_ratios(results: dict) -> dict:
+    """The intake's and the transitions' figures over the floor's of the same run (None when either is missing)."""
+    floor, floor_cpu = results.get("floor_five_c8_per_s"), results.get("floor_five_cpu_ms")
+
+    def ratio(a, b):
+        return round(a / b, 3) if a is not None and b else None
+    return {"intake_vs_floor": ratio(results.get("intake_c8_per_s"), floor),
+            "intake_cpu_vs_floor": ratio(results.get("intake_cpu_ms"), floor_cpu),
+            "transition_vs_floor": ratio(results.get("transition_c8_per_s"), floor)}
 FIGURES = KEYS.index("scale")  # the measured figures come before the run's facts
 
 
@@ -275,6 +289,7 @@ def main(argv=None) -> int:
             connection.close()
     finally:
         server.stop()
+    results.update(floor_ratios(results))
     results.update(scale=args.scale, database=connection.vendor, machine=machine(),
                    date=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
                    git_commit=git_commit())

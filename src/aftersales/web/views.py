@@ -141,7 +141,8 @@ def queue(request):
         promised_late = Q(promised_at__lt=now, status__in=[s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED])
         qs = qs.filter(Q(pk__in=sla_selectors.overdue_order_ids(user)) | promised_late)
     if export.wants_xlsx(request):
-        return export.orders_xlsx(user, qs, filename=_("Work queue"), title=_("Work queue"))
+        return export.queued_if_large(request, qs) or export.orders_xlsx(
+            user, qs, filename=_("Work queue"), title=_("Work queue"))
     try:
         orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
     except BadCursor:
@@ -240,6 +241,8 @@ def inbox_open(request, pk: int):
     except NotFound:
         raise Http404(_("Notification not found.")) from None
     notify_inbox.inbox_mark_read(user=request.user, ids=[n.pk])
+    if n.kind == "inbox_export_ready":
+        return redirect("exports:download", n.context.get("export", ""))
     return redirect("web:order", n.order_id) if n.order_id else redirect("web:inbox")
 
 
