@@ -17,8 +17,9 @@ from tests.service.test_flows import _to_awaiting_dispatch
 
 pytestmark = pytest.mark.django_db
 
-CREATE_STATEMENTS = 23
-DISPATCH_STATEMENTS = 27
+# PostgreSQL also locks the customer's and the machine's rows (SQLite's write lock covers the file).
+CREATE_STATEMENTS = {"sqlite": 23, "postgresql": 25}
+DISPATCH_STATEMENTS = {"sqlite": 27, "postgresql": 27}
 
 
 def test_a_create_and_a_dispatch_stay_within_their_statements(net, api):
@@ -30,7 +31,7 @@ def test_a_create_and_a_dispatch_stay_within_their_statements(net, api):
     assert status == 201, order
     stamps = [q for q in ctx.captured_queries if "core_configstamp" in q["sql"]]
     assert len(stamps) == 1  # once per request, not once per rule table
-    assert len(ctx.captured_queries) <= CREATE_STATEMENTS, [q["sql"][:120] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) <= CREATE_STATEMENTS[connection.vendor], [q["sql"][:120] for q in ctx.captured_queries]
     # Nothing bought with correctness: the committed order has its event, clocks and search document.
     assert OrderEvent.objects.filter(order_id=order["id"], action="create").exists()
     assert SlaClock.objects.filter(order_id=order["id"]).exists()
@@ -43,6 +44,6 @@ def test_a_create_and_a_dispatch_stay_within_their_statements(net, api):
         status, body = api.post(f"/orders/{order['id']}/actions/dispatch",
                                 {"version": version, "data": {"organization_id": net.agency_shandong.pk}}, token=token)
     assert status == 200, body
-    assert len(ctx.captured_queries) <= DISPATCH_STATEMENTS, [q["sql"][:120] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) <= DISPATCH_STATEMENTS[connection.vendor], [q["sql"][:120] for q in ctx.captured_queries]
     clocks = {c.target: c for c in SlaClock.objects.filter(order_id=order["id"])}
     assert clocks["dispatch_accept"].holder_org_id == net.agency_shandong.pk  # the moved clock was written
