@@ -25,6 +25,11 @@ import json, pathlib, sys
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
     r = json.loads(path.read_text()); a = r["audits"]
     scores = " ".join(f"{k}={round(v['score'] * 100)}" for k, v in r["categories"].items())
+    # The token page's noindex is required (docs/accessibility.md, "Known exceptions"): the SEO score
+    # of every other SEO audit, weighted as Lighthouse weighs them.
+    refs = [x for x in r["categories"]["seo"]["auditRefs"] if x["id"] != "is-crawlable" and x["weight"]
+            and a[x["id"]]["score"] is not None]
+    scores += f" seo_without_noindex={round(100 * sum(a[x['id']]['score'] * x['weight'] for x in refs) / sum(x['weight'] for x in refs))}"
     print(f"{r['finalDisplayedUrl']}  {scores}  LCP={a['largest-contentful-paint']['displayValue']}"
           f"  FCP={a['first-contentful-paint']['displayValue']}  TBT={a['total-blocking-time']['displayValue']}"
           f"  CLS={a['cumulative-layout-shift']['displayValue']}  bytes={int(a['total-byte-weight']['numericValue'])}"

@@ -171,6 +171,41 @@ def intake_c8(bench) -> dict:
             "intake_cpu_ms": round(cpu / max(r["requests"], 1), 2)}
 
 
+def floor_c8(bench) -> dict:
+    """The floor (bench/floor/): the intake's own bodies POSTed by the same wrk script to a bare
+    Django + django-ninja endpoint that validates them and writes five rows in one transaction,
+    served by the same granian command line and workers on the same database, while the app's
+    server idles. Its figures are the denominators of intake_vs_floor and transition_vs_floor."""
+    import os
+    import sys
+
+    from bench.client import Server
+
+    root = HERE.parent
+    env = {**bench.server.env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(root), bench.server.env.get("PYTHONPATH", "")]))}
+    subprocess.run([sys.executable, "-m", "django", "migrate", "--run-syncdb", "--verbosity", "0"], env=env,
+                   check=True, cwd=root, timeout=120)
+    floor = Server(env=env, workers=bench.server.workers, log_path=bench.workdir / "floor.log",
+                   wsgi_app="bench.floor.wsgi:application")
+    floor.start()
+    try:
+        path = bench.write_lines("floor", [("/floor/five", "-", json.dumps(b)) for b in bench.intake_bodies])
+        cpu0 = floor.cpu_ms()
+        cmd = ["wrk", "-t", "2", "-c", "8", "-d", f"{bench.seconds}s", "--timeout", "10s", "-s",
+               str(HERE / "wrk" / "intake.lua"), f"http://127.0.0.1:{floor.port}", "--", str(path), "0", "2"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=bench.seconds + 60, check=True).stdout
+        r = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+        cpu = floor.cpu_ms() - cpu0
+    finally:
+        floor.stop()
+    ok = r["requests"] - r["non2xx"]
+    seconds = r["duration_us"] / 1e6
+    bench.note("floor_five_c8_per_s", f"wrk on POST /floor/five: {r['requests']} requests in {seconds:.1f} s, "
+               f"{r['non2xx']} non-2xx; p95 {r['p95_us'] / 1000:.1f} ms")
+    return {"floor_five_c8_per_s": round(ok / seconds, 1), "floor_five_cpu_ms": round(cpu / max(r["requests"], 1), 2)}
+
+
 def transitions_c8(bench) -> dict:
     path = bench.write_lines("transitions", bench.transition_lines())
     r = _wrk(bench, "transitions.lua", [str(path), "2"])
@@ -191,4 +226,5 @@ def web_rss(bench) -> dict:
 # In this order: reads first on the dataset as built, then the writes, the sweep, memory last.
 # The search measure rebuilds the whole index first (1.5 million rows at 1,000,000 orders); it runs
 # after the write measures, so they do not pay for the database flushing that rebuild to disk.
-MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, intake_c8, transitions_c8, search_zh, sla_sweep, web_rss)
+MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, floor_c8, intake_c8, transitions_c8, search_zh, sla_sweep,
+                web_rss)

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "aftersales.knowledge",
     "aftersales.stats",
     "aftersales.quality",
+    "aftersales.exports",
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
@@ -291,6 +292,9 @@ NINJA_PAGINATION_PER_PAGE = 25
 # PostgreSQL share them (SKIP LOCKED), and SQLite needs nothing more.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 SLA_SWEEP_INTERVAL_SECONDS = env_int("AFTERSALES_SLA_SWEEP_INTERVAL", 30)
+# An Excel export of more rows than this is written by the worker and announced in the bell
+# (exports app); smaller ones download at once.
+EXPORT_INLINE_ROWS = env_int("AFTERSALES_EXPORT_INLINE_ROWS", 5000)
 NOTIFY_LANGUAGE = os.environ.get("AFTERSALES_NOTIFY_LANGUAGE", "zh-hans")
 NOTIFY_SMS_GATEWAY = os.environ.get("AFTERSALES_SMS_GATEWAY", "aftersales.notify.gateways.LogSmsGateway")
 NOTIFY_SMS_URL = os.environ.get("AFTERSALES_SMS_URL", "")  # HttpSmsGateway; may contain {phone}

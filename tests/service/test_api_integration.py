@@ -5,6 +5,7 @@ the order's totals, and the customer's own confirmation and rating by tracking t
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -81,6 +82,29 @@ def test_check_in_after_an_appointment_is_scheduled(net, api):
     tech.ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=1)).isoformat())
     tech.ok(oid, "check_in")
     assert OrderEvent.objects.get(order_id=oid, action="check_in").data["unscheduled"] is False
+
+
+def test_check_in_and_check_out_store_the_shared_position_in_its_fields(net, api):
+    """Issue 13: the browser's position is stored on the event (latitude, longitude, accuracy), read
+    back by the timeline API; half a position or one off the globe is a 422 naming the field."""
+    customer, machine = shandong_farmer()
+    oid, tech = _tech_accepted(api, net, customer, machine)
+    before = state(oid)
+    status, body = tech(oid, "check_in", latitude="36.876543")
+    assert status == 422 and "data.longitude" in {e["field"] for e in body["errors"]}
+    status, body = tech(oid, "check_in", latitude="96.5", longitude="118.79")
+    assert status == 422 and "data.latitude" in {e["field"] for e in body["errors"]}
+    assert state(oid) == before
+    tech.ok(oid, "check_in", latitude="36.876543", longitude="118.791234", accuracy_m=25)
+    event = OrderEvent.objects.get(order_id=oid, action="check_in")
+    assert (event.latitude, event.longitude, event.accuracy_m) == (Decimal("36.876543"), Decimal("118.791234"), 25)
+    assert event.note == "" and "latitude" not in event.data
+    tech.ok(oid, "record_service", fault_found="喷油嘴积碳", solution="清洗喷油嘴")
+    tech.ok(oid, "check_out")  # not shared: no position, no failure
+    status, events = api.get(f"/orders/{oid}/events", token=net.token(net.agency_tech))
+    by_action = {e["action"]: e for e in events}
+    assert (by_action["check_in"]["latitude"], by_action["check_in"]["accuracy_m"]) == ("36.876543", 25)
+    assert by_action["check_out"]["latitude"] is None and by_action["check_out"]["longitude"] is None
 
 
 def test_dispatch_outside_the_coverage_needs_a_reason_and_is_flagged(net, api):

@@ -185,7 +185,34 @@ def test_on_site_repair_by_an_authorized_agency_end_to_end(net, api, farmer):
     assert seen["contact_phone_masked"] is True and seen["contact_phone"] == "139****5678"
     actions = [e["action"] for e in api.get(f"/orders/{oid}/events", token=net.token(net.agent))[1]]
     assert actions == ["create", "forward", "callback", "diagnose", "confirm_mode", "dispatch", "accept", "assign",
-                       "tech_accept", "schedule", "check_in", "attach", "record_service", "check_out", "confirm", "rate"]
+                       "tech_accept", "schedule", "promise_change", "check_in", "attach", "record_service", "check_out",
+                       "confirm", "rate"]
+
+
+def test_a_changed_promised_time_is_its_own_event(net, api, farmer):
+    """Issue 13: a moved promise (守时服务 is measured against it) is an event of its own, with the time
+    before and after, by whoever moved it; an action that leaves the promise alone appends none."""
+    customer, machine = farmer
+    _, order = create(api, net, repair_body(customer, machine))
+    oid = order["id"]
+    _to_awaiting_dispatch(api, net, oid)
+    first = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    Actor(api, net, net.repair_coordinator).ok(oid, "dispatch", organization_id=net.agency_shandong.pk,
+                                                 promised_at=first.isoformat())
+    tech = Actor(api, net, net.agency_tech)
+    tech.ok(oid, "accept")
+    tech.ok(oid, "assign", technician_id=net.agency_tech.pk)
+    tech.ok(oid, "tech_accept")
+    later = first + timedelta(hours=3)
+    tech.ok(oid, "schedule", appointment_at=later.isoformat())
+    events = OrderEvent.objects.filter(order_id=oid).order_by("seq")
+    assert [e.action for e in events][-7:] == ["dispatch", "promise_change", "accept", "assign", "tech_accept",
+                                               "schedule", "promise_change"]
+    made, moved = events.filter(action="promise_change")
+    assert made.data == {"promised_at": first.isoformat(), "previous": None}
+    assert moved.data == {"promised_at": later.isoformat(), "previous": first.isoformat()}
+    assert moved.actor_id == net.agency_tech.pk and moved.from_status == moved.to_status == "scheduled"
+    assert ServiceOrder.objects.get(pk=oid).event_seq == events.last().seq
 
 
 def test_confirmation_with_name_and_signature(net, api, farmer):

@@ -155,11 +155,19 @@ def test_check_in_records_the_position_when_the_technician_shares_it(client, api
     _to_tech_accepted(api, net, oid)
     Actor(api, net, net.agency_tech).ok(oid, "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
     client.force_login(net.agency_tech)
-    resp = post(client, oid, "check_in", geo_lat="36.876543", geo_lon="118.791234", geo_acc="25")
+    html = client.get(reverse("web:order", args=[oid])).content.decode()
+    # app.js fills these from navigator.geolocation; they are not typed fields of the form.
+    for name in ("latitude", "longitude", "accuracy_m"):
+        assert f'<input type="hidden" name="{name}">' in html
+    resp = post(client, oid, "check_in", latitude="36.876543", longitude="118.791234", accuracy_m="25",
+                note="到了")
     assert resp.status_code == 302
     event = OrderEvent.objects.filter(order_id=oid, action="check_in").get()
-    assert "36.87654" in event.note and "118.79123" in event.note and "25" in event.note
+    assert (str(event.latitude), str(event.longitude), event.accuracy_m) == ("36.876543", "118.791234", 25)
+    assert event.note == "到了"  # the position is in its fields, not in the note
     assert ServiceOrder.objects.get(pk=oid).status == OrderStatus.IN_SERVICE
+    html = client.get(reverse("web:order", args=[oid])).content.decode()
+    assert "36.87654" in html and "118.79123" in html  # shown on the timeline
 
 
 def test_escalation_question_tried_and_answer_are_on_the_page(client, api, net, farmer):

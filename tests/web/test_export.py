@@ -76,7 +76,8 @@ def test_queue_export_has_the_pages_rows_chinese_headers_and_dates(client, net):
     with CaptureQueriesContext(connection) as ctx:
         rows = rows_of(client.get(reverse("web:queue"), {"export": "xlsx"}))
     assert len(rows) == 1 + len(orders) + len(more)
-    assert len(ctx.captured_queries) == export_queries == BASE + 1
+    # + the bounded count that decides between writing it now and queuing it (exports app)
+    assert len(ctx.captured_queries) == export_queries == BASE + 2
 
 
 def test_queue_export_keeps_the_filters_of_the_tab(client, net):
@@ -145,7 +146,7 @@ def test_customers_page_and_export_mask_phones_by_the_registry_rule(client, net)
     assert len(ctx.captured_queries) == page_queries  # phones prefetched, not one query per row
     with CaptureQueriesContext(connection) as ctx:
         rows = rows_of(client.get(reverse("web:customers"), {"export": "xlsx"}))
-    assert len(ctx.captured_queries) == BASE + 2  # the customers, their phones (per chunk)
+    assert len(ctx.captured_queries) == BASE + 3  # the bounded count, the customers, their phones (per chunk)
     assert rows[0][:3] == ("姓名", "电话", "客户分类")
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["'=HYPERLINK(\"http://evil\")"][1] == "137 0000 1111"
@@ -190,3 +191,40 @@ def test_search_results_export(client, net):
     rows = rows_of(client.get(reverse("web:search"), {"q": "冒黑烟", "export": "xlsx"}))
     assert rows[0][:2] == ("类型", "标题")
     assert any(r[0] == "任务单" and order.number in r[1] for r in rows[1:])
+
+
+def test_a_large_export_is_written_by_the_worker_and_announced_in_the_bell(client, net, settings, tmp_path):
+    """Issue 13: past EXPORT_INLINE_ROWS the page queues the export as its user instead of writing it
+    in the request; the worker runs the page again (same filters, scope and phone rule), keeps the
+    file under the var directory and the bell links to it; only its requester can download it."""
+    from aftersales.exports.models import ExportFile, ExportStatus
+    from aftersales.exports.writer import export_write
+    from aftersales.notify.models import Notification
+
+    settings.EXPORT_INLINE_ROWS = 2
+    settings.VAR_DIR = tmp_path
+    customer, machine = shandong_farmer()
+    orders = [record(net, customer, machine, duplicate_reason=f"第{i}次", symptom=f"拖拉机启动困难 {i}") for i in range(3)]
+    client.force_login(net.info_coordinator)
+    resp = client.get(reverse("web:queue"), {"status": "new", "export": "xlsx"})
+    assert resp.status_code == 302 and resp["Location"] == f"{reverse('web:queue')}?status=new"
+    job = ExportFile.objects.get()
+    assert (job.user, job.status, job.path) == (net.info_coordinator, ExportStatus.QUEUED,
+                                                f"{reverse('web:queue')}?status=new&export=xlsx")
+    page = client.get(resp["Location"]).content.decode()
+    assert "正在后台生成导出文件" in page
+
+    job = export_write(export_id=job.pk)  # what the worker's task does
+    assert job.status == ExportStatus.DONE and job.rows == 3 and job.size > 0
+    assert (tmp_path / "exports" / f"{job.token}.xlsx").exists()
+    note = Notification.objects.get(user=net.info_coordinator, kind="inbox_export_ready")
+    inbox = client.get(reverse("web:inbox")).content.decode()
+    assert "导出文件" in inbox and reverse("web:inbox-open", args=[note.pk]) in inbox
+    opened = client.get(reverse("web:inbox-open", args=[note.pk]))
+    assert opened.status_code == 302 and opened["Location"] == reverse("exports:download", args=[job.token])
+    body = rows_of(client.get(opened["Location"]))
+    assert body[0][0] == "单号" and {r[0] for r in body[1:]} == {o.number for o in orders}
+    assert export_write(export_id=job.pk).finished_at == job.finished_at  # a retried task writes nothing again
+
+    client.force_login(net.agent)  # another user: not theirs
+    assert client.get(reverse("exports:download", args=[job.token])).status_code == 404

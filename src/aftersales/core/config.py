@@ -13,22 +13,46 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
+from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
 _copies: dict[str, tuple[str, object]] = {}
 _TABLE = "core_configstamp"
+# The stamp as read once in the current request (a create used to read it three times: the warranty
+# policy, the SLA rules, the webhook subscribers). Only inside a request, which lasts milliseconds:
+# a worker or a command has no request and reads it on every use, as before.
+_request_stamp: ContextVar[list | None] = ContextVar("config_request_stamp", default=None)
+
+
+def _request_begins(**kwargs) -> None:
+    _request_stamp.set([None])
+
+
+def _request_ends(**kwargs) -> None:
+    _request_stamp.set(None)
+
+
+request_started.connect(_request_begins, dispatch_uid="config-request-started")
+request_finished.connect(_request_ends, dispatch_uid="config-request-finished")
 
 
 def _stamp() -> str | None:
-    # Plain SQL: this runs several times per request and must cost far less than the reads it saves.
+    held = _request_stamp.get()
+    if held is not None and held[0] is not None:
+        return held[0]
+    # Plain SQL: this runs on every use outside a request and must cost far less than the reads it saves.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT token FROM {_TABLE} WHERE id = 1")
         row = cursor.fetchone()
-    return row[0] if row else None
+    token = row[0] if row else None
+    if held is not None:
+        held[0] = token
+    return token
 
 
 def cached(name: str, load: Callable[[], T]) -> T:
@@ -48,6 +72,9 @@ def changed() -> None:
     """Invalidate every process's copies (call inside the transaction of the change)."""
     token = uuid.uuid4().hex
     _copies.clear()
+    held = _request_stamp.get()
+    if held is not None:
+        held[0] = None  # this request reads the new stamp (and the new rules) from now on
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_TABLE} SET token = %s WHERE id = 1", [token])
         if cursor.rowcount == 0:

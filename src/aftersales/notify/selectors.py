@@ -25,7 +25,7 @@ def unread_count(user) -> int:
 
 
 def notification_get(user, pk: int) -> Notification:
-    found = Notification.objects.filter(user=user, pk=pk).only("id", "order_id", "read_at").first()
+    found = Notification.objects.filter(user=user, pk=pk).only("id", "order_id", "read_at", "kind", "context").first()
     if found is None:
         raise NotFound(_("Notification not found."))
     return found

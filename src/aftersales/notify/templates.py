@@ -96,6 +96,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh-hans": "任务单 {number} 的疑难升级已有答复。",
         "en": "The escalation of order {number} has been answered.",
     },
+    # A large Excel export written by the worker (exports app); the notification links to the file.
+    "inbox_export_ready": {
+        "zh-hans": "导出文件 {name} 已生成，点击下载。",
+        "en": "The export {name} is ready: open to download.",
+    },
+    "inbox_export_failed": {
+        "zh-hans": "导出 {name} 未能完成，请缩小筛选范围后重试。",
+        "en": "The export {name} could not be written; narrow the filters and try again.",
+    },
     "sla_warning": {
         "zh-hans": "【服务时限预警】任务单 {number} 的“{target_name}”将于 {due} 到期。",
         "en": "SLA warning: \"{target_name}\" of order {number} is due at {due}.",

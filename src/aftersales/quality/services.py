@@ -7,7 +7,6 @@ a campaign's orders are made once per machine however often a batch is retried.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,10 +17,10 @@ from django.utils.translation import gettext as _
 from aftersales.accounts.models import User
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.quality import engine, policies, selectors
+from aftersales.quality.campaigns import campaign_run, run_campaign  # noqa: F401 (campaign_run: the command's)
 from aftersales.quality.models import (
     OPEN_ISSUE_STATUSES,
     Campaign,
-    CampaignStatus,
     CampaignTarget,
     IssueSource,
     IssueStatus,
@@ -31,8 +30,6 @@ from aftersales.quality.models import (
 )
 from aftersales.registry.models import ProductModel
 from aftersales.service import policies as order_policies
-from aftersales.service import services as order_services
-from aftersales.service.models import OrderType
 from aftersales.warranty.parts import known_part, part_label
 
 
@@ -219,7 +216,6 @@ def issue_act(*, actor, issue_id: int, version: int, action: str, text: str = ""
 
 # --- service campaigns (服务活动 / 召回) ------------------------------------------------------------
 
-CAMPAIGN_BATCH = 50
 # Made inside the starting request, so the starter sees orders appear without waiting on a long request.
 FIRST_BATCH = 10
 
@@ -255,43 +251,6 @@ def campaign_start(*, actor, issue_id: int, title: str, instructions: str, owner
         CampaignTarget.objects.bulk_create([CampaignTarget(campaign=campaign, machine=m) for m in machines])
         _event(issue, actor=actor, action="campaign_started", from_status=issue.status,
                data={"campaign_id": campaign.pk, "machines": len(machines), "title": title})
-        transaction.on_commit(lambda: _enqueue_campaign(campaign.pk))
+        transaction.on_commit(lambda: run_campaign.enqueue(campaign.pk))
     campaign_run(campaign_id=campaign.pk, limit=FIRST_BATCH)  # the first few at once; the worker makes the rest
     return campaign
-
-
-def _enqueue_campaign(campaign_id: int) -> None:
-    from aftersales.quality.tasks import run_campaign
-
-    run_campaign.enqueue(campaign_id)
-
-
-def campaign_run(*, campaign_id: int, limit: int = CAMPAIGN_BATCH) -> int:
-    """Make the orders of up to ``limit`` machines that have none yet; answers how many were made.
-
-    Each order is made with an idempotency key per campaign and machine, so a batch cut short (a
-    crash, a second worker) and run again finds the order it made and only links it."""
-    campaign = Campaign.objects.select_related("owner", "issue").get(pk=campaign_id)
-    todo = list(CampaignTarget.objects.filter(campaign=campaign, order=None, skipped="")
-                .select_related("machine").order_by("pk")[:limit])
-    made = 0
-    for target in todo:
-        data = order_services.OrderInput(
-            order_type=OrderType.REPAIR, customer_id=target.machine.owner_id, machine_id=target.machine_id,
-            symptom=_("Service campaign %(title)s: %(instructions)s") % {"title": campaign.title,
-                                                                          "instructions": campaign.instructions},
-            duplicate_reason=_("Service campaign %(title)s") % {"title": campaign.title},
-        )
-        key = f"campaign-{campaign.pk}-{target.machine_id}"
-        try:
-            result = order_services.order_create(actor=campaign.owner, data=data, idempotency_key=key,
-                                                 request_hash=hashlib.sha256(key.encode()).hexdigest())
-        except (ValidationFailed, Conflict) as exc:
-            CampaignTarget.objects.filter(pk=target.pk).update(skipped=str(exc)[:200])
-            continue
-        CampaignTarget.objects.filter(pk=target.pk, order=None).update(order=result.order)
-        made += 1
-    if not CampaignTarget.objects.filter(campaign=campaign, order=None, skipped="").exists():
-        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.RUNNING).update(
-            status=CampaignStatus.DONE, finished_at=timezone.now())
-    return made

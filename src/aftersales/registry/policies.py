@@ -158,7 +158,7 @@ def _record_reveal(user, customer, order, reason: str, where: str) -> None:
     if key in seen:
         return
     seen.add(key)
-    from aftersales.registry.services import phone_reveal_record
+    from aftersales.registry.reveals import phone_reveal_record
 
     phone_reveal_record(user=user, customer=customer, order=order, reason=reason, where=where)
 

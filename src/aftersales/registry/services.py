@@ -15,6 +15,7 @@ from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.core.phones import normalize_phone, phone_kind
 from aftersales.registry import hooks
+from aftersales.registry.reveals import phone_reveal_record  # noqa: F401 (its writes' home; named here too)
 from aftersales.registry.models import (
     Customer,
     CustomerClass,
@@ -303,15 +304,6 @@ def machine_record_hours(*, machine: Machine, hours, read_on: date, source: str 
         raise ValidationFailed(_("The reading was not saved."), fields=errors)
     return HoursReading.objects.create(machine=machine, hours=value, read_on=read_on, source=source, recorded_by=user,
                                        reason=reason)
-
-
-def phone_reveal_record(*, user, customer, order=None, reason: str, where: str = ""):
-    """号码查看记录: a partner was shown a full number. Its own small transaction: the audit row is
-    written even when the page that showed the number only reads."""
-    from aftersales.registry.models import PhoneReveal
-
-    return PhoneReveal.objects.create(user=user, organization_id=user.organization_id, customer=customer,
-                                      order_id=getattr(order, "pk", None), reason=reason, purpose=where[:60])
 
 
 def lookup_throttle(*, user, address: str, fragments) -> None:

@@ -482,7 +482,8 @@ def order_events(request, order_id: DbId):
     return [
         {"seq": e.seq, "at": e.at, "actor_id": e.actor_id, "actor_name": str(e.actor) if e.actor_id else None,
          "actor_org_id": e.actor_org_id, "action": e.action, "from_status": e.from_status, "to_status": e.to_status,
-         "data": _masked_event_data(e.data, request.user, order), "note": e.note}
+         "data": _masked_event_data(e.data, request.user, order), "note": e.note,
+         "latitude": e.latitude, "longitude": e.longitude, "accuracy_m": e.accuracy_m}
         for e in selectors.order_events(request.user, order)
     ]
 

@@ -260,6 +260,11 @@ class OrderEvent(models.Model):
     to_status = models.CharField(_("to status"), max_length=24, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # Where the actor was (check-in and check-out, when the technician shares the browser's position):
+    # fields of their own, so a supervisor's map or a distance check reads numbers, not a note.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accuracy_m = models.PositiveIntegerField(_("accuracy (m)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order event")

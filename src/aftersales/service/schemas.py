@@ -249,6 +249,9 @@ class EventOut(Schema):
     to_status: str
     data: dict[str, Any]
     note: str
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    accuracy_m: int | None = None
 
 
 class AttachmentOut(Schema):
@@ -403,7 +406,19 @@ class ApproveReturnData(Schema):
                                               "(technical centre only; recorded on the timeline).")
 
 
-class CheckOutData(Schema):
+class PositionData(Schema):
+    """The browser's position at check-in or check-out, when the technician shares it (both or neither)."""
+
+    latitude: Decimal | None = Field(None, ge=-90, le=90, examples=[36.876543])
+    longitude: Decimal | None = Field(None, ge=-180, le=180, examples=[118.791234])
+    accuracy_m: int | None = Field(None, ge=0, le=1_000_000, description="Radius of the position in metres.")
+
+
+class CheckInData(PositionData):
+    pass
+
+
+class CheckOutData(PositionData):
     outbound_tracking: str = Field("", max_length=60)
 
 
@@ -457,7 +472,7 @@ ACTION_DATA: dict[str, type[Schema]] = {
     "solve_by_phone": SolveByPhoneData, "confirm_mode": ConfirmModeData, "dispatch": DispatchData,
     "accept": NoData, "reject": ReasonData, "assign": AssignData, "tech_accept": NoData, "tech_decline": ReasonData,
     "schedule": ScheduleData, "quote": QuoteData, "quote_accept": NoData, "quote_decline": NoData,
-    "check_in": NoData, "receive": ReceiveData, "record_service": RecordServiceData, "check_out": CheckOutData,
+    "check_in": CheckInData, "receive": ReceiveData, "record_service": RecordServiceData, "check_out": CheckOutData,
     "resend_code": NoData, "confirm": ConfirmData, "escalate": EscalateData, "answer_escalation": AnswerEscalationData,
     "approve_return": ApproveReturnData, "reject_return": ReasonData, "complete_exchange": ExchangeData,
     "record_refund": RefundData, "investigate": NoData, "resolve": ResolveData, "customer_accept": NoData,

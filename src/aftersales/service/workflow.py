@@ -275,6 +275,9 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 TRANSITIONS_BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
+
+# Not a transition: the event an action appends beside its own when it moved the promised time.
+PROMISE_CHANGE = "promise_change"
 assert len(TRANSITIONS_BY_ACTION) == len(TRANSITIONS), "one row per action"
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from aftersales.api.errors import COMMON_ERRORS
-from aftersales.sla import policies, selectors, services
+from aftersales.sla import policies, policy_admin, selectors, services
 from aftersales.sla.models import SlaClock, SlaPolicy
 from aftersales.core.types import DbId, DbInt  # ids and counts the database can hold (else 422)
 
@@ -105,7 +105,7 @@ class PolicyOut(PolicyIn):
 
 
 def policy_out(p: SlaPolicy) -> dict:
-    return {"id": p.pk, **{name: getattr(p, name) for name in services.POLICY_FIELDS}}
+    return {"id": p.pk, **{name: getattr(p, name) for name in policy_admin.POLICY_FIELDS}}
 
 
 @router.get("/sla/policies", response={200: list[PolicyOut], **COMMON_ERRORS}, summary="SLA policies")
@@ -117,17 +117,17 @@ def policy_list(request):
 def policy_create(request, payload: PolicyIn):
     """Open orders' clocks are recomputed from their history by the worker after the change."""
     policies.check_manage_policies(request.user)
-    return Status(201, policy_out(services.policy_create(data=payload.model_dump())))
+    return Status(201, policy_out(policy_admin.policy_create(data=payload.model_dump())))
 
 
 @router.put("/sla/policies/{policy_id}", response={200: PolicyOut, **COMMON_ERRORS}, summary="Change an SLA policy (administrators)")
 def policy_update(request, policy_id: DbId, payload: PolicyIn):
     policies.check_manage_policies(request.user)
-    return policy_out(services.policy_update(policy_id=policy_id, data=payload.model_dump()))
+    return policy_out(policy_admin.policy_update(policy_id=policy_id, data=payload.model_dump()))
 
 
 @router.delete("/sla/policies/{policy_id}", response={204: None, **COMMON_ERRORS}, summary="Delete an SLA policy (administrators)")
 def policy_delete(request, policy_id: DbId):
     policies.check_manage_policies(request.user)
-    services.policy_delete(policy_id=policy_id)
+    policy_admin.policy_delete(policy_id=policy_id)
     return Status(204, None)

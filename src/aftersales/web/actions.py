@@ -44,7 +44,9 @@ LABELS: dict[str, Any] = {
 LONG_TEXT = {"answer", "solution", "reason", "fault_found", "cause", "problem", "tried", "resolution", "findings",
              "comment", "summary"}
 # Fields the page fills another way (the dispatch form's technician is chosen by the organization).
-HIDDEN = {"dispatch": {"technician_id"}}
+# The position at check-in/check-out is filled by static/web/js/app.js from the browser (hidden inputs).
+POSITION = {"latitude", "longitude", "accuracy_m"}
+HIDDEN = {"dispatch": {"technician_id"}, "check_in": POSITION, "check_out": POSITION}
 PART_ROWS = 3
 # Actions that move the order on: shown as the main (blue) button; the rest are secondary.
 SECONDARY = {"cancel", "follow_up", "reject", "tech_decline", "close", "escalate", "resend_code", "quote",
@@ -391,7 +393,8 @@ def perform(user, order_id: int, action: str, version: int, note: str, data: dic
 
 
 # "Recorded" is also the queue's column of the time an order was received (受理时间); the event is the act (受理).
-EVENT_LABELS = {"create": pgettext_lazy("event", "Recorded"), "attach": _("File added")}
+EVENT_LABELS = {"create": pgettext_lazy("event", "Recorded"), "attach": _("File added"),
+                "promise_change": _("Promised time changed")}  # workflow.PROMISE_CHANGE
 
 
 def label_of(action: str) -> str:

@@ -76,7 +76,7 @@ def customers(request):
     q = request.GET.get("q", "").strip()[:100]
     qs = registry_selectors.customer_search(user, q=q)
     if export.wants_xlsx(request):
-        return export.xlsx_response(filename=_("customers"), title=_("Customer archive"), columns=customer_columns(user),
+        return export.queued_if_large(request, qs) or export.xlsx_response(filename=_("customers"), title=_("Customer archive"), columns=customer_columns(user),
                                     rows=export.chunked(qs))
     page = _page(request)
     rows, more = _paged(qs, page)
@@ -93,7 +93,7 @@ def machines(request):
     q = request.GET.get("q", "").strip()[:100]
     qs = registry_selectors.machine_search(user, q=q)
     if export.wants_xlsx(request):
-        return export.xlsx_response(filename=_("machines"), title=_("Machine archive"), columns=machine_columns(user),
+        return export.queued_if_large(request, qs) or export.xlsx_response(filename=_("machines"), title=_("Machine archive"), columns=machine_columns(user),
                                     rows=export.chunked(qs))
     page = _page(request)
     rows, more = _paged(qs, page)

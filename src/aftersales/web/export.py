@@ -104,7 +104,7 @@ def xlsx_response(*, filename: str, title: str, columns: tuple[Column, ...], row
 
     for i, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = column.width
-    write_rows(sheet, columns, rows)
+    count = write_rows(sheet, columns, rows)
     # Deleted when closed: FileResponse closes it after the last byte has been sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(out)
@@ -115,7 +115,30 @@ def xlsx_response(*, filename: str, title: str, columns: tuple[Column, ...], row
     # RFC 6266 with a UTF-8 name: browsers save 工单-20260601.xlsx, not a mangled ASCII name.
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["Cache-Control"] = "no-store"  # customer data: no copy in a shared cache
+    response.export_rows = count  # for the exports app's record of a background export
     return response
+
+
+def queued_if_large(request, queryset):
+    """An export of more than ``EXPORT_INLINE_ROWS`` rows is not written inside the request (100,000
+    orders take about a minute): it is queued for the worker as this user (exports app), the page
+    says so and the bell announces the file. None: small enough, write it now (and always inside
+    the worker, which runs the page again with ``request.export_inline``)."""
+    from django.conf import settings
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from aftersales.exports.services import export_request
+
+    limit = settings.EXPORT_INLINE_ROWS
+    if getattr(request, "export_inline", False) or queryset.order_by()[:limit + 1].count() <= limit:
+        return None
+    export_request(user=request.user, path=request.get_full_path())
+    messages.info(request, _("More than %(n)s rows: the export is being prepared. The bell tells you when "
+                             "the file is ready to download.") % {"n": limit})
+    query = request.GET.copy()
+    query.pop("export", None)
+    return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
 
 
 def chunked(queryset, size: int = CHUNK):
@@ -136,7 +159,7 @@ def order_columns(user) -> tuple[Column, ...]:
     contact phone as the order page shows it to this user."""
     # The order page's own display function: the export masks exactly as the page does.
     from aftersales.service.models import OrderStatus, OrderType, ServiceLevel
-    from aftersales.web.views import _phone_for as phone_for
+    from aftersales.web.orders import order_phone as phone_for
 
     # Labels translated once per export: get_FOO_display() hashes the choices on every call, a
     # fifth of the export's CPU at 100,000 rows.

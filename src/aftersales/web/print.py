@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET
 
 from aftersales.service import selectors
 from aftersales.service.models import AttachmentKind, OrderType
-from aftersales.web.views import _get_order, _phone_for
+from aftersales.web.orders import get_order as _get_order
+from aftersales.web.orders import order_phone as _phone_for
 
 
 def tracking_url(order) -> str:

@@ -15,7 +15,8 @@ from aftersales.core.errors import DomainError, NotFound
 from aftersales.knowledge import selectors as knowledge
 from aftersales.knowledge import services as knowledge_services
 from aftersales.registry import selectors as registry_selectors
-from aftersales.web.views import _get_order, error_message
+from aftersales.web.orders import error_message
+from aftersales.web.orders import get_order as _get_order
 
 # Fewer characters than this are still being typed (one Chinese word is two).
 MIN_SYMPTOM = 2

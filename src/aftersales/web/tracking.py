@@ -18,7 +18,7 @@ from aftersales.core.errors import Conflict, DomainError, Throttled, ValidationF
 from aftersales.core.phones import normalize_phone, public_number
 from aftersales.service import services
 from aftersales.service.models import OrderStatus as S, ServiceOrder
-from aftersales.web.views import error_message
+from aftersales.web.orders import error_message
 
 FAILURE_LIMIT = 10
 FAILURE_WINDOW = 15 * 60

@@ -20,7 +20,7 @@ from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFa
 from aftersales.knowledge import selectors as knowledge_selectors
 from aftersales.notify import inbox as notify_inbox
 from aftersales.notify import selectors as notify_selectors
-from aftersales.service import selectors
+from aftersales.service import selectors, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
     OrderStatus,
@@ -31,6 +31,10 @@ from aftersales.sla import selectors as sla_selectors
 from aftersales.sla import supervision
 from aftersales.web import actions, export
 from aftersales.web.templatetags.web import punctuation
+from aftersales.web.orders import error_message  # noqa: F401 (named here for the pages that import it)
+from aftersales.web.orders import get_order as _get_order
+from aftersales.web.orders import order_phone as _phone_for
+from aftersales.web.suggestions import order_suggestions
 from aftersales.web.workbench import STATUS_ORDER, act_first_statuses, workbench_url
 
 PAGE_SIZE = 25
@@ -61,11 +65,6 @@ def healthz(request):
 
     healthy, report = health()
     return JsonResponse(report, status=200 if healthy else 503)
-
-
-def error_message(exc: DomainError) -> str:
-    details = "；".join(exc.fields.values())
-    return f"{exc.message} {details}".strip() if details else exc.message
 
 
 # --- queues ----------------------------------------------------------------------------------
@@ -142,7 +141,8 @@ def queue(request):
         promised_late = Q(promised_at__lt=now, status__in=[s for s in OPEN_STATUSES if s != OrderStatus.COMPLETED])
         qs = qs.filter(Q(pk__in=sla_selectors.overdue_order_ids(user)) | promised_late)
     if export.wants_xlsx(request):
-        return export.orders_xlsx(user, qs, filename=_("Work queue"), title=_("Work queue"))
+        return export.queued_if_large(request, qs) or export.orders_xlsx(
+            user, qs, filename=_("Work queue"), title=_("Work queue"))
     try:
         orders, next_cursor = keyset_page(qs, request.GET.get("after", ""))
     except BadCursor:
@@ -241,6 +241,8 @@ def inbox_open(request, pk: int):
     except NotFound:
         raise Http404(_("Notification not found.")) from None
     notify_inbox.inbox_mark_read(user=request.user, ids=[n.pk])
+    if n.kind == "inbox_export_ready":
+        return redirect("exports:download", n.context.get("export", ""))
     return redirect("web:order", n.order_id) if n.order_id else redirect("web:inbox")
 
 
@@ -283,8 +285,6 @@ def search(request):
 # --- the order page ----------------------------------------------------------------------------
 
 def _order_context(request, order, **form_state) -> dict:
-    from aftersales.web.suggestions import order_suggestions
-
     user = request.user
     forms = actions.build(user, order, done=request.GET.get("done", ""), **form_state)
     return {
@@ -325,13 +325,22 @@ def _timeline(events) -> list:
         details = []
         if data.get("appointment_at"):
             details.append(_("Appointment: %(when)s") % {"when": _when(data["appointment_at"])})
-        if data.get("promised_at") and e.action != "create":
+        if e.action == workflow.PROMISE_CHANGE:
+            # Its own event: from what to what (the first promise has no "from").
+            details.append(f"{_when(data['previous']) if data.get('previous') else '—'} → "
+                           f"{_when(data['promised_at']) if data.get('promised_at') else '—'}")
+        elif data.get("promised_at") and e.action != "create":
             details.append(_("Promised time changed to %(when)s") % {"when": _when(data["promised_at"])})
         for key, label in (("reason", _("Reason")), ("solution", _("Solution")), ("problem", _("Question")),
                            ("answer", _("Answer")), ("summary", _("Summary"))):
             if isinstance(data.get(key), str) and data[key]:
                 details.append(f"{label}{punctuation('：')}{data[key]}")
         e.details = details
+        if e.latitude is not None and e.longitude is not None:
+            where = _("Position %(lat).5f, %(lon).5f") % {"lat": e.latitude, "lon": e.longitude}
+            if e.accuracy_m is not None:
+                where += _(" (within %(m)s m)") % {"m": e.accuracy_m}
+            details.append(where)
         e.steps = [s for s in data.get("steps", []) if isinstance(s, str)] if isinstance(data.get("steps"), list) else []
         rows.append(e)
     return rows
@@ -357,19 +366,6 @@ def order_address(order) -> str:
     return text
 
 
-def _phone_for(user, order) -> str:
-    from aftersales.registry.policies import phone_for
-
-    return phone_for(user, None, order.contact_phone, order=order, where="web:order").text
-
-
-def _get_order(user, pk: int):
-    try:
-        return selectors.order_get(user, pk, related=selectors.ORDER_PAGE_RELATED)
-    except NotFound:
-        raise Http404(_("Service order not found.")) from None
-
-
 @login_required
 @require_GET
 def order_page(request, pk: int):
@@ -389,7 +385,7 @@ def order_action(request, pk: int, action: str):
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = 0
-    post = _with_location(request.POST, action)
+    post = request.POST
     data = None
     try:
         data = actions.parse(user, order, action, post, request.FILES)
@@ -428,28 +424,6 @@ def _failed(request, order, action: str, post, data: dict | None, exc: DomainErr
     context = _order_context(request, order, posted=post, failed=action, errors=exc.fields,
                              message=exc.message)
     return render(request, "web/order.html", context, status=422)
-
-
-def _with_location(post, action: str):
-    """Check-in and check-out may carry the browser's position (static/web/js/app.js asks for it
-    when the technician allows it); until the service takes a location field it is recorded in
-    the event's note, readable on the timeline."""
-    lat, lon, acc = post.get("geo_lat", ""), post.get("geo_lon", ""), post.get("geo_acc", "")
-    if action not in ("check_in", "check_out") or not lat or not lon:
-        return post
-    try:
-        lat_f, lon_f = float(lat), float(lon)
-        acc_m = round(float(acc)) if acc else None
-    except ValueError:
-        return post
-    if not (-90 <= lat_f <= 90 and -180 <= lon_f <= 180):
-        return post
-    post = post.copy()
-    where = _("Position %(lat).5f, %(lon).5f") % {"lat": lat_f, "lon": lon_f}
-    if acc_m is not None:
-        where += _(" (within %(m)s m)") % {"m": acc_m}
-    post["note"] = punctuation("；").join(p for p in (post.get("note", "").strip(), where) if p)
-    return post
 
 
 @login_required

@@ -27,10 +27,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # The database holds every customer's name and number: created readable by the service's
         # own user only (0600), whatever the umask. SQLite gives its -wal and -shm files the
         # database file's mode, so they follow.
+        # Never open and close the database file itself once it exists: closing any descriptor of a
+        # file drops every POSIX lock the process holds on it, including the locks of SQLite
+        # connections other threads have open (granian runs 4 per worker), which corrupted reads
+        # under load ("database disk image is malformed", tokens not found). So the file is opened
+        # here only to create it (O_EXCL: no connection can hold it yet), and its mode is set by path.
         name = str(self.settings_dict["NAME"])
         if name and not self.is_in_memory_db() and not name.startswith("file:"):
             try:
-                os.close(os.open(name, os.O_RDWR | os.O_CREAT, 0o600))
+                if not os.path.exists(name):
+                    try:
+                        os.close(os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+                    except FileExistsError:
+                        pass
                 if os.stat(name).st_mode & 0o077:
                     os.chmod(name, 0o600)
             except OSError:

@@ -5,6 +5,7 @@ version check, the timeline event) and the small helpers the flows share.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -105,9 +106,48 @@ def _save_if_version(order: ServiceOrder, expected_version: int) -> None:
         raise Conflict(_("The order was changed by someone else; reload it and decide again."), code="stale_version")
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where the actor was, from the browser's geolocation: degrees and the radius in metres."""
+
+    latitude: Decimal
+    longitude: Decimal
+    accuracy_m: int | None = None
+
+    def fields(self) -> dict:
+        return {"latitude": self.latitude, "longitude": self.longitude, "accuracy_m": self.accuracy_m}
+
+
+def _position(latitude, longitude, accuracy_m) -> Position | None:
+    """Both coordinates or neither (sharing the position is optional); out of range is a 422 naming
+    the field. Six decimals are about 0.1 m, more than any phone knows."""
+    if latitude in (None, "") and longitude in (None, ""):
+        return None
+    errors: dict[str, str] = {}
+    values = {}
+    for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        try:
+            number = Decimal(str(value)).quantize(Decimal("0.000001"))
+            if not number.is_finite() or abs(number) > limit:
+                raise InvalidOperation
+            values[name] = number
+        except (InvalidOperation, ValueError):
+            errors[name] = _("Enter a number from %(low)s to %(high)s.") % {"low": -limit, "high": limit}
+    accuracy = None
+    if accuracy_m not in (None, ""):
+        try:
+            accuracy = int(accuracy_m)
+            if accuracy < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["accuracy_m"] = _("Enter a number of at least %(min)s.") % {"min": 0}
+    _raise_if(errors)
+    return Position(values["latitude"], values["longitude"], accuracy)
+
+
 def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, to_status: str,
                   data: dict | None = None, note: str = "", at: datetime | None = None,
-                  seq: int | None = None) -> OrderEvent:
+                  seq: int | None = None, position: Position | None = None) -> OrderEvent:
     """The caller holds the order's row lock, so ``event_seq`` cannot be taken twice. ``seq``: the
     number the order row already counts (a new order is inserted with its first event counted)."""
     if seq is None:
@@ -117,6 +157,7 @@ def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, 
         order=order, seq=seq, at=at or timezone.now(), actor=actor,
         actor_org_id=getattr(actor, "organization_id", None), action=action,
         from_status=from_status, to_status=to_status, data=data or {}, note=note or "",
+        **(position.fields() if position else {}),
     )
     order.__dict__.setdefault("_new_events", []).append(event)
     return event
@@ -137,12 +178,14 @@ def _set(obj, **fields) -> None:
 
 
 def _perform(*, actor, order_id: int, action: str, version: int, note: str = "",
-             apply: Callable[[ServiceOrder], dict | None] | None = None) -> ServiceOrder:
+             apply: Callable[[ServiceOrder], dict | None] | None = None,
+             position: Position | None = None) -> ServiceOrder:
     t = workflow.TRANSITIONS_BY_ACTION[action]
     with transaction.atomic():
         order = _lock(actor, order_id)
         policies.check_action(actor, order, action, version)
         from_status = order.status
+        promised_before = order.promised_at
         resume = None
         if t.target == workflow.RESUME:
             esc = order.escalations.filter(answered_at__isnull=True).first()
@@ -153,10 +196,21 @@ def _perform(*, actor, order_id: int, action: str, version: int, note: str = "",
             order.closed_at = timezone.now()
         order.version = version + 1
         _append_event(order, actor=actor, action=action, from_status=from_status, to_status=order.status,
-                      data=data, note=_text(note, 2000))
+                      data=data, note=_text(note, 2000), position=position)
+        if order.promised_at != promised_before:
+            _append_promise_change(order, actor, promised_before)
         _save_if_version(order, version)
         _changed(order)
         return order
+
+
+def _append_promise_change(order: ServiceOrder, actor, previous: datetime | None) -> None:
+    """The timeline's own event for a new promised time (守时服务 is measured against it, so the
+    supervisor and the next holder see when, by whom and from what it was moved), whichever action
+    moved it."""
+    _append_event(order, actor=actor, action=workflow.PROMISE_CHANGE, from_status=order.status, to_status=order.status,
+                  data={"promised_at": order.promised_at.isoformat() if order.promised_at else None,
+                        "previous": previous.isoformat() if previous else None})
 
 
 def _user_with_role(errors: dict, name: str, user_id: int | None, role: str, org_id: int | None = None) -> User | None:

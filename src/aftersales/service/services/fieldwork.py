@@ -23,6 +23,7 @@ from aftersales.service.models import (
 from aftersales.service.services.common import (
     _decimal,
     _perform,
+    _position,
     _raise_if,
     _required_text,
     _shanghai_today,
@@ -33,15 +34,20 @@ from aftersales.service.services.confirmation import _issue_code
 from aftersales.warranty.services import component_errors
 
 
-def order_check_in(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
+def order_check_in(*, actor, order_id: int, version: int, note: str = "", latitude=None, longitude=None,
+                   accuracy_m: int | None = None) -> ServiceOrder:
     """Arrival on site. Without an appointment (the order never scheduled) the event says
-    ``unscheduled``, so punctuality (守时服务) is measured only against times that were promised."""
+    ``unscheduled``, so punctuality (守时服务) is measured only against times that were promised.
+    The technician's position, when shared, is stored on the event (latitude, longitude, accuracy)."""
+    position = _position(latitude, longitude, accuracy_m)
+
     def apply(order):
         now = timezone.now()
         unscheduled = order.status != OrderStatus.SCHEDULED or order.appointment_at is None
         return {"arrived_at": now.isoformat(), "unscheduled": unscheduled,
                 "late": bool(not unscheduled and order.appointment_at < now)}
-    return _perform(actor=actor, order_id=order_id, action="check_in", version=version, note=note, apply=apply)
+    return _perform(actor=actor, order_id=order_id, action="check_in", version=version, note=note, apply=apply,
+                    position=position)
 
 
 def order_receive(*, actor, order_id: int, version: int, inbound_tracking: str = "", note: str = "") -> ServiceOrder:
@@ -127,7 +133,12 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
     return _perform(actor=actor, order_id=order_id, action="record_service", version=version, note=note, apply=apply)
 
 
-def order_check_out(*, actor, order_id: int, version: int, outbound_tracking: str = "", note: str = "") -> ServiceOrder:
+def order_check_out(*, actor, order_id: int, version: int, outbound_tracking: str = "", note: str = "",
+                    latitude=None, longitude=None, accuracy_m: int | None = None) -> ServiceOrder:
+    """Leaving the site (or sending the machine back): the customer's confirmation code goes out;
+    the position, when shared, is stored on the event as at check-in."""
+    position = _position(latitude, longitude, accuracy_m)
+
     def apply(order):
         tracking = _text(outbound_tracking, 60)
         if order.service_mode == ServiceMode.MAIL_IN and not tracking:
@@ -135,4 +146,5 @@ def order_check_out(*, actor, order_id: int, version: int, outbound_tracking: st
         order.outbound_tracking = tracking
         _issue_code(order)
         return {"left_at": timezone.now().isoformat(), "outbound_tracking": tracking}
-    return _perform(actor=actor, order_id=order_id, action="check_out", version=version, note=note, apply=apply)
+    return _perform(actor=actor, order_id=order_id, action="check_out", version=version, note=note, apply=apply,
+                    position=position)

@@ -188,9 +188,9 @@
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     };
     navigator.geolocation.getCurrentPosition(function (pos) {
-      form.querySelector("[name=geo_lat]").value = pos.coords.latitude.toFixed(6);
-      form.querySelector("[name=geo_lon]").value = pos.coords.longitude.toFixed(6);
-      form.querySelector("[name=geo_acc]").value = Math.round(pos.coords.accuracy);
+      form.querySelector("[name=latitude]").value = pos.coords.latitude.toFixed(6);
+      form.querySelector("[name=longitude]").value = pos.coords.longitude.toFixed(6);
+      form.querySelector("[name=accuracy_m]").value = Math.round(pos.coords.accuracy);
       send();
     }, send, { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
   });
