@@ -633,7 +633,7 @@ def ownership_remind_stalled(*, now: datetime | None = None) -> int:
     since = now - timedelta(hours=24)
     told = set(Notification.objects.filter(kind="ownership_stalled", created_at__gte=since,
                                            order_id__in=[pk for pk, *_ in stalled]).values_list("user_id", "order_id"))
-    notes = [(owner_id, pk, "ownership_stalled", {"number": number}) for pk, owner_id, number in stalled
+    notes = [(owner_id, pk, "ownership_stalled", {"number": number}, now) for pk, owner_id, number in stalled
              if (owner_id, pk) not in told]
     with transaction.atomic():
         inbox_add_many(notes)
