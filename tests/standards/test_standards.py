@@ -295,3 +295,35 @@ def test_scorecards_rank_inside_a_team_and_export(net, api, client):
     assert str(net.agent) in names and str(net.agency_tech) not in names
     month_cards = scorecards.person_cards(net.supervisor, timezone.localdate())
     assert scorecards.organization_cards(net.supervisor, timezone.localdate(), month_cards)
+
+
+def test_certified_technicians_rank_first_and_an_uncertified_one_needs_a_reason(net, api):
+    from aftersales.web.actions import _choices
+
+    customer, machine = shandong_farmer()
+    _, order = create(api, net, repair_body(customer, machine))
+    oid = order["id"]
+    second = make_user("agencytech2", net.agency_shandong, RoleCode.FIELD_TECHNICIAN, skills=["tractor"])
+    admin = net.token(net.admin)
+    course = api.post("/standards/courses", {"title": "拖拉机维修上岗", "category": "tractor",
+                                             "questions": [{"q": "?", "options": ["a", "b"], "answer": 0}]},
+                      token=admin)[1]
+    assert api.post(f"/standards/courses/{course['id']}/exam", {"answers": [0]}, token=net.token(second))[0] == 201
+    order_obj = ServiceOrder.objects.get(pk=oid)
+    ranked = selectors.technicians_ranked([net.agency_tech, second], "tractor")
+    assert ranked == [(second, True), (net.agency_tech, False)]
+    from tests.service.test_flows import _to_awaiting_dispatch
+
+    _to_awaiting_dispatch(api, net, oid)
+    coordinator = Actor(api, net, net.repair_coordinator)
+    coordinator.ok(oid, "dispatch", organization_id=net.agency_shandong.pk)
+    agency = Actor(api, net, net.agency_tech)
+    agency.ok(oid, "accept")
+    status, err = agency(oid, "assign", technician_id=net.agency_tech.pk)
+    assert status == 422 and err["errors"][0]["field"].endswith("note"), err
+    body = agency.ok(oid, "assign", technician_id=net.agency_tech.pk, note="持证技师休假，本人有五年经验")
+    assert body["assigned_technician_id"] == net.agency_tech.pk
+    # the assignment form lists the certified technician first
+    order_obj.refresh_from_db()
+    choices = _choices(net.agency_tech, order_obj, "technician_id")
+    assert choices[0][0] == second.pk and "certified" in str(choices[0][1]) and len(choices) == 2

@@ -194,6 +194,22 @@ def certified_categories(user_ids, *, on: date | None = None) -> dict[int, set[s
     return out
 
 
+def certification_required(category: str) -> bool:
+    """The company certifies technicians for this product category (a course for it exists)."""
+    return bool(category) and Course.objects.filter(category=category).exists()
+
+
+def technicians_ranked(people, category: str) -> list[tuple[object, bool]]:
+    """(technician, certified) with the technicians certified for the category first (培训考核 feeds
+    the dispatch: 先持证，后其他), each group in its given order."""
+    people = list(people)
+    if not category:
+        return [(p, False) for p in people]
+    certified = certified_categories([p.pk for p in people])
+    ranked = [(p, category in certified.get(p.pk, ())) for p in people]
+    return sorted(ranked, key=lambda pc: not pc[1])
+
+
 def certificates_of(person) -> QuerySet[Certificate]:
     return Certificate.objects.filter(person=person).select_related("course")
 
