@@ -280,9 +280,9 @@ def inspection_record(*, actor, person_id: int | None = None, workplace: str = "
 def inspection_acknowledge(*, actor, inspection_id: int, remark: str = "") -> Inspection:
     """The person inspected acknowledges the result (with a remark if they disagree); once."""
     with audited(actor):
-        inspection = selectors.inspection_queryset(actor).select_for_update(of=("self",)).filter(pk=inspection_id).first()
-        if inspection is None:
-            raise NotFound(_("Inspection not found."))
+        selectors.inspection_get(actor, inspection_id)  # another person's inspection is a 404
+        # Locked by its key: the scoped queryset is DISTINCT, which PostgreSQL cannot lock.
+        inspection = Inspection.objects.select_for_update().get(pk=inspection_id)
         if inspection.person_id != actor.pk:
             raise Forbidden(_("Only the person inspected acknowledges the result."))
         if inspection.acknowledged_at is not None:
