@@ -330,3 +330,19 @@ def test_certified_technicians_rank_first_and_an_uncertified_one_needs_a_reason(
     with translation.override("en"):
         choices = [(pk, str(label)) for pk, label in _choices(net.agency_tech, order_obj, "technician_id")]
     assert choices[0][0] == second.pk and "certified" in str(choices[0][1]) and len(choices) == 2
+
+
+def test_a_five_star_rating_with_praise_proposes_a_commendation(net, api):
+    from tests.service.test_flows import _checked_in
+    from tests.service.helpers import last_code
+
+    customer, machine = shandong_farmer()
+    oid, tech = _checked_in(api, net, customer, machine)
+    tech.ok(oid, "record_service", fault_found="喷油嘴堵塞", solution="清洗喷油嘴")
+    tech.ok(oid, "check_out")
+    tech.ok(oid, "confirm", code=last_code(oid))
+    Actor(api, net, net.agent).ok(oid, "rate", score=5, comment="师傅冒雨赶来，很专业")
+    case = Case.objects.get()
+    assert (case.kind, case.source, case.person, case.measure, case.status) == (
+        "commendation", "rating", net.agency_tech, "praise", "proposed")
+    assert "师傅冒雨赶来" in case.description

@@ -344,6 +344,8 @@ def on_order_changed(order, events) -> None:
                 conduct_record(person=event.actor, text=text, where=event.action, order=order)
         if event.action == "create" and order.order_type == "complaint":
             complaint_conduct_case(order)
+        if event.action == "rate" and isinstance(event.data, dict) and event.data.get("score") == 5:
+            rating_commendation(order)
 
 
 def complaint_conduct_case(order) -> Case | None:
@@ -366,6 +368,19 @@ def complaint_conduct_case(order) -> Case | None:
                     "number": order.number, "category": complaint.get_category_display(), "symptom": order.symptom[:300]})
     except IntegrityError:
         return None  # this complaint's case exists already
+
+
+def rating_commendation(order) -> Case | None:
+    """及时表扬: a five-star rating with words of praise proposes a commendation of the technician
+    who served the order, for the superior to approve."""
+    rating = getattr(order, "rating", None)
+    person = order.assigned_technician
+    if rating is None or person is None or not (rating.comment or "").strip():
+        return None
+    return _case_create(actor=None, kind=CaseKind.COMMENDATION, source=CaseSource.RATING, person=person, rule="",
+                        rule_text="", measure="praise", order=order,
+                        description=_("Rated 5 of 5 on %(number)s: %(comment)s") % {
+                            "number": order.number, "comment": rating.comment[:300]})
 
 
 # --- cases: violations and commendations (违规处理与表扬) ----------------------------------------
