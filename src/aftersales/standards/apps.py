@@ -19,4 +19,5 @@ class StandardsConfig(AppConfig):
             if not auditlog.contains(model):
                 auditlog.register(model)
         hooks.register_order_changed(services.on_order_changed)
+        hooks.register_assignment_check(services.uncertified_concern)
         notices.register()

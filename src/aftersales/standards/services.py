@@ -633,6 +633,19 @@ def _safe_date(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
+def uncertified_concern(technician, order) -> str:
+    """培训考核 for the service app's assignment (registered in StandardsConfig.ready): where the
+    company certifies the machine's product category, a technician without a valid certificate for
+    it is assigned only with a reason."""
+    category = order.machine.model.category if order.machine_id else ""
+    if not selectors.certification_required(category):
+        return ""
+    if category in selectors.certified_categories([technician.pk]).get(technician.pk, set()):
+        return ""
+    return _("%(name)s holds no valid certificate for this machine's category: give the reason in the note.") % {
+        "name": technician}
+
+
 # --- first-contact ownership (首问负责) ---------------------------------------------------------
 
 def ownership_remind_stalled(*, now: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts.models import SERVICE_PROVIDER_KINDS, Organization, RoleCode
 from aftersales.core.errors import ValidationFailed
 from aftersales.notify.services import outbox_enqueue
+from aftersales.service import hooks
 from aftersales.service.models import ServiceOrder
 from aftersales.service.services.common import _perform, _raise_if, _required, _text, _user_with_role
 
@@ -46,9 +47,9 @@ def order_dispatch(*, actor, order_id: int, version: int, organization_id: int, 
                 "%(org)s does not cover %(place)s: say why it should go there.") % {
                 "org": org.name, "place": " ".join(p for p in (order.customer.province, order.customer.city,
                                                               order.customer.county) if p)}
-        if tech is not None and _uncertified(tech, order) and not (note or "").strip():
-            errors["note"] = _("%(name)s holds no valid certificate for this machine's category: give the reason in the note.") % {
-                "name": tech}
+        concerns = hooks.assignment_concerns(tech, order) if tech is not None else []
+        if concerns and not (note or "").strip():
+            errors["note"] = concerns[0]
         _raise_if(errors)
         order.assigned_org, order.assigned_technician = org, tech
         order.outside_coverage = outside
@@ -90,26 +91,15 @@ def order_assign(*, actor, order_id: int, version: int, technician_id: int | Non
             errors["technician_id"] = _("This field is required.")
         tech = _user_with_role(errors, "technician_id", chosen, RoleCode.FIELD_TECHNICIAN, order.assigned_org_id)
         _raise_if(errors)
-        uncertified = _uncertified(tech, order)
-        if uncertified and not (note or "").strip():
-            errors["note"] = _("%(name)s holds no valid certificate for this machine's category: give the reason in the note.") % {
-                "name": tech}
+        # Another app's reason to think twice (培训考核: no valid certificate): allowed with a reason.
+        concerns = hooks.assignment_concerns(tech, order)
+        if concerns and not (note or "").strip():
+            errors["note"] = concerns[0]
         _raise_if(errors)
         order.assigned_technician = tech
-        return {"technician_id": tech.pk, **({"uncertified": True} if uncertified else {})}
+        return {"technician_id": tech.pk, **({"concerns": concerns} if concerns else {})}
     return _perform(actor=actor, order_id=order_id, action="assign", version=version, note=note, apply=apply)
 
-
-
-def _uncertified(tech, order) -> bool:
-    """培训考核: where the company certifies a product category, a technician without a valid
-    certificate for it may be assigned only with a reason (the standards app keeps certificates)."""
-    from aftersales.standards import selectors as standards
-
-    category = order.machine.model.category if order.machine_id else ""
-    if not standards.certification_required(category):
-        return False
-    return category not in standards.certified_categories([tech.pk]).get(tech.pk, set())
 
 
 def order_tech_accept(*, actor, order_id: int, version: int, note: str = "") -> ServiceOrder:
