@@ -71,20 +71,20 @@ def conduct_check(request, payload: CheckIn):
 
 
 class TeamIn(Schema):
-    organization_id: int
+    organization_id: DbInt
     name: str = Field(..., max_length=60)
-    leader_id: int
-    member_ids: list[int] = []
+    leader_id: DbInt
+    member_ids: list[DbInt] = []
     shift: str = Field("早班", max_length=30)
     starts_at: str = Field("08:00", pattern=r"^\d{2}:\d{2}$")
 
 
 class TeamOut(Schema):
     id: int
-    organization_id: int
+    organization_id: DbInt
     name: str
     shift: str
-    leader_id: int
+    leader_id: DbInt
     member_ids: list[int]
 
 
@@ -105,13 +105,13 @@ def team_create(request, payload: TeamIn):
 
 
 class BriefingIn(Schema):
-    team_id: int
+    team_id: DbInt
     day: date | None = None
     topics: str = Field("", max_length=5000)
 
 
 class MarkOut(Schema):
-    person_id: int
+    person_id: DbInt
     name: str
     status: str
     late_absent_this_month: int
@@ -120,9 +120,9 @@ class MarkOut(Schema):
 
 class BriefingOut(Schema):
     id: int
-    team_id: int
+    team_id: DbInt
     day: date
-    leader_id: int
+    leader_id: DbInt
     topics: str
     roll: list[MarkOut]
 
@@ -148,7 +148,7 @@ def briefing_get(request, briefing_id: DbInt):
 
 
 class MarkIn(Schema):
-    person_id: int
+    person_id: DbInt
     status: Literal["present", "late", "absent", "leave"]
 
 
@@ -165,7 +165,7 @@ class LineIn(Schema):
 
 
 class InspectionIn(Schema):
-    person_id: int | None = None
+    person_id: DbInt | None = None
     workplace: str = Field("", max_length=100)
     section: str = "appearance"
     gender: Literal["", "male", "female"] = ""
@@ -208,7 +208,7 @@ def _inspection(i: Inspection) -> dict:
 
 @router.get("/standards/inspections", response={200: list[InspectionOut], **COMMON_ERRORS},
             summary="Inspections you may see / 检查记录")
-def inspection_list(request, person_id: int | None = None, limit: int = Query(100, ge=1, le=500)):
+def inspection_list(request, person_id: DbInt | None = None, limit: int = Query(100, ge=1, le=500)):
     qs = selectors.inspection_queryset(request.user).prefetch_related("lines")
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
@@ -243,15 +243,15 @@ def inspection_acknowledge(request, inspection_id: DbInt, payload: AckIn):
 
 class CaseIn(Schema):
     kind: Literal["violation", "commendation"]
-    person_id: int
+    person_id: DbInt
     rule: str = Field("", max_length=30, description="A catalogue item code or a 四不准 code (4N-1 … 4N-4).")
     measure: Literal["verbal_warning", "written_warning", "demotion", "dismissal", "praise", "reward"]
     description: str = Field(..., max_length=5000)
     points: int = 0
     fine: Decimal = Field(Decimal("0"), description="Fine (violation) or reward (commendation) in yuan.")
-    order_id: int | None = None
-    inspection_id: int | None = None
-    complaint_order_id: int | None = None
+    order_id: DbInt | None = None
+    inspection_id: DbInt | None = None
+    complaint_order_id: DbInt | None = None
 
 
 class CaseEventOut(Schema):
@@ -269,7 +269,7 @@ class CaseOut(Schema):
     kind: str
     source: str
     status: str
-    person_id: int
+    person_id: DbInt
     rule: str
     rule_text: str
     description: str
@@ -323,7 +323,7 @@ def case_get(request, case_id: DbInt):
 
 
 class CaseActionIn(Schema):
-    version: int
+    version: DbInt
     text: str = Field("", max_length=5000)
 
 
@@ -407,7 +407,7 @@ def exam_submit(request, course_id: DbInt, payload: ExamIn):
 
 
 class CardOut(Schema):
-    person_id: int
+    person_id: DbInt
     name: str
     organization: str
     team: str

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -82,7 +82,8 @@ def _check_catalogue(data: dict) -> dict:
     else:
         codes = set()
         for n, item in enumerate(items):
-            if not isinstance(item, dict) or not all(item.get(k) for k in ("code", "section", "item", "requirement")):
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k].strip()
+                                                     for k in ("code", "section", "item", "requirement")):
                 errors[f"items[{n}]"] = _("Each item needs a code, a section, an item and a requirement.")
                 continue
             if item["code"] in codes:
@@ -93,8 +94,8 @@ def _check_catalogue(data: dict) -> dict:
             if not isinstance(item.get("weight", 1), int) or not 1 <= item.get("weight", 1) <= 10:
                 errors[f"items[{n}].weight"] = _("A whole number from 1 to 10.")
     phrases = data.get("forbidden_phrases", [])
-    if not isinstance(phrases, list) or any(not isinstance(p, dict) or not str(p.get("phrase", "")).strip()
-                                            or len(p["phrase"]) > 60 for p in phrases):
+    if not isinstance(phrases, list) or any(not isinstance(p, dict) or not isinstance(p.get("phrase"), str)
+                                            or not p["phrase"].strip() or len(p["phrase"]) > 60 for p in phrases):
         errors["forbidden_phrases"] = _("Each phrase has 1 to 60 characters.")
     return errors
 
@@ -137,6 +138,10 @@ def team_create(*, actor, organization_id: int, name: str, leader_id: int, membe
         errors["member_ids"] = _("Not people of this organization: %(ids)s") % {"ids": ", ".join(map(str, missing))}
     if not (name or "").strip() or len(name) > 60:
         errors["name"] = _("1 to 60 characters.")
+    try:
+        starts_at = time.fromisoformat(starts_at)
+    except (TypeError, ValueError):
+        errors["starts_at"] = _("A time of day, HH:MM.")
     if errors:
         raise ValidationFailed(_("The team was not saved."), fields=errors)
     try:
@@ -449,7 +454,7 @@ def case_propose(*, actor, kind: str, person_id: int, measure: str, description:
         fine = Decimal(str(fine or "0"))
         if fine < 0 or fine > Decimal("100000") or fine.as_tuple().exponent < -2:
             raise InvalidOperation
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, TypeError):  # TypeError: Infinity's exponent is "F"
         errors["fine"] = _("An amount from 0 to 100000 yuan with at most two decimals.")
     if not isinstance(points, int) or not -100 <= points <= 100:
         errors["points"] = _("A whole number from -100 to 100.")
