@@ -346,3 +346,15 @@ def test_a_five_star_rating_with_praise_proposes_a_commendation(net, api):
     assert (case.kind, case.source, case.person, case.measure, case.status) == (
         "commendation", "rating", net.agency_tech, "praise", "proposed")
     assert "师傅冒雨赶来" in case.description
+
+
+def test_the_order_forms_hint_a_forbidden_phrase_before_saving(net, api, client):
+    customer, machine = shandong_farmer()
+    _, order = create(api, net, repair_body(customer, machine))
+    client.force_login(net.agent)
+    page = client.get(f"/orders/{order['id']}/").content.decode()
+    assert 'hx-post="/standards/check"' in page and 'hx-params="summary"' in page
+    hint = client.post("/standards/check", {"summary": "这个我不大清楚"}).content.decode()
+    assert "不大清楚" in hint and "您好" in hint  # the phrase, and the service language to use instead
+    assert client.post("/standards/check", {"summary": "请您稍等，我帮您转接。"}).content.decode().strip() == ""
+    assert PhraseHit.objects.count() == 0
