@@ -358,3 +358,25 @@ def test_the_order_forms_hint_a_forbidden_phrase_before_saving(net, api, client)
     assert "不大清楚" in hint and "您好" in hint  # the phrase, and the service language to use instead
     assert client.post("/standards/check", {"summary": "请您稍等，我帮您转接。"}).content.decode().strip() == ""
     assert PhraseHit.objects.count() == 0
+
+
+def test_a_photo_is_added_to_an_item_through_the_api(net, api, client):
+    from tests.service.helpers import png_bytes
+
+    sup = net.token(net.supervisor)
+    status, insp = api.post("/standards/inspections", {"person_id": net.branch_tech.pk, "gender": "male",
+                                                       "results": _all_pass(fail=("M-SHOES",))}, token=sup)
+
+    def send(token, content, code="M-SHOES"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(f"/api/v1/standards/inspections/{insp['id']}/photos",
+                           {"code": code, "file": SimpleUploadedFile("x.png", content)},
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert send(sup, b"<html>not an image</html>").status_code == 422
+    assert send(sup, png_bytes(), code="NOPE").status_code == 422
+    assert send(net.token(net.branch_tech), png_bytes()).status_code == 403
+    resp = send(sup, png_bytes())
+    assert resp.status_code == 200
+    assert next(ln for ln in resp.json()["lines"] if ln["code"] == "M-SHOES")["has_photo"] is True

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
 from aftersales.core.types import DbInt
@@ -226,6 +227,15 @@ def inspection_create(request, payload: InspectionIn):
 @router.get("/standards/inspections/{inspection_id}", response={200: InspectionOut, **COMMON_ERRORS},
             summary="An inspection")
 def inspection_get(request, inspection_id: DbInt):
+    return _inspection(selectors.inspection_get(request.user, inspection_id))
+
+
+@router.post("/standards/inspections/{inspection_id}/photos", response={200: InspectionOut, **COMMON_ERRORS},
+             summary="Add a photo to an item of an inspection / 检查照片")
+def inspection_photo(request, inspection_id: DbInt, file: File[UploadedFile], code: Form[str]):
+    """A JPEG, PNG or WebP image (at most 10 MB, the type read from its bytes) of one checklist item,
+    by the inspector before the person acknowledges the result."""
+    services.inspection_add_photo(actor=request.user, inspection_id=inspection_id, code=code, upload=file)
     return _inspection(selectors.inspection_get(request.user, inspection_id))
 
 

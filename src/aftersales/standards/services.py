@@ -282,6 +282,30 @@ def inspection_record(*, actor, person_id: int | None = None, workplace: str = "
     return inspection
 
 
+def inspection_add_photo(*, actor, inspection_id: int, code: str, upload) -> InspectionLine:
+    """A photo of one item added after saving (the API sends the checklist as JSON first); by the
+    inspector, before the person has acknowledged the result."""
+    selectors.inspection_get(actor, inspection_id)
+    errors: dict = {}
+    sniffed = _photo(errors, "file", upload)
+    if upload is None:
+        errors["file"] = _("The file is empty.")
+    with audited(actor):
+        inspection = Inspection.objects.select_for_update().get(pk=inspection_id)
+        if inspection.inspector_id != actor.pk or inspection.acknowledged_at is not None:
+            raise Forbidden(_("Photos are added by the inspector before the result is acknowledged."))
+        line = inspection.lines.filter(code=code).first()
+        if line is None:
+            errors["code"] = _("Not an item of this inspection.")
+        if errors:
+            raise ValidationFailed(_("The file was not stored."), fields=errors)
+        line.content_type, line.extension = sniffed
+        line.token = uuid.uuid4().hex
+        line.photo.save("upload", upload, save=False)
+        line.save(update_fields=["content_type", "extension", "token", "photo"])
+    return line
+
+
 def inspection_acknowledge(*, actor, inspection_id: int, remark: str = "") -> Inspection:
     """The person inspected acknowledges the result (with a remark if they disagree); once."""
     with audited(actor):
