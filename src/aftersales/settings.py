@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "aftersales.stats",
     "aftersales.quality",
     "aftersales.exports",
+    "aftersales.standards",
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("stats/", include("aftersales.stats.urls")),
     path("quality/", include("aftersales.quality.urls")),
     path("exports/", include("aftersales.exports.urls")),
+    path("standards/", include("aftersales.standards.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

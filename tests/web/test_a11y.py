@@ -61,6 +61,14 @@ PAGES: list[tuple[str | None, str]] = [
     ("agent", "/customers/"),
     ("agent", "/machines/"),
     ("agent", "/orders/{new}/print/"),
+    ("agent", "/standards/"),
+    ("supervisor", "/standards/rollcall/"),
+    ("supervisor", "/standards/inspect/?gender=female"),
+    ("supervisor", "/standards/cases/"),
+    ("supervisor", "/standards/cases/new"),
+    ("supervisor", "/standards/scorecards/"),
+    ("agent", "/standards/training/"),
+    ("agent", "/standards/catalogue/"),
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}

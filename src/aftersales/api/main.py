@@ -148,6 +148,7 @@ def _mount_routers() -> None:
     from aftersales.sla.api import router as sla_router
     from aftersales.stats.api import router as stats_router
     from aftersales.quality.api import router as quality_router
+    from aftersales.standards.api import router as standards_router
     from aftersales.warranty.api import router as warranty_router
 
     api.add_router("/", accounts_router)
@@ -159,6 +160,7 @@ def _mount_routers() -> None:
     api.add_router("/", sla_router)
     api.add_router("/", stats_router)
     api.add_router("/", quality_router)
+    api.add_router("/", standards_router)
     api.add_router("/", notify_router)
     api.add_router("/admin", admin_router)
 

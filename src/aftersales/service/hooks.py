@@ -25,6 +25,21 @@ def order_changed(order, events: Sequence[object]) -> None:
         hook(order, events)
 
 
+AssignmentCheck = Callable[[object, object], str]
+_assignment_checks: list[AssignmentCheck] = []
+
+
+def register_assignment_check(check: AssignmentCheck) -> None:
+    """``check(technician, order)``: why this technician should not take the order without a
+    reason ("" for no concern). The standards app registers its certificate check here."""
+    if check not in _assignment_checks:
+        _assignment_checks.append(check)
+
+
+def assignment_concerns(technician, order) -> list[str]:
+    return [concern for check in _assignment_checks if (concern := check(technician, order))]
+
+
 def repair_history(machine) -> list:
     """The machine's repair record (维修记录) as the warranty engine counts it: one entry per
     component worked on per repair order, "main_part_replacement" where a part line says it was

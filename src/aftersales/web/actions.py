@@ -21,6 +21,7 @@ from aftersales.accounts import selectors as account_selectors
 from aftersales.service import selectors, services
 from aftersales.service.api import _service_kwargs
 from aftersales.service.schemas import ACTION_DATA
+from aftersales.standards.selectors import technicians_ranked
 from aftersales.service.models import AttachmentKind, Channel, EscalationOutcome, ServiceMode
 from aftersales.warranty.parts import part_label, part_labels
 
@@ -138,7 +139,9 @@ def _choices(user, order, name: str) -> list[tuple[Any, str]] | None:
     if name == "technician_id":
         people = account_selectors.user_queryset(user).filter(
             organization_id=order.assigned_org_id, roles__code=RoleCode.FIELD_TECHNICIAN, is_active=True)
-        return [(u.pk, str(u)) for u in people]
+        category = order.machine.model.category if order.machine_id else ""
+        return [(u.pk, _("%(name)s · certified") % {"name": u} if certified else str(u))
+                for u, certified in technicians_ranked(people, category)]
     return None
 
 

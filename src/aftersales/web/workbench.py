@@ -64,4 +64,5 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("stats:dashboard", _("Statistics")))
     if may_work_on_quality(user):
         items.append(("quality:list", _("Quality issues")))
+    items.append(("standards:home", _("Standards")))
     return items

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts.models import SERVICE_PROVIDER_KINDS, Organization, RoleCode
 from aftersales.core.errors import ValidationFailed
 from aftersales.notify.services import outbox_enqueue
+from aftersales.service import hooks
 from aftersales.service.models import ServiceOrder
 from aftersales.service.services.common import _perform, _raise_if, _required, _text, _user_with_role
 
@@ -46,6 +47,9 @@ def order_dispatch(*, actor, order_id: int, version: int, organization_id: int, 
                 "%(org)s does not cover %(place)s: say why it should go there.") % {
                 "org": org.name, "place": " ".join(p for p in (order.customer.province, order.customer.city,
                                                               order.customer.county) if p)}
+        concerns = hooks.assignment_concerns(tech, order) if tech is not None else []
+        if concerns and not (note or "").strip():
+            errors["note"] = concerns[0]
         _raise_if(errors)
         order.assigned_org, order.assigned_technician = org, tech
         order.outside_coverage = outside
@@ -87,8 +91,13 @@ def order_assign(*, actor, order_id: int, version: int, technician_id: int | Non
             errors["technician_id"] = _("This field is required.")
         tech = _user_with_role(errors, "technician_id", chosen, RoleCode.FIELD_TECHNICIAN, order.assigned_org_id)
         _raise_if(errors)
+        # Another app's reason to think twice (培训考核: no valid certificate): allowed with a reason.
+        concerns = hooks.assignment_concerns(tech, order)
+        if concerns and not (note or "").strip():
+            errors["note"] = concerns[0]
+        _raise_if(errors)
         order.assigned_technician = tech
-        return {"technician_id": tech.pk}
+        return {"technician_id": tech.pk, **({"concerns": concerns} if concerns else {})}
     return _perform(actor=actor, order_id=order_id, action="assign", version=version, note=note, apply=apply)
 
 
