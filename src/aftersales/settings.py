@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "aftersales.knowledge",
     "aftersales.stats",
     "aftersales.quality",
+    "aftersales.parts",
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
