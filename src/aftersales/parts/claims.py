@@ -339,6 +339,7 @@ def settlement_issue(*, actor, organization_id: int, month: date) -> Settlement:
             raise ValidationFailed(_("Nothing was changed."), fields={"month": _("No reviewed claim in this month.")})
         total = Claim.objects.filter(pk__in=ids).exclude(status=ClaimStatus.REJECTED).aggregate(
             t=Sum("approved_total"))["t"] or Decimal(0)
+        total = _money(total)  # SQLite sums decimals as floats' text: back to cents
         settlement = Settlement.objects.create(number=next_number("JS"), organization=org, month=first, total=total,
                                                issued_by=actor, issued_at=timezone.now())
         Claim.objects.filter(pk__in=ids).exclude(status=ClaimStatus.REJECTED).update(
@@ -388,9 +389,10 @@ def warranty_cost(user, *, since: date | None = None) -> list[dict]:
             .annotate(month=TruncMonth("claim__completed_at"))
             .values("month", "claim__order__machine__model__code", "claim__order__service_record__component")
             .annotate(amount=Sum("approved_amount")).order_by("month", "claim__order__machine__model__code"))
+    # (amounts are re-quantized: SQLite's SUM of decimals comes back with float noise)
     return [{"month": r["month"].date().isoformat()[:7] if hasattr(r["month"], "date") else str(r["month"])[:7],
              "model": r["claim__order__machine__model__code"] or "",
-             "component": r["claim__order__service_record__component"] or "", "amount": r["amount"]} for r in rows]
+             "component": r["claim__order__service_record__component"] or "", "amount": _money(r["amount"])} for r in rows]
 
 
 def claims_per_partner(user) -> list[dict]:
