@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("stats/", include("aftersales.stats.urls")),
     path("quality/", include("aftersales.quality.urls")),
+    path("parts/", include("aftersales.parts.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

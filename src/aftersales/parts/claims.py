@@ -214,7 +214,9 @@ def claim_checks(claim: Claim, *, submitted_at=None) -> list[str]:
     if filed and rate and filed > claim.completed_at + timedelta(days=rate.filing_days):
         flags.append("filed_late")
     record = getattr(order, "service_record", None)
-    if record is None or record.hours_meter is None or not order.attachments.filter(kind="photo").exists():
+    # The hour-meter is the evidence the machine was there and worked on: a reading in the record or a
+    # photo of the meter on the order. Neither: flagged.
+    if record is None or (record.hours_meter is None and not order.attachments.filter(kind="photo").exists()):
         flags.append("no_meter_photo")
     return flags
 

@@ -64,4 +64,10 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("stats:dashboard", _("Statistics")))
     if may_work_on_quality(user):
         items.append(("quality:list", _("Quality issues")))
+    from aftersales.parts import policies as parts_policies
+
+    if parts_policies.may_use_parts(user) or parts_policies.is_parts_desk(user) or parts_policies.may_inspect(user):
+        items.append(("parts:home", _("Parts")))
+    if parts_policies.may_review_claims(user) or (parts_policies.may_use_parts(user) and not codes <= {R.FIELD_TECHNICIAN}):
+        items.append(("parts:claims", _("Warranty claims")))
     return items
