@@ -171,7 +171,6 @@ def build(*, network, stdout=None) -> dict:
     aware = lambda d: timezone.make_aware(timezone.datetime.combine(d, timezone.datetime.min.time())) + timedelta(hours=10)  # noqa: E731
     last_month = [c for c in drafts if last_month_start <= timezone.localdate(c.completed_at) < first_of]
     this_month = [c for c in drafts if timezone.localdate(c.completed_at) >= first_of]
-    older = [c for c in drafts if timezone.localdate(c.completed_at) < last_month_start]
     verdicts = ["confirmed_fault", "confirmed_fault", "not_returned", "misuse", "confirmed_fault"]
     for i, claim in enumerate((last_month + this_month)[:5]):
         OldPart.objects.create(order=claim.order, organization=claim.organization, part=pump, quantity=1,
@@ -218,37 +217,73 @@ def build(*, network, stdout=None) -> dict:
                                     reason="核对无误" if hard else "")
         Claim.objects.filter(pk=c.pk).update(reviewed_at=when)
 
-    for i, claim in enumerate(older[-20:] + last_month):
+    drafts.sort(key=lambda c: c.completed_at)
+    older = [c for c in drafts if timezone.localdate(c.completed_at) < last_month_start]
+    late = older[:1]  # nobody claimed it at the time: filed today, long after the deadline
+    for i, claim in enumerate(older[1:][-20:] + last_month):
         done = timezone.localdate(claim.completed_at)
         c = file(claim, aware(done + timedelta(days=rng.randint(1, 6))))
         review(c, aware(max(done + timedelta(days=8), last_month_start) if claim in last_month
                         else done + timedelta(days=8)), i)
     settled = 0
     for month in sorted({timezone.localdate(c.reviewed_at).replace(day=1) for c in Claim.objects.exclude(reviewed_at=None)}):
-        for org_id in set(Claim.objects.filter(settlement=None).exclude(reviewed_at=None)
-                          .values_list("organization_id", flat=True)):
-            try:
-                s = claims.settlement_issue(actor=supervisor, organization_id=org_id, month=month)
-            except Exception:  # noqa: BLE001 - no claim of this organization in this month
+        for org_id in sorted(set(Claim.objects.filter(settlement=None).exclude(reviewed_at=None)
+                                 .values_list("organization_id", flat=True))):
+            if not Claim.objects.filter(organization_id=org_id, settlement=None, reviewed_at__date__gte=month,
+                                        reviewed_at__date__lt=claims.month_bounds(month)[1]).exists():
                 continue
+            s = claims.settlement_issue(actor=supervisor, organization_id=org_id, month=month)
             settled += 1
             if month < last_month_start or settled % 2:
                 partner = User.objects.filter(organization_id=org_id, is_active=True).first()
                 claims.settlement_confirm(actor=partner, settlement_id=s.pk)
                 if month < last_month_start:
                     claims.settlement_pay(actor=supervisor, settlement_id=s.pk, payment_reference=f"BANK-{month:%Y%m}-{org_id}")
-    planted = 0
-    for i, claim in enumerate(this_month):
-        km = None
-        if i == 0 and claim.computed_km:
-            km = claim.computed_km * 3 + 40  # 虚报里程: three times the road distance
-            planted += 1
-        file(claim, timezone.now(), km=km)
-    # A claim filed long after the deadline (an old order nobody claimed at the time).
-    late = [c for c in Claim.objects.filter(status=ClaimStatus.DRAFT).order_by("completed_at")[:1]]
+
+    # This month's claims are filed and wait for review; the planted suspicious ones among them.
+    from aftersales.service.models import OrderEvent
+
+    with_km = [c for c in this_month if c.computed_km]
+    plain = [c for c in this_month if c not in with_km[:2]]
+    if with_km:  # 虚报里程: three times the road distance
+        file(with_km[0], timezone.now(), km=with_km[0].computed_km * 3 + 40)
+    if len(with_km) > 1:  # 签到位置与客户相距甚远: the check-in position is 200 km away
+        far = with_km[1]
+        point = GeoPoint.objects.get(customer_id=far.order.customer_id)
+        event = OrderEvent.objects.filter(order=far.order, action="check_in").order_by("-seq").first()
+        if event is not None:
+            OrderEvent.objects.filter(pk=event.pk).update(
+                note=f"位置 {point.lat + Decimal('1.8'):.5f}, {point.lon:.5f}（精度 30 米）")
+        file(far, timezone.now())
+    if plain:  # 缺少小时计读数和照片
+        ServiceRecord.objects.filter(order=plain[0].order).update(hours_meter=None)
+    # 同一机器短期内重复索赔同一备件: the pump on two claims of one machine (when the demo has such a pair).
+    by_machine: dict[int, list] = {}
+    for c in drafts:
+        if c.order.machine_id:
+            by_machine.setdefault(c.order.machine_id, []).append(c)
+    pair = next((cs[-2:] for cs in by_machine.values() if len(cs) > 1
+                 and cs[-1].completed_at - cs[-2].completed_at < claims.DUPLICATE_WINDOW), None)
+    from aftersales.parts.models import ClaimLine
+
+    if pair is None and len(this_month) > 1:
+        pair = this_month[-2:]
+        from aftersales.service.models import ServiceOrder
+
+        ServiceOrder.objects.filter(pk=pair[0].order_id).update(machine_id=pair[1].order.machine_id)
+    if pair is not None:
+        for c in pair:
+            if c.status == ClaimStatus.DRAFT:
+                ClaimLine.objects.create(claim=c, kind="part", part=pump, description=f"{pump.number} {pump.name_zh}",
+                                         quantity=1, unit_price=_d("1350.00"), amount=_d("1350.00"))
+                claims._totals(c)
+                c.save()
+    for c in this_month:
+        c.refresh_from_db()
+        if c.status == ClaimStatus.DRAFT:
+            file(c, timezone.now())
     for claim in late:
         file(claim, timezone.now())
-        planted += 1
     flagged = sum(1 for c in Claim.objects.filter(status=ClaimStatus.SUBMITTED) if set(c.flags) - claims.SOFT_FLAGS)
     if stdout is not None:
         stdout.write(f"Parts: {len(parts)} part numbers, {Warehouse.objects.count()} warehouses, {len(made)} requisitions, "
