@@ -61,6 +61,12 @@ PAGES: list[tuple[str | None, str]] = [
     ("agent", "/customers/"),
     ("agent", "/machines/"),
     ("agent", "/orders/{new}/print/"),
+    ("agency_tech", "/parts/van/"),
+    ("branch_tech", "/parts/stock/"),
+    ("repair_coordinator", "/parts/desk/"),
+    ("engineer", "/parts/desk/"),
+    ("supervisor", "/parts/claims/"),
+    ("supervisor", "/parts/settlements/"),
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}

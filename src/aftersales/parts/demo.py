@@ -257,7 +257,8 @@ def build(*, network, stdout=None) -> dict:
         file(far, timezone.now())
     if plain:  # 缺少小时计读数和照片
         ServiceRecord.objects.filter(order=plain[0].order).update(hours_meter=None)
-    # 同一机器短期内重复索赔同一备件: the pump on two claims of one machine (when the demo has such a pair).
+    # 同一机器短期内重复索赔同一备件: the pump on two claims of one machine, when the demo's orders hold such a
+    # pair (orders are not rewritten to make one: an order's machine, customer and symptom belong together).
     by_machine: dict[int, list] = {}
     for c in drafts:
         if c.order.machine_id:
@@ -266,11 +267,6 @@ def build(*, network, stdout=None) -> dict:
                  and cs[-1].completed_at - cs[-2].completed_at < claims.DUPLICATE_WINDOW), None)
     from aftersales.parts.models import ClaimLine
 
-    if pair is None and len(this_month) > 1:
-        pair = this_month[-2:]
-        from aftersales.service.models import ServiceOrder
-
-        ServiceOrder.objects.filter(pk=pair[0].order_id).update(machine_id=pair[1].order.machine_id)
     if pair is not None:
         for c in pair:
             if c.status == ClaimStatus.DRAFT:

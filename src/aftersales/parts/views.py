@@ -28,6 +28,24 @@ from aftersales.parts.models import (
 from aftersales.web.export import Column, wants_xlsx, xlsx_response
 
 
+def _page(view):
+    """A page of another organization's object is a 404, as in the API."""
+    from functools import wraps
+
+    from django.http import Http404
+
+    from aftersales.core.errors import NotFound
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+
+    return wrapped
+
+
 def _flags(claim) -> list[tuple[str, str, bool]]:
     return [(f, str(claims.FLAG_LABELS.get(f, f)), f in claims.SOFT_FLAGS) for f in claim.flags]
 
@@ -121,6 +139,7 @@ def claim_list(request):
 
 @login_required
 @require_GET
+@_page
 def claim_page(request, pk: int):
     claim = selectors.claim_get(request.user, pk)
     return render(request, "parts/claim.html", {
@@ -159,6 +178,7 @@ def settlement_list(request):
 
 @login_required
 @require_GET
+@_page
 def settlement_page(request, pk: int):
     s = selectors.settlement_get(request.user, pk)
     rows = list(s.claims.select_related("order").prefetch_related("lines").order_by("number"))
