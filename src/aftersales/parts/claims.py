@@ -223,7 +223,7 @@ def claim_checks(claim: Claim, *, submitted_at=None) -> list[str]:
 
 def _locked_claim(actor, claim_id: int, version: int | None) -> Claim:
     selectors.claim_get(actor, claim_id)  # 404 for another organization's claim
-    claim = Claim.objects.select_for_update().select_related("order", "organization").get(pk=claim_id)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("order", "organization").get(pk=claim_id)
     if claim.status in LOCKED_CLAIM_STATUSES:
         raise Conflict(_("The claim is in a settlement and can no longer change."), code="claim_locked")
     if version is not None and claim.version != version:

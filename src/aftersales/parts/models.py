@@ -229,6 +229,7 @@ class RequisitionLine(models.Model):
     serials = models.JSONField(default=list, blank=True)
 
     class Meta:
+        ordering = ["id"]
         constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="requisition_line_positive")]
 
 

@@ -333,7 +333,7 @@ def requisition_create(*, actor, lines: list[LineInput], to_warehouse_id: int | 
 
 def _locked_requisition(actor, requisition_id: int, version: int, *statuses: str) -> Requisition:
     selectors.requisition_get(actor, requisition_id)  # 404 first
-    req = Requisition.objects.select_for_update().select_related("to_warehouse", "order", "requested_by").get(
+    req = Requisition.objects.select_for_update(of=("self",)).select_related("to_warehouse", "order", "requested_by").get(
         pk=requisition_id)
     if req.version != version:
         raise Conflict(_("The requisition was changed by someone else; reload it."), code="stale_version")
