@@ -159,3 +159,33 @@ def test_only_the_parts_desk_creates_warehouses(net):
     with pytest.raises(Forbidden):
         services.warehouse_create(actor=net.agency_tech, organization=net.agency_shandong, code="X", name="X",
                                   kind="agency")
+
+
+@pytest.mark.django_db
+def test_a_part_for_other_models_needs_a_reason_and_a_gearbox_leaves_the_van_by_its_serial(net, api):
+    from aftersales.parts.models import OldPart
+    from tests.service.helpers import shandong_farmer
+    from tests.service.test_flows import _checked_in
+    from tests.support import make_model
+
+    parts = catalogue()
+    cw = stocked(net, parts)
+    my_van = van(net.agency_tech)
+    services.stock_transfer(actor=net.repair_coordinator, from_warehouse_id=cw.pk, to_warehouse_id=my_van.pk,
+                            part_id=parts["gearbox"].pk, quantity=1, serial="GBX-1")
+    other = make_model(code="LX1000", name="东方红LX1000拖拉机", power="73.5")
+    parts["gearbox"].models_fitted.add(other)
+    customer, machine = shandong_farmer()
+    oid, tech = _checked_in(api, net, customer, machine)
+    line = {"part_number": "GB-904", "quantity": 1, "component": "gearbox", "action": "replaced"}
+    status, body = tech(oid, "record_service", fault_found="变速箱异响", solution="更换变速箱", parts=[line])
+    assert status == 422 and body["errors"][0]["field"] == "data.parts[0].fit_reason"
+    status, body = tech(oid, "record_service", fault_found="变速箱异响", solution="更换变速箱",
+                        parts=[{**line, "fit_reason": "同系列通用，技术中心同意"}])
+    assert status == 422 and body["errors"][0]["field"] == "data.parts[0].serial"
+    tech.ok(oid, "record_service", fault_found="变速箱异响", solution="更换变速箱",
+            parts=[{**line, "fit_reason": "同系列通用，技术中心同意", "serial": "GBX-1"}])
+    unit = SerialUnit.objects.get(serial="GBX-1")
+    assert unit.warehouse is None and unit.order_id == oid
+    assert StockMove.objects.get(order_id=oid, kind=MoveKind.ISSUE).reason == "同系列通用，技术中心同意"
+    assert OldPart.objects.get(order_id=oid).serial == "GBX-1"

@@ -470,7 +470,7 @@ def maker_pays(part: Part, order, line_warranty: bool) -> bool:
     return _part_class(part, order) != "wear"
 
 
-def consume_for_record(*, actor, order, usages) -> list[dict]:
+def consume_for_record(*, actor, order, usages, fit_reasons=(), serials=()) -> list[dict]:
     """Called by ``order_record_service`` inside its transaction: each part line whose number is in the
     catalogue is issued from the technician's van (else the organization's warehouse that has it); a line
     that the policy puts on the customer gets the customer's price when none was typed. A record written
@@ -500,6 +500,9 @@ def consume_for_record(*, actor, order, usages) -> list[dict]:
         part = catalogue.get(usage.part_number)
         if part is None:
             continue
+        fit_reason = fit_reasons[i] if i < len(fit_reasons) else ""
+        if not part_fits(part, order) and not fit_reason:
+            _fail(**{f"parts[{i}].fit_reason": _("This part is listed for other models: say why it was fitted anyway.")})
         source = van if van is not None else None
         if source is None or not StockBalance.objects.filter(warehouse=source, part=part, quantity__gte=usage.quantity).exists():
             fallback = (StockBalance.objects.filter(warehouse__organization_id=order.assigned_org_id or actor.organization_id,
@@ -508,9 +511,9 @@ def consume_for_record(*, actor, order, usages) -> list[dict]:
             source = fallback.warehouse if fallback else (van or source)
         if source is None:
             _fail(**{f"parts[{i}].part_number": _("No warehouse of yours holds this part.")})
-        serial = getattr(usage, "_serial", "")
+        serial = serials[i] if i < len(serials) else ""
         _post(warehouse=source, part=part, quantity=-usage.quantity, kind=MoveKind.ISSUE, actor=actor, order=order,
-              field=f"parts[{i}].quantity", serial=serial, unit_cost=part.standard_cost)
+              field=f"parts[{i}].quantity", serial=serial, unit_cost=part.standard_cost, reason=fit_reason)
         pays = maker_pays(part, order, usage.warranty)
         if not pays and usage.warranty:
             usage.warranty = False

@@ -69,6 +69,8 @@ class PartInput:
     component: str = ""
     action: str = PartAction.REPAIRED
     serious: bool | None = None
+    fit_reason: str = ""  # a catalogue part listed for other models needs it (parts.services.consume_for_record)
+    serial: str = ""  # a serial-tracked catalogue part leaves the van by its serial number
 
 
 def order_record_service(*, actor, order_id: int, version: int, fault_found: str, solution: str, cause: str = "",
@@ -124,7 +126,9 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
         # transaction; the parts app decides who pays each line (imported here: it imports this package).
         from aftersales.parts.services import consume_for_record
 
-        issued = consume_for_record(actor=actor, order=order, usages=usages)
+        issued = consume_for_record(actor=actor, order=order, usages=usages,
+                                    fit_reasons=[_text(p.fit_reason, 300) for p in parts or []],
+                                    serials=[_text(p.serial, 60) for p in parts or []])
         return {**({"stock": issued} if issued else {}),"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty),
                                                            **line} for n, q, _pr, p, line in rows],
                 "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos,
