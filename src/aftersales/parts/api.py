@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
@@ -17,7 +16,6 @@ from aftersales.parts.models import Claim, Requisition, Settlement
 
 router = Router(tags=["Parts and claims / 备件与索赔"])
 WRITE = {**COMMON_ERRORS, 409: ErrorOut}
-Qty = Decimal
 
 
 class PriceOut(Schema):

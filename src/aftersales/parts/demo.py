@@ -69,10 +69,10 @@ def build(*, network, stdout=None) -> dict:
             PartPrice.objects.create(part=p, audience="partner", level=level, valid_from=today.replace(month=1, day=1),
                                      price=_d(partner) if level == K.AUTHORIZED_AGENCY else _d(cost))
         parts.append(p)
-    old_filter = Part.objects.create(number="1000428200", name_zh="燃油滤清器（旧型号）", name_en="Fuel filter (old)",
+    # The filter's old number, superseded: kept in the catalogue, no longer stocked.
+    Part.objects.create(number="1000428200", name_zh="燃油滤清器（旧型号）", name_en="Fuel filter (old)",
                                      component="filter_element", wear_part=True, standard_cost=_d(33),
                                      superseded_by=parts[0], is_active=False)
-    del old_filter
     ClaimRate.objects.create(province="", labour_per_hour=_d("60.00"), travel_per_km=_d("1.50"), filing_days=30,
                              valid_from=today.replace(year=today.year - 2))
     ClaimRate.objects.create(province="新疆维吾尔自治区", labour_per_hour=_d("75.00"), travel_per_km=_d("2.00"),

@@ -17,7 +17,6 @@ from aftersales.parts.models import (
     OldPart,
     Part,
     PartPrice,
-    PriceAudience,
     Requisition,
     ReturnBatch,
     Settlement,

@@ -4,8 +4,7 @@ one view that calls the same services as the API and comes back to the page with
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -173,7 +172,7 @@ def settlement_list(request):
     return render(request, "parts/settlements.html", {
         "settlements": rows, "reviewer": reviewer,
         "organizations": list(Organization.objects.filter(is_active=True, kind__in=["direct_branch", "authorized_agency"]))
-        if reviewer else [], "last_month": (timezone.localdate().replace(day=1) - timezone.timedelta(days=1)).replace(day=1)})
+        if reviewer else [], "last_month": (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)})
 
 
 @login_required
