@@ -37,6 +37,10 @@ def test_requisition_shipment_consumption_return_claim_settlement(net, api):
     assert status == 201, req
     assert req["to_warehouse_id"] == my_van.pk and req["status"] == "requested" and req["clock_paused"] is True
     assert OrderEvent.objects.filter(order_id=oid, action="pause_clock").get().data == {"reason": "waiting_parts"}
+    from django.test import Client
+    page = Client()
+    page.force_login(net.agency_tech)
+    assert "data-waiting-parts" in page.get(f"/orders/{oid}/").content.decode()  # the order shows 待件
     # bad input: zero quantity, a part that does not exist
     assert api.post("/requisitions", {"lines": [{"part_id": parts["pump"].pk, "quantity": "0"}]}, token=t_tech)[0] == 422
     status, body = api.post("/requisitions", {"lines": [{"part_id": 999999, "quantity": "1"}]}, token=t_tech)

@@ -98,6 +98,11 @@ def requisition_get(user, pk: int) -> Requisition:
     return _get(requisition_queryset(user), pk, _("Requisition not found."))
 
 
+def order_requisitions(user, order) -> list[Requisition]:
+    """The order page's parts: its requisitions the user may see (a waiting one says 待件)."""
+    return list(requisition_queryset(user).filter(order=order).prefetch_related("lines__part"))
+
+
 def old_part_queryset(user) -> QuerySet[OldPart]:
     return _org_scoped(user, OldPart.objects.select_related("order", "part", "batch", "organization"))
 

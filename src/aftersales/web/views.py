@@ -283,6 +283,7 @@ def search(request):
 # --- the order page ----------------------------------------------------------------------------
 
 def _order_context(request, order, **form_state) -> dict:
+    from aftersales.parts import selectors as parts_selectors
     from aftersales.web.suggestions import order_suggestions
 
     user = request.user
@@ -306,6 +307,7 @@ def _order_context(request, order, **form_state) -> dict:
         "address": order_address(order),
         "suggestions": order_suggestions(user, order),
         "now": timezone.now(),
+        "requisitions": parts_selectors.order_requisitions(user, order),
     }
 
 
