@@ -189,3 +189,21 @@ def test_a_part_for_other_models_needs_a_reason_and_a_gearbox_leaves_the_van_by_
     assert unit.warehouse is None and unit.order_id == oid
     assert StockMove.objects.get(order_id=oid, kind=MoveKind.ISSUE).reason == "同系列通用，技术中心同意"
     assert OldPart.objects.get(order_id=oid).serial == "GBX-1"
+
+
+@pytest.mark.django_db
+def test_a_retried_requisition_with_the_same_key_is_asked_once(net, api):
+    from aftersales.parts.models import Requisition
+
+    parts = catalogue()
+    van(net.agency_tech)
+    body = {"lines": [{"part_id": parts["pump"].pk, "quantity": "1"}]}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {net.token(net.agency_tech)}", "HTTP_IDEMPOTENCY_KEY": "req-1"}
+    import json
+    first = api.client.post("/api/v1/requisitions", json.dumps(body), content_type="application/json", **headers)
+    again = api.client.post("/api/v1/requisitions", json.dumps(body), content_type="application/json", **headers)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    other = api.client.post("/api/v1/requisitions", json.dumps({**body, "note": "x"}), content_type="application/json",
+                            **headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert Requisition.objects.count() == 1

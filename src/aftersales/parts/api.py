@@ -7,7 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Field, Query, Router, Schema, Status
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
 from aftersales.core.types import DbInt
@@ -298,13 +302,23 @@ def requisition_list(request, status: str = Query("", max_length=10), limit: int
     return [requisition_out(r) for r in qs[:limit]]
 
 
-@router.post("/requisitions", response={201: RequisitionOut, **WRITE}, summary="Ask for parts / 申请备件")
-def requisition_create(request, payload: RequisitionIn):
-    r = services.requisition_create(actor=request.user, to_warehouse_id=payload.to_warehouse_id,
-                                    order_id=payload.order_id, note=payload.note,
-                                    lines=[services.LineInput(part_id=ln.part_id, quantity=ln.quantity)
-                                           for ln in payload.lines])
-    return Status(201, requisition_out(r))
+@router.post("/requisitions", response={200: RequisitionOut, 201: RequisitionOut, **WRITE},
+             summary="Ask for parts / 申请备件")
+def requisition_create(request, payload: RequisitionIn,
+                       idempotency_key: str = Header("", alias="Idempotency-Key", max_length=94)):
+    """With an ``Idempotency-Key`` a retry answers 200 with the first requisition instead of asking twice."""
+    kwargs = {"to_warehouse_id": payload.to_warehouse_id, "order_id": payload.order_id, "note": payload.note,
+              "lines": [services.LineInput(part_id=ln.part_id, quantity=ln.quantity) for ln in payload.lines]}
+    if idempotency_key:
+        body = hashlib.sha256(json.dumps(payload.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        answer, replayed = services.requisition_create_once(actor=request.user, idempotency_key=idempotency_key,
+                                                            request_hash=body, render=requisition_out_json, **kwargs)
+        return Status(200 if replayed else 201, answer)
+    return Status(201, requisition_out(services.requisition_create(actor=request.user, **kwargs)))
+
+
+def requisition_out_json(r: Requisition) -> dict:
+    return json.loads(json.dumps(requisition_out(r), cls=DjangoJSONEncoder))
 
 
 @router.get("/requisitions/{requisition_id}", response={200: RequisitionOut, **COMMON_ERRORS},

@@ -293,6 +293,43 @@ def _resume_after_parts(actor, requisition: Requisition) -> None:
             continue
 
 
+def requisition_create_once(*, actor, idempotency_key: str, request_hash: str, render, **kwargs) -> tuple[dict, bool]:
+    """``requisition_create`` with an Idempotency-Key: the key row (the order app's IdempotencyKey,
+    namespaced ``parts:``) goes in first in the same transaction, so a concurrent retry waits on it and
+    then replays the first answer; the same key with another body is refused. Answers (response, replayed)."""
+    from aftersales.service.models import IdempotencyKey
+
+    key = "parts:" + idempotency_key.strip()
+    if len(key) > 100:
+        _fail(**{"Idempotency-Key": _("At most %(limit)s characters.") % {"limit": 94}})
+
+    def replay():
+        stored = IdempotencyKey.objects.filter(user=actor, key=key).first()
+        if stored is None:
+            return None
+        if stored.request_hash != request_hash:
+            raise ValidationFailed(_("This Idempotency-Key was used for a different request."),
+                                   code="idempotency_key_reused",
+                                   fields={"Idempotency-Key": _("Use a new key for a new request.")})
+        return stored.response
+
+    answer = replay()
+    if answer is not None:
+        return answer, True
+    try:
+        with transaction.atomic():
+            stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash)
+            response = render(requisition_create(actor=actor, **kwargs))
+            stored.response = response
+            stored.save(update_fields=["response"])
+            return response, False
+    except IntegrityError:
+        answer = replay()
+        if answer is None:
+            raise
+        return answer, True
+
+
 def requisition_create(*, actor, lines: list[LineInput], to_warehouse_id: int | None = None, order_id: int | None = None,
                        note: str = "") -> Requisition:
     """申请备件 for an order (the order then waits for parts) or for stock."""
