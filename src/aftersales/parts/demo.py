@@ -171,8 +171,9 @@ def build(*, network, stdout=None) -> dict:
     aware = lambda d: timezone.make_aware(timezone.datetime.combine(d, timezone.datetime.min.time())) + timedelta(hours=10)  # noqa: E731
     last_month = [c for c in drafts if last_month_start <= timezone.localdate(c.completed_at) < first_of]
     this_month = [c for c in drafts if timezone.localdate(c.completed_at) >= first_of]
-    verdicts = ["confirmed_fault", "confirmed_fault", "not_returned", "misuse", "confirmed_fault"]
-    for i, claim in enumerate((last_month + this_month)[:5]):
+    # This month's first three wait for review with their verdicts (fault confirmed, not returned, misuse).
+    verdicts = ["confirmed_fault", "not_returned", "misuse", "confirmed_fault", "confirmed_fault"]
+    for i, claim in enumerate((this_month[:3] + last_month)[:5]):
         OldPart.objects.create(order=claim.order, organization=claim.organization, part=pump, quantity=1,
                                tag=f"{claim.order.number}-J1", created_at=claim.completed_at)
     by_org: dict[int, list] = {}
@@ -223,8 +224,11 @@ def build(*, network, stdout=None) -> dict:
     for i, claim in enumerate(older[1:][-20:] + last_month):
         done = timezone.localdate(claim.completed_at)
         c = file(claim, aware(done + timedelta(days=rng.randint(1, 6))))
-        review(c, aware(max(done + timedelta(days=8), last_month_start) if claim in last_month
-                        else done + timedelta(days=8)), i)
+        # Reviewed about a week after filing; last month's claims within last month, so that month settles.
+        reviewed = done + timedelta(days=8)
+        if claim in last_month:
+            reviewed = min(max(reviewed, last_month_start), first_of - timedelta(days=1))
+        review(c, aware(reviewed), i)
     settled = 0
     for month in sorted({timezone.localdate(c.reviewed_at).replace(day=1) for c in Claim.objects.exclude(reviewed_at=None)}):
         for org_id in sorted(set(Claim.objects.filter(settlement=None).exclude(reviewed_at=None)
