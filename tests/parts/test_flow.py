@@ -150,6 +150,7 @@ def test_requisition_shipment_consumption_return_claim_settlement(net, api):
     status, m = api.get("/stats/parts-measures", token=t_sup)
     assert status == 200 and m["claims_per_partner"][0]["organization"] == net.agency_shandong.name
     assert m["warranty_cost"][0]["component"] == "fuel_injection_pump"
+    assert m["old_part_verdicts"] == [{"component": "fuel_injection_pump", "verdict": "confirmed_fault", "count": 1}]
     assert api.get("/stats/parts-measures", token=net.token(net.other_agency_tech))[1]["claims_per_partner"] == []
     from django.core.management import call_command
     call_command("parts", "check-ledger")

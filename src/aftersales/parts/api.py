@@ -602,6 +602,7 @@ class MeasuresOut(Schema):
     warranty_cost: list[dict] = Field(..., description="month, model, component, amount (approved claims)")
     stock_value: list[dict] = Field(..., description="warehouse, value at standard cost, issued in 365 days, turns")
     claims_per_partner: list[dict] = Field(..., description="claims, claimed, approved, rejected, flagged, reasons")
+    old_part_verdicts: list[dict] = Field(..., description="component, verdict, count of the inspected old parts")
 
 
 @router.get("/stats/parts-measures", response={200: MeasuresOut, **COMMON_ERRORS},
@@ -609,4 +610,5 @@ class MeasuresOut(Schema):
 def measures(request, since: date | None = None):
     return {"warranty_cost": claims.warranty_cost(request.user, since=since),
             "stock_value": claims.stock_value(request.user),
-            "claims_per_partner": claims.claims_per_partner(request.user)}
+            "claims_per_partner": claims.claims_per_partner(request.user),
+            "old_part_verdicts": claims.old_part_verdicts(request.user)}

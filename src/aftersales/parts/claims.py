@@ -432,3 +432,13 @@ def stock_value(user) -> list[dict]:
     for row in value.values():
         row["turns"] = (row["issued"] / row["value"]).quantize(Decimal("0.1")) if row["value"] else None
     return sorted(value.values(), key=lambda r: r["warehouse"])
+
+
+def old_part_verdicts(user) -> list[dict]:
+    """旧件鉴定 per component and verdict: what the technical centre found in the parts that came back
+    (confirmed faults are the quality figures; misuse and no-fault-found are the claims' rejections)."""
+    from django.db.models import Count
+
+    rows = (selectors.old_part_queryset(user).exclude(verdict="").values("part__component", "verdict")
+            .annotate(n=Count("id")).order_by("part__component", "verdict"))
+    return [{"component": r["part__component"], "verdict": r["verdict"], "count": r["n"]} for r in rows]
