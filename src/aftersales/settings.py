@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "aftersales.quality",
     "aftersales.exports",
     "aftersales.standards",
+    "aftersales.parts",
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 

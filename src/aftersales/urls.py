@@ -14,6 +14,7 @@ urlpatterns = [
     path("quality/", include("aftersales.quality.urls")),
     path("exports/", include("aftersales.exports.urls")),
     path("standards/", include("aftersales.standards.urls")),
+    path("parts/", include("aftersales.parts.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -69,6 +69,12 @@ PAGES: list[tuple[str | None, str]] = [
     ("supervisor", "/standards/scorecards/"),
     ("agent", "/standards/training/"),
     ("agent", "/standards/catalogue/"),
+    ("agency_tech", "/parts/van/"),
+    ("branch_tech", "/parts/stock/"),
+    ("repair_coordinator", "/parts/desk/"),
+    ("engineer", "/parts/desk/"),
+    ("supervisor", "/parts/claims/"),
+    ("supervisor", "/parts/settlements/"),
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}

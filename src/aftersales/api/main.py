@@ -150,6 +150,7 @@ def _mount_routers() -> None:
     from aftersales.quality.api import router as quality_router
     from aftersales.standards.api import router as standards_router
     from aftersales.warranty.api import router as warranty_router
+    from aftersales.parts.api import router as parts_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
@@ -162,6 +163,7 @@ def _mount_routers() -> None:
     api.add_router("/", quality_router)
     api.add_router("/", standards_router)
     api.add_router("/", notify_router)
+    api.add_router("/", parts_router)
     api.add_router("/admin", admin_router)
 
 

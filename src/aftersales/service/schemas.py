@@ -385,6 +385,8 @@ class PartIn(Schema):
     component: str = Field("", max_length=40, description="Component code this line worked on (empty: the record's component).")
     action: Literal["repaired", "replaced"] = Field("repaired", description="Whether the component was repaired or replaced.")
     serious: bool | None = Field(None, description="Whether the fault was serious (empty: as the record's `serious`).")
+    fit_reason: str = Field("", max_length=300, description="Why a catalogue part listed for other models was fitted anyway.")
+    serial: str = Field("", max_length=60, description="The serial number of a serial-tracked part (engine, gearbox).")
 
 
 class RecordServiceData(Schema):

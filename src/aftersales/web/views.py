@@ -20,6 +20,7 @@ from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFa
 from aftersales.knowledge import selectors as knowledge_selectors
 from aftersales.notify import inbox as notify_inbox
 from aftersales.notify import selectors as notify_selectors
+from aftersales.parts import selectors as parts_selectors
 from aftersales.service import selectors, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
@@ -306,6 +307,7 @@ def _order_context(request, order, **form_state) -> dict:
         "address": order_address(order),
         "suggestions": order_suggestions(user, order),
         "now": timezone.now(),
+        "requisitions": parts_selectors.order_requisitions(user, order),
     }
 
 

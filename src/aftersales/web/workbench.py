@@ -7,6 +7,7 @@ from django.urls import reverse
 from aftersales.accounts.models import RoleCode as R
 from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
 from aftersales.quality.policies import may_work_on_quality
+from aftersales.parts import policies as parts_policies
 from aftersales.stats.policies import may_read_stats
 
 # The statuses in which a role has the next move (read with the transition table in workflow.py).
@@ -65,4 +66,8 @@ def nav_items(user) -> list[tuple[str, str]]:
     if may_work_on_quality(user):
         items.append(("quality:list", _("Quality issues")))
     items.append(("standards:home", _("Standards")))
+    if parts_policies.may_use_parts(user) or parts_policies.is_parts_desk(user) or parts_policies.may_inspect(user):
+        items.append(("parts:home", _("Parts")))
+    if parts_policies.may_review_claims(user) or (parts_policies.may_use_parts(user) and not codes <= {R.FIELD_TECHNICIAN}):
+        items.append(("parts:claims", _("Warranty claims")))
     return items

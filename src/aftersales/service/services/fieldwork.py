@@ -75,6 +75,8 @@ class PartInput:
     component: str = ""
     action: str = PartAction.REPAIRED
     serious: bool | None = None
+    fit_reason: str = ""  # a catalogue part listed for other models needs it (parts.services.consume_for_record)
+    serial: str = ""  # a serial-tracked catalogue part leaves the van by its serial number
 
 
 def order_record_service(*, actor, order_id: int, version: int, fault_found: str, solution: str, cause: str = "",
@@ -121,12 +123,19 @@ def order_record_service(*, actor, order_id: int, version: int, fault_found: str
             diagnosis_steps=_steps(errors, diagnosis_steps), labour_hours=hours, hours_meter=meter,
             component=component_code, serious=bool(serious),
         )
-        PartUsage.objects.bulk_create([
+        usages = PartUsage.objects.bulk_create([
             PartUsage(record=record, part_number=n, name=_text(p.name, 100), quantity=q, warranty=bool(p.warranty),
                       unit_price=pr, **line)
             for n, q, pr, p, line in rows
         ])
-        return {"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty),
+        # Parts of the catalogue leave the technician's van (or the organization's stock) in this
+        # transaction; the parts app decides who pays each line (imported here: it imports this package).
+        from aftersales.parts.services import consume_for_record
+
+        issued = consume_for_record(actor=actor, order=order, usages=usages,
+                                    fit_reasons=[_text(p.fit_reason, 300) for p in parts or []],
+                                    serials=[_text(p.serial, 60) for p in parts or []])
+        return {**({"stock": issued} if issued else {}),"service_record_id": record.pk, "parts": [{"part_number": n, "quantity": str(q), "warranty": bool(p.warranty),
                                                            **line} for n, q, _pr, p, line in rows],
                 "labour_hours": str(hours), "hours_meter": str(meter) if meter is not None else None, "photo_ids": photos,
                 "component": component_code, "serious": bool(serious)}

@@ -1,0 +1,168 @@
+"""Every read of parts data, scoped to the user: the maker's centres see the whole network, a partner
+its own organization's warehouses, requisitions, old parts, claims and settlements. Anything else is a
+404, exactly like an id that does not exist."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
+
+from aftersales.accounts.policies import sees_whole_network
+from aftersales.core.errors import NotFound
+from aftersales.parts.models import (
+    Claim,
+    OldPart,
+    Part,
+    PartPrice,
+    Requisition,
+    ReturnBatch,
+    Settlement,
+    StockBalance,
+    StockMove,
+    Warehouse,
+)
+
+
+def _org_scoped(user, qs: QuerySet, field: str = "organization") -> QuerySet:
+    if not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if sees_whole_network(user):
+        return qs
+    if user.organization_id is None:
+        return qs.none()
+    return qs.filter(**{f"{field}_id": user.organization_id})
+
+
+def _get(qs: QuerySet, pk: int, message: str):
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(message)
+    return obj
+
+
+def part_queryset(user) -> QuerySet[Part]:
+    """The catalogue is not tenant data: everyone of the network reads it."""
+    if not (user.is_authenticated and user.is_active):
+        return Part.objects.none()
+    return Part.objects.select_related("superseded_by")
+
+
+def part_get(user, pk: int) -> Part:
+    return _get(part_queryset(user), pk, _("Part not found."))
+
+
+def price_for(part: Part, audience: str, level: str = "", on: date | None = None) -> Decimal | None:
+    """The price in force on ``on`` for the level, else the audience's general price; None if neither."""
+    from django.utils import timezone
+
+    on = on or timezone.localdate()
+    rows = [p for p in PartPrice.objects.filter(part=part, audience=audience, level__in=[level, ""],
+                                                valid_from__lte=on).order_by("-valid_from")
+            if p.valid_until is None or p.valid_until >= on]
+    for wanted in (level, ""):
+        for p in rows:
+            if p.level == wanted:
+                return p.price
+    return None
+
+
+def warehouse_queryset(user) -> QuerySet[Warehouse]:
+    return _org_scoped(user, Warehouse.objects.select_related("organization", "technician"))
+
+
+def warehouse_get(user, pk: int) -> Warehouse:
+    return _get(warehouse_queryset(user), pk, _("Warehouse not found."))
+
+
+def van_of(user) -> Warehouse | None:
+    return Warehouse.objects.filter(technician=user, is_active=True).first()
+
+
+def balance_queryset(user) -> QuerySet[StockBalance]:
+    return _org_scoped(user, StockBalance.objects.select_related("warehouse", "part"), "warehouse__organization")
+
+
+def move_queryset(user) -> QuerySet[StockMove]:
+    return _org_scoped(user, StockMove.objects.select_related("warehouse", "part", "order"), "warehouse__organization")
+
+
+def requisition_queryset(user) -> QuerySet[Requisition]:
+    return _org_scoped(user, Requisition.objects.select_related("to_warehouse", "from_warehouse", "order",
+                                                                "requested_by", "organization"))
+
+
+def requisition_get(user, pk: int) -> Requisition:
+    return _get(requisition_queryset(user), pk, _("Requisition not found."))
+
+
+def order_requisitions(user, order) -> list[Requisition]:
+    """The order page's parts: its requisitions the user may see (a waiting one says 待件)."""
+    return list(requisition_queryset(user).filter(order=order).prefetch_related("lines__part"))
+
+
+def old_part_queryset(user) -> QuerySet[OldPart]:
+    return _org_scoped(user, OldPart.objects.select_related("order", "part", "batch", "organization"))
+
+
+def batch_queryset(user) -> QuerySet[ReturnBatch]:
+    return _org_scoped(user, ReturnBatch.objects.select_related("organization"))
+
+
+def claim_queryset(user) -> QuerySet[Claim]:
+    return _org_scoped(user, Claim.objects.select_related("order", "order__machine", "order__machine__model",
+                                                          "organization", "settlement"))
+
+
+def claim_get(user, pk: int) -> Claim:
+    return _get(claim_queryset(user), pk, _("Claim not found."))
+
+
+def settlement_queryset(user) -> QuerySet[Settlement]:
+    return _org_scoped(user, Settlement.objects.select_related("organization"))
+
+
+def settlement_get(user, pk: int) -> Settlement:
+    return _get(settlement_queryset(user), pk, _("Settlement not found."))
+
+
+def ledger_differences() -> list[dict]:
+    """Cached balances that differ from the sum of their ledger lines (should be none)."""
+    sums = {(w, p): q for w, p, q in StockMove.objects.order_by().values("warehouse_id", "part_id")
+            .annotate(q=Sum("quantity")).values_list("warehouse_id", "part_id", "q")}
+    out = []
+    seen = set()
+    for b in StockBalance.objects.values("warehouse_id", "part_id", "quantity"):
+        key = (b["warehouse_id"], b["part_id"])
+        seen.add(key)
+        ledger = sums.get(key) or Decimal(0)
+        if ledger != b["quantity"]:
+            out.append({"warehouse_id": key[0], "part_id": key[1], "cached": b["quantity"], "ledger": ledger})
+    for key, q in sums.items():
+        if key not in seen and q:
+            out.append({"warehouse_id": key[0], "part_id": key[1], "cached": None, "ledger": q})
+    return out
+
+
+def replenishment(user, warehouse: Warehouse | None = None) -> list[dict]:
+    """补货建议: balances at or below their reorder point, with the quantity to order up to
+    reorder point + reorder quantity (less what is already requested and not yet received)."""
+    from aftersales.parts.models import RequisitionLine, RequisitionStatus
+
+    qs = balance_queryset(user).filter(reorder_point__gt=0)
+    if warehouse is not None:
+        qs = qs.filter(warehouse=warehouse)
+    open_lines: dict[tuple[int, int], Decimal] = {}
+    for w, p, q, a in RequisitionLine.objects.filter(
+            requisition__status__in=[RequisitionStatus.REQUESTED, RequisitionStatus.APPROVED, RequisitionStatus.SHIPPED]
+    ).values_list("requisition__to_warehouse_id", "part_id", "quantity", "approved"):
+        open_lines[(w, p)] = open_lines.get((w, p), Decimal(0)) + (a if a is not None else q)
+    out = []
+    for b in qs.order_by("warehouse__code", "part__number"):
+        pending = open_lines.get((b.warehouse_id, b.part_id), Decimal(0))
+        if b.quantity + pending <= b.reorder_point:
+            suggest = b.reorder_point + b.reorder_quantity - b.quantity - pending
+            out.append({"balance": b, "pending": pending, "suggested": max(suggest, Decimal(1))})
+    return out
