@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from aftersales.accounts.models import OrganizationKind as K, RoleCode as R, User
-from aftersales.parts import claims, services
+from aftersales.parts import claims, returns, services
 from aftersales.parts.models import (
     Claim,
     ClaimRate,
@@ -183,12 +183,12 @@ def build(*, network, stdout=None) -> dict:
     inspected = 0
     for org_id, rows in by_org.items():
         shipper = technician_of.get(rows[0].order_id) or desk
-        batch = services.old_parts_ship(actor=shipper, old_part_ids=[r.pk for r in rows],
+        batch = returns.old_parts_ship(actor=shipper, old_part_ids=[r.pk for r in rows],
                                         tracking_number="YT%010d" % rng.randrange(10**10))
-        services.batch_receive(actor=engineer, batch_id=batch.pk)
+        returns.batch_receive(actor=engineer, batch_id=batch.pk)
         for r in rows:
             verdict = verdicts[inspected % len(verdicts)]
-            services.old_part_inspect(actor=engineer, old_part_id=r.pk, verdict=verdict,
+            returns.old_part_inspect(actor=engineer, old_part_id=r.pk, verdict=verdict,
                                       note="" if verdict == "confirmed_fault" else "柱塞表面有异物划伤，属使用不当" if verdict == "misuse" else "")
             inspected += 1
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import DomainError
-from aftersales.parts import claims, policies, selectors, services
+from aftersales.parts import claims, policies, returns, selectors, services
 from aftersales.parts.models import (
     ClaimStatus,
     OldPartStatus,
@@ -229,14 +229,14 @@ def _act(request, action: str):
                                serial=p.get("serial", ""), reason=p.get("reason", ""))
         return _("Stock received.")
     if action == "ship_old":
-        b = services.old_parts_ship(actor=u, old_part_ids=[_int(x, 0) for x in p.getlist("old_part_id")],
+        b = returns.old_parts_ship(actor=u, old_part_ids=[_int(x, 0) for x in p.getlist("old_part_id")],
                                     tracking_number=p.get("tracking_number", ""))
         return _("Old parts shipped in batch %(number)s.") % {"number": b.number}
     if action == "receive_batch":
-        services.batch_receive(actor=u, batch_id=_int(p.get("id"), 0))
+        returns.batch_receive(actor=u, batch_id=_int(p.get("id"), 0))
         return _("Batch received.")
     if action == "inspect":
-        services.old_part_inspect(actor=u, old_part_id=_int(p.get("id"), 0), verdict=p.get("verdict", ""),
+        returns.old_part_inspect(actor=u, old_part_id=_int(p.get("id"), 0), verdict=p.get("verdict", ""),
                                   note=p.get("note", ""))
         return _("Inspection recorded.")
     if action == "submit_claim":

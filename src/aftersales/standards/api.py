@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 
 from aftersales.api.errors import COMMON_ERRORS, ErrorOut
 from aftersales.core.types import DbInt
-from aftersales.standards import scorecards, selectors, services
+from aftersales.standards import cases, scorecards, selectors, services
 from aftersales.standards.models import Case, Inspection
 
 router = Router(tags=["Standards"])
@@ -68,7 +68,7 @@ class HitOut(Schema):
 def conduct_check(request, payload: CheckIn):
     """What the writer is shown before saving; nothing is recorded. A text saved on an order
     with a hit is counted and opens a conduct case."""
-    return [{"phrase": h.phrase, "kind": h.kind, "rule": h.rule} for h in services.conduct_check(payload.text)]
+    return [{"phrase": h.phrase, "kind": h.kind, "rule": h.rule} for h in cases.conduct_check(payload.text)]
 
 
 class TeamIn(Schema):
@@ -305,7 +305,7 @@ def _case(user, c: Case) -> dict:
                                           "description", "measure", "points", "fine", "order_id", "complaint_order_id",
                                           "inspection_id", "proposed_by_id", "decided_by_id", "decision_note",
                                           "statement", "appeal", "appeal_decision", "version")},
-            "allowed_actions": services.case_allowed_actions(user, c),
+            "allowed_actions": cases.case_allowed_actions(user, c),
             "events": [{"at": e.at, "actor_id": e.actor_id, "action": e.action, "from_status": e.from_status,
                         "to_status": e.to_status, "text": e.text} for e in c.events.all()]}
 
@@ -323,7 +323,7 @@ def case_list(request, status: str | None = None, limit: int = Query(100, ge=1, 
 @router.post("/standards/cases", response={201: CaseOut, 409: ErrorOut, **COMMON_ERRORS},
              summary="Propose a violation or a commendation / 提出处理或表扬")
 def case_create(request, payload: CaseIn):
-    case = services.case_propose(actor=request.user, **payload.model_dump())
+    case = cases.case_propose(actor=request.user, **payload.model_dump())
     return Status(201, _case(request.user, case))
 
 
@@ -349,7 +349,7 @@ CASE_ACTION_DOCS = {
 
 def _case_action_operation(action: str):
     def operation(request, case_id: DbInt, payload: CaseActionIn):
-        case = services.case_act(actor=request.user, case_id=case_id, version=payload.version, action=action,
+        case = cases.case_act(actor=request.user, case_id=case_id, version=payload.version, action=action,
                                  text=payload.text)
         return _case(request.user, case)
 

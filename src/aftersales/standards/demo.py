@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from aftersales.standards import services
+from aftersales.standards import cases, services
 from aftersales.standards.models import Briefing, Case, CaseEvent, Inspection, Presence
 
 FEMALE = {"agent", "coordinator"}  # 李晓燕, 陈丽娟: the women's appearance items apply
@@ -78,22 +78,22 @@ def build(*, network, today=None, rng: random.Random | None = None) -> dict:
             inspections += 1
 
     # Cases: one approved, one appealed and revoked, one waiting; two commendations.
-    c1 = services.case_propose(actor=supervisor, kind="violation", person_id=users["dispatcher"].pk, rule="S-SAMEDAY",
+    c1 = cases.case_propose(actor=supervisor, kind="violation", person_id=users["dispatcher"].pk, rule="S-SAMEDAY",
                                measure="verbal_warning", description="派工单隔夜未处理，客户二次来电催促")
-    services.case_act(actor=admin, case_id=c1.pk, version=1, action="approve", text="口头警告")
-    c2 = services.case_propose(actor=supervisor, kind="violation", person_id=users["agent"].pk, rule="B-PHONE",
+    cases.case_act(actor=admin, case_id=c1.pk, version=1, action="approve", text="口头警告")
+    c2 = cases.case_propose(actor=supervisor, kind="violation", person_id=users["agent"].pk, rule="B-PHONE",
                                measure="verbal_warning", description="例会时接打私人电话")
-    services.case_act(actor=admin, case_id=c2.pk, version=1, action="approve")
-    services.case_act(actor=users["agent"], case_id=c2.pk, version=2, action="appeal", text="是客户回电，不是私人电话")
-    services.case_act(actor=supervisor, case_id=c2.pk, version=3, action="revoke", text="核实为客户回电")
-    services.case_propose(actor=supervisor, kind="violation", person_id=users["hotline"].pk, rule="M-SHOES",
+    cases.case_act(actor=admin, case_id=c2.pk, version=1, action="approve")
+    cases.case_act(actor=users["agent"], case_id=c2.pk, version=2, action="appeal", text="是客户回电，不是私人电话")
+    cases.case_act(actor=supervisor, case_id=c2.pk, version=3, action="revoke", text="核实为客户回电")
+    cases.case_propose(actor=supervisor, kind="violation", person_id=users["hotline"].pk, rule="M-SHOES",
                           measure="verbal_warning", description="两次检查鞋面不洁")
-    p1 = services.case_propose(actor=supervisor, kind="commendation", person_id=users["tech_sd"].pk, measure="reward",
+    p1 = cases.case_propose(actor=supervisor, kind="commendation", person_id=users["tech_sd"].pk, measure="reward",
                                description="麦收期间连夜抢修联合收割机，客户送锦旗", fine="500")
-    services.case_act(actor=admin, case_id=p1.pk, version=1, action="approve")
-    p2 = services.case_propose(actor=supervisor, kind="commendation", person_id=users["hotline"].pk, measure="praise",
+    cases.case_act(actor=admin, case_id=p1.pk, version=1, action="approve")
+    p2 = cases.case_propose(actor=supervisor, kind="commendation", person_id=users["hotline"].pk, measure="praise",
                                description="电话指导客户排除液压故障，获五星评价")
-    services.case_act(actor=admin, case_id=p2.pk, version=1, action="approve")
+    cases.case_act(actor=admin, case_id=p2.pk, version=1, action="approve")
     for n, case in enumerate(Case.objects.order_by("pk")):
         when = _at(today - timedelta(days=20 - 4 * n), 10)
         Case.objects.filter(pk=case.pk).update(proposed_at=when)

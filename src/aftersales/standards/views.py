@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aftersales.core.errors import DomainError, NotFound
-from aftersales.standards import policies, scorecards, selectors, services
+from aftersales.standards import cases, policies, scorecards, selectors, services
 from aftersales.standards.models import (
     COMMENDATION_MEASURES,
     VIOLATION_MEASURES,
@@ -59,7 +59,7 @@ def home(request):
         "to_acknowledge": list(selectors.inspection_queryset(user).filter(person=user, acknowledged_at=None)[:20]),
         "to_decide": [c for c in selectors.case_queryset(user).exclude(person=user)
                       .filter(status__in=[CaseStatus.PROPOSED, CaseStatus.APPEALED])[:50]
-                      if services.case_allowed_actions(user, c)],
+                      if cases.case_allowed_actions(user, c)],
         "may_inspect": policies.may_inspect(user),
         "teams": list(selectors.team_queryset(user).filter(leader=user)) if policies.may_inspect(user) else [],
         "repeated": selectors.repeated_failures(user) if policies.may_inspect(user) else [],
@@ -232,7 +232,7 @@ def check(request):
     the service language to use instead. Nothing is recorded until the text is saved."""
     # The field sends only itself (hx-params), whatever its name (summary, solution, note ...).
     text = "\n".join(v for k, v in request.POST.items() if k != "csrfmiddlewaretoken")[:5000]
-    hits = services.conduct_check(text)
+    hits = cases.conduct_check(text)
     language = selectors.catalogue_data().get("service_language", [])[:3] if hits else []
     return render(request, "standards/_hint.html", {"hits": hits, "language": language})
 
@@ -259,7 +259,7 @@ def case_new(request):
     if request.method == "POST":
         try:
             ints = {k: int(data[k]) for k in ("order_id", "inspection_id") if data.get(k)}
-            case = services.case_propose(
+            case = cases.case_propose(
                 actor=request.user, kind=data.get("kind", ""), person_id=int(data.get("person_id") or 0),
                 measure=data.get("measure", ""), description=data.get("description", ""), rule=data.get("rule", ""),
                 points=int(data.get("points") or 0), fine=data.get("fine") or "0", **ints)
@@ -285,14 +285,14 @@ def case_page(request, pk: int):
         raise Http404 from None
     return render(request, "standards/case.html", {
         "case": case, "events": list(case.events.select_related("actor")),
-        "actions": [(a, CASE_ACTION_LABELS[a]) for a in services.case_allowed_actions(request.user, case)]})
+        "actions": [(a, CASE_ACTION_LABELS[a]) for a in cases.case_allowed_actions(request.user, case)]})
 
 
 @login_required
 @require_POST
 def case_action(request, pk: int, action: str):
     try:
-        services.case_act(actor=request.user, case_id=pk, version=int(request.POST.get("version", "0")),
+        cases.case_act(actor=request.user, case_id=pk, version=int(request.POST.get("version", "0")),
                           action=action, text=request.POST.get("text", ""))
         messages.success(request, _("Saved."))
     except (DomainError, ValueError) as exc:
