@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from aftersales.api.main import api
+from aftersales.portal import labels as portal_labels
 from aftersales.web import views as web_views
 
 urlpatterns = [
@@ -12,6 +13,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("stats/", include("aftersales.stats.urls")),
     path("quality/", include("aftersales.quality.urls")),
+    path("m/", include("aftersales.portal.urls")),
+    path("machines/labels/", portal_labels.labels, name="machine-labels"),
+    path("visits/", include("aftersales.visits.urls")),
     path("", include("aftersales.web.urls")),
 ]
 
