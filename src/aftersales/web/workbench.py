@@ -64,4 +64,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("stats:dashboard", _("Statistics")))
     if may_work_on_quality(user):
         items.append(("quality:list", _("Quality issues")))
+    from aftersales.visits.policies import may_visit
+
+    if may_visit(user):
+        items.append(("visits:worklist", _("Return visits")))
     return items
