@@ -15,6 +15,7 @@ from aftersales.demo.build import DEMO_PASSWORD, build_demo, stage_rng
 from aftersales.knowledge import demo as knowledge_demo
 from aftersales.service import demo as service_demo
 from aftersales.sla import demo as sla_demo
+from aftersales.visits import demo as visits_demo
 
 
 def _width(text: str) -> int:
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             if orders:
                 service_demo.build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
                 sla_demo.build(self.stdout)
+                visits_demo.build(self.stdout)  # the next morning's return visits
             knowledge_demo.build(network=result.network)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
