@@ -97,7 +97,27 @@ def visit_list(request, status: Literal["due", "waiting", "open", "done", "refus
     return [visit_out(user, t) for t in qs[:limit]]
 
 
-@router.get("/visits/satisfaction", response={200: dict, **COMMON_ERRORS},
+class KindSatisfactionOut(Schema):
+    reached: int
+    scored: int
+    score_mean: float | None
+
+
+class SatisfactionOut(Schema):
+    finished: int = Field(..., description="Visits finished in the period (any outcome).")
+    reached: int
+    refused: int
+    unreachable: int
+    reach_rate: float | None = Field(..., description="reached / finished")
+    scored: int = Field(..., description="Reached visits with a satisfaction score.")
+    score_mean: float | None = Field(..., description="Mean satisfaction score, 1 to 5.")
+    low: int = Field(..., description="Scores of 2 or less (each opened a complaint).")
+    complaints: int
+    repairs: int
+    by_kind: dict[str, KindSatisfactionOut]
+
+
+@router.get("/visits/satisfaction", response={200: SatisfactionOut, **COMMON_ERRORS},
             summary="Satisfaction from return visits / 回访满意度")
 def visit_satisfaction(request, since: date, until: date):
     """Visits finished in [since, until) (Asia/Shanghai days): reached, refused, not reached, the

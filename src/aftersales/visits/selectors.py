@@ -59,7 +59,8 @@ def satisfaction(user, *, since: date, until: date) -> dict:
         scored=Count("score"), score_mean=Avg("score"), low=Count("id", filter=Q(score__lte=LOW_RATING)),
         complaints=Count("complaint"), repairs=Count("repair"),
     )
-    by_kind = {r["kind"]: {"reached": r["reached"], "scored": r["scored"], "score_mean": r["mean"]}
+    by_kind = {r["kind"]: {"reached": r["reached"], "scored": r["scored"],
+                           "score_mean": None if r["mean"] is None else round(float(r["mean"]), 2)}
                for r in rows.values("kind").annotate(reached=Count("id", filter=Q(status=VisitStatus.DONE)),
                                                      scored=Count("score"), mean=Avg("score")).order_by("kind")}
     mean = total["score_mean"]
