@@ -175,3 +175,27 @@ def test_the_customer_rates_and_complains_about_their_order(net, client):
         order_type="repair", customer_id=other.pk, machine_id=stranger.pk, symptom="漏油")).order
     assert client.get(f"/m/orders/{theirs.number}/").status_code == 404
     assert client.post(f"/m/orders/{theirs.number}/complain", {"category": "other", "text": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_label_sheets_print_a_qr_per_visible_machine(net, client):
+    from aftersales.portal.labels import qr_svg, scan_url
+
+    _customer, machine = shandong_farmer()
+    second = make_machine("LX904-SD-0002", _customer)
+    client.force_login(net.agent)
+    page = client.get("/machines/labels/?q=LX904-SD").content.decode()
+    assert page.count('class="label"') == 2 and machine.serial_number in page and second.serial_number in page
+    # The code on the plate is the portal's scan link of that serial.
+    assert scan_url(machine.serial_number).endswith(f"/m/s/{machine.serial_number}/")
+    assert str(qr_svg(scan_url(machine.serial_number))) in page
+    assert "/machines/labels/?q=LX904-SD" in client.get("/machines/?q=LX904-SD").content.decode()
+    # A batch picked in the admin.
+    client.force_login(net.admin)
+    resp = client.post("/admin/registry/machine/", {"action": "print_qr_labels", "_selected_action": [second.pk]})
+    assert resp.status_code == 302 and resp["Location"] == f"/machines/labels/?ids={second.pk}"
+    page = client.get(resp["Location"]).content.decode()
+    assert page.count('class="label"') == 1 and second.serial_number in page
+    # A dealer prints only the machines it may see.
+    client.force_login(net.dealer_clerk)
+    assert 'class="label"' not in client.get("/machines/labels/?q=LX904-SD").content.decode()
