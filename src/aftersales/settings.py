@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "aftersales.exports",
     "aftersales.standards",
     "aftersales.parts",
+    "aftersales.portal",
+    "aftersales.visits",
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
@@ -316,6 +318,8 @@ EMAIL_BACKEND = os.environ.get("AFTERSALES_EMAIL_BACKEND", "django.core.mail.bac
 SITE_URL = os.environ.get("AFTERSALES_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-800-1234")
 COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
+# The customer portal's intake account (portal.services.portal_actor), created on first use.
+PORTAL_USERNAME = os.environ.get("AFTERSALES_PORTAL_USERNAME", "portal")
 
 # --- Operations limits (issue 12) -----------------------------------------------------------
 # Archive imports (registry.importers): a file over these is refused before any row is written.

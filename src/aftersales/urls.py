@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from aftersales.api.main import api
+from aftersales.portal import labels as portal_labels
 from aftersales.web import views as web_views
 
 urlpatterns = [
@@ -15,6 +16,9 @@ urlpatterns = [
     path("exports/", include("aftersales.exports.urls")),
     path("standards/", include("aftersales.standards.urls")),
     path("parts/", include("aftersales.parts.urls")),
+    path("m/", include("aftersales.portal.urls")),
+    path("machines/labels/", portal_labels.labels, name="machine-labels"),
+    path("visits/", include("aftersales.visits.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

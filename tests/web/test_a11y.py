@@ -75,6 +75,14 @@ PAGES: list[tuple[str | None, str]] = [
     ("engineer", "/parts/desk/"),
     ("supervisor", "/parts/claims/"),
     ("supervisor", "/parts/settlements/"),
+    (None, "/m/login/"),
+    ("customer", "/m/"),  # the customer's phone portal, logged in with the SMS code
+    ("customer", "/m/machines/{machine}/"),
+    ("customer", "/m/report/"),
+    ("customer", "/m/orders/{n_confirming}/"),
+    ("customer", "/m/orders/{n_completed}/"),
+    ("agent", "/machines/labels/?q=LX904"),
+    ("agent", "/visits/"),
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}
@@ -97,6 +105,8 @@ class Orders:
         for name in ("new", "dispatch", "confirming", "completed", "closed"):
             order = getattr(self, name)
             values[name], values[f"t_{name}"] = order.pk, order.tracking_token
+            values[f"n_{name}"] = order.number
+        values["machine"] = self.new.machine_id
         return path.format(**values)
 
 
@@ -158,7 +168,18 @@ def open_page(browser, live_server, net, who, viewport=OFFICE, lang="zh-hans"): 
     context = browser.new_context(viewport=viewport, locale=LOCALES[lang], is_mobile=viewport is PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    if who is not None:
+    if who == "customer":
+        from tests.portal.test_portal import sent_code
+
+        page.goto(f"{live_server.url}/m/login/")
+        page.fill("input[name=phone]", "13912345678")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        page.fill("input[name=code]", sent_code())
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").first.click()
+        assert "/m/login/" not in page.url, "the customer could not log in"
+    elif who is not None:
         user = getattr(net, who)
         page.goto(f"{live_server.url}/login/")
         page.fill("input[name=username]", user.username)

@@ -152,6 +152,7 @@ def _mount_routers() -> None:
     from aftersales.warranty.api import router as warranty_router
     from aftersales.parts.api import router as parts_router
     from aftersales.parts.claims_api import router as claims_router
+    from aftersales.visits.api import router as visits_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
@@ -166,6 +167,7 @@ def _mount_routers() -> None:
     api.add_router("/", notify_router)
     api.add_router("/", parts_router)
     api.add_router("/", claims_router)
+    api.add_router("/", visits_router)
     api.add_router("/admin", admin_router)
 
 

@@ -23,6 +23,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{company}: your service request {number} is registered; we will call you shortly. "
               "Follow it at {tracking_url} Hotline {hotline}",
     },
+    "portal_code": {
+        "zh-hans": "【{company}】您的登录验证码：{code}，{minutes}分钟内有效。请勿告诉他人。",
+        "en": "{company}: your login code is {code}, valid for {minutes} minutes. Do not share it.",
+    },
     "order_dispatched": {
         "zh-hans": "【{company}】服务单 {number} 已派给 {organization}（电话 {organization_phone}）{technician}，"
                    "请保持电话畅通。服务热线 {hotline}",

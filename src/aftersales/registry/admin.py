@@ -126,6 +126,16 @@ class MachineAdmin(admin.ModelAdmin):
     list_select_related = ("model", "owner")
     inlines = [HoursReadingInline, ExchangeInline]
     date_hierarchy = "invoice_date"
+    actions = ["print_qr_labels"]
+
+    @admin.action(description=_("Print QR labels for the plates"))
+    def print_qr_labels(self, request, queryset):
+        # The portal's label sheet (portal.labels), for the machines ticked here.
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:200])
+        return redirect(f"{reverse('machine-labels')}?ids={ids}")
 
 
 @admin.register(PhoneReveal)

@@ -23,11 +23,15 @@ class OrderType(models.TextChoices):
 
 
 class Channel(models.TextChoices):
+    """How the request reached us (受理渠道): one entry for every request, the channel recorded."""
+
     PHONE = "phone", _("Phone")
     FAX = "fax", _("Fax")
-    WEB = "web", _("Web")
+    EMAIL = "email", _("E-mail")
+    PORTAL = "portal", _("Customer portal")
     API = "api", _("API")
-    WALK_IN = "walk_in", _("Walk-in")
+    VISIT = "visit", _("Return visit")
+    CAMPAIGN = "campaign", _("Campaign")
 
 
 
@@ -368,6 +372,9 @@ class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("Photo")
     DOCUMENT = "document", _("Document")
     SIGNATURE = "signature", _("Customer signature")
+    # From the customer's phone portal: a short video or a voice note of the fault.
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Voice note")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -9,6 +9,7 @@ from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
 from aftersales.quality.policies import may_work_on_quality
 from aftersales.parts import policies as parts_policies
 from aftersales.stats.policies import may_read_stats
+from aftersales.visits.policies import may_visit
 
 # The statuses in which a role has the next move (read with the transition table in workflow.py).
 ACT_FIRST: dict[str, tuple[str, ...]] = {
@@ -70,4 +71,6 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("parts:home", _("Parts")))
     if parts_policies.may_review_claims(user) or (parts_policies.may_use_parts(user) and not codes <= {R.FIELD_TECHNICIAN}):
         items.append(("parts:claims", _("Warranty claims")))
+    if may_visit(user):
+        items.append(("visits:worklist", _("Return visits")))
     return items

@@ -33,8 +33,31 @@ _SIGNATURES: tuple[tuple[str, str, Callable[[bytes], bool]], ...] = (
 )
 
 
-def sniff_content_type(head: bytes) -> tuple[str, str] | None:
-    for content_type, extension, matches in _SIGNATURES:
+# Video and voice notes from the customer's phone portal, only for the kinds video and audio (a
+# photo or a document stays an image or a PDF). Phones record into these containers: MP4/MOV
+# (iOS, Android), WebM/Ogg (a browser's MediaRecorder), AMR and AAC/MP3 (WeChat and voice apps).
+_MEDIA_SIGNATURES: tuple[tuple[str, str, Callable[[bytes], bool]], ...] = (
+    ("audio/mp4", ".m4a", lambda head: head[4:8] == b"ftyp" and head[8:11] == b"M4A"),
+    ("video/quicktime", ".mov", lambda head: head[4:8] == b"ftyp" and head[8:12] == b"qt  "),
+    ("video/mp4", ".mp4", lambda head: head[4:8] == b"ftyp"),
+    ("video/webm", ".webm", lambda head: head.startswith(b"\x1a\x45\xdf\xa3")),
+    ("audio/ogg", ".ogg", lambda head: head.startswith(b"OggS")),
+    ("audio/amr", ".amr", lambda head: head.startswith(b"#!AMR")),
+    ("audio/wav", ".wav", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WAVE"),
+    ("audio/mpeg", ".mp3", lambda head: head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3")),
+    ("audio/aac", ".aac", lambda head: head[:2] in (b"\xff\xf1", b"\xff\xf9")),
+)
+# What each media kind accepts: a voice note recorded by a browser comes in a WebM or MP4 container.
+_MEDIA_TYPES = {
+    AttachmentKind.VIDEO: {"video/mp4", "video/quicktime", "video/webm"},
+    AttachmentKind.AUDIO: {"audio/mp4", "audio/ogg", "audio/amr", "audio/wav", "audio/mpeg", "audio/aac",
+                           "video/webm", "video/mp4"},
+}
+
+
+def sniff_content_type(head: bytes, *, media: bool = False) -> tuple[str, str] | None:
+    """The content type and extension the first bytes prove; with ``media`` also video and audio."""
+    for content_type, extension, matches in _SIGNATURES + (_MEDIA_SIGNATURES if media else ()):
         if matches(head):
             return content_type, extension
     return None
@@ -45,7 +68,7 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
     changes none of the order's fields, and a technician's next action should not fail over it."""
     errors = {}
     if kind not in AttachmentKind.values:
-        errors["kind"] = _("Use photo, document or signature.")
+        errors["kind"] = _("Use photo, document, signature, video or audio.")
     size = getattr(upload, "size", 0) or 0
     if size > MAX_ATTACHMENT_BYTES:
         errors["file"] = _("The file is larger than 10 MB.")
@@ -54,9 +77,13 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
     sniffed = None
     if "file" not in errors:
         upload.seek(0)
-        sniffed = sniff_content_type(upload.read(16))
+        media = kind in _MEDIA_TYPES
+        sniffed = sniff_content_type(upload.read(16), media=media)
         upload.seek(0)
-        if sniffed is None:
+        if media and (sniffed is None or sniffed[0] not in _MEDIA_TYPES[kind]):
+            errors["file"] = (_("A video must be MP4, MOV or WebM.") if kind == AttachmentKind.VIDEO
+                              else _("A voice note must be M4A, AMR, MP3, AAC, Ogg, WAV or WebM."))
+        elif sniffed is None:
             errors["file"] = _("Only JPEG, PNG or WebP images and PDF documents are accepted.")
         elif kind in (AttachmentKind.PHOTO, AttachmentKind.SIGNATURE) and not sniffed[0].startswith("image/"):
             errors["file"] = _("A photo or signature must be an image.")

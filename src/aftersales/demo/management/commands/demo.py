@@ -17,6 +17,7 @@ from aftersales.parts import demo as parts_demo
 from aftersales.service import demo as service_demo
 from aftersales.sla import demo as sla_demo
 from aftersales.standards import demo as standards_demo
+from aftersales.visits import demo as visits_demo
 
 
 def _width(text: str) -> int:
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             if orders:
                 service_demo.build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
                 sla_demo.build(self.stdout)
+                visits_demo.build(self.stdout)  # the next morning's return visits
             knowledge_demo.build(network=result.network)
             standards_demo.build(network=result.network, rng=stage_rng(seed, "standards"))
             parts_demo.build(network=result.network, stdout=self.stdout)

@@ -30,6 +30,7 @@ from aftersales.quality.tasks import scan_batches
 from aftersales.standards.tasks import remind_stalled_owners
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
 from aftersales.stats.tasks import send_reports
+from aftersales.visits.tasks import plan_visits
 
 logger = logging.getLogger("aftersales.worker")
 KEEP_RESULTS = timedelta(days=1)
@@ -39,8 +40,9 @@ def schedule_periodic() -> int:
     """Queue the periodic tasks, at most one waiting of each (a missed tick is no backlog)."""
     queued = 0
     # The quality scan and the statistics reports decide themselves whether they are due (once a day;
-    # once per period and subscriber), so queuing them every tick costs one query each.
-    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners):
+    # once per period and subscriber; the next morning's return visits once a day), so queuing them
+    # every tick costs one query each.
+    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners, plan_visits):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1
