@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("stats/", include("aftersales.stats.urls")),
     path("quality/", include("aftersales.quality.urls")),
+    path("", include("aftersales.ops.urls")),  # /metrics, /readyz
     path("", include("aftersales.web.urls")),
 ]
 
