@@ -1,0 +1,40 @@
+"""The cluster tests start their own PostgreSQL primary + replica and several aftersales processes.
+
+They do not depend on the suite's DATABASE_URL, so running them in both CI passes (SQLite, then
+PostgreSQL) would only repeat the same minute and a half: they are selected in the PostgreSQL pass
+(DATABASE_URL=postgres://...) and deselected — not skipped, they are simply not part of the SQLite
+pass — elsewhere. AFTERSALES_CLUSTER_TESTS=1 selects them on any run.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.pg import PgPair
+
+HERE = Path(__file__).parent
+
+
+def cluster_pass() -> bool:
+    return (os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+            or os.environ.get("AFTERSALES_CLUSTER_TESTS") == "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    if cluster_pass():
+        return
+    mine = [item for item in items if HERE in Path(str(item.fspath)).parents]
+    if mine:
+        config.hook.pytest_deselected(items=mine)
+        items[:] = [item for item in items if item not in mine]
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A fresh PostgreSQL primary + streaming replica for this module (Debian's binaries)."""
+    pair = PgPair().start()
+    try:
+        yield pair
+    finally:
+        pair.stop()
