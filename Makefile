@@ -60,3 +60,13 @@ clean:
 pgserver:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || { echo "the cluster tests need PostgreSQL's server: sudo apt-get install postgresql"; exit 1; }
 	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; } || { echo "the cluster needs HAProxy: sudo apt-get install haproxy"; exit 1; }
+
+# The whole layout on one machine (bench/cluster.py): PostgreSQL primary + streaming replica, two web
+# nodes, two workers, HAProxy on CLUSTER_PORT, with the demo's data. Ctrl+C stops it all.
+CLUSTER_PORT ?= 8080
+cluster: install pgserver
+	$(BIN)/python bench/cluster.py up --port $(CLUSTER_PORT)
+
+# The fault run at full size and the 1-node/2-node throughput: writes bench/cluster.json.
+bench-cluster: install pgserver
+	$(BIN)/python bench/cluster.py bench

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.pg import PgPair
+from bench.pgpair import PgPair
 
 HERE = Path(__file__).parent
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.cluster.live import Site, WebNode, call
+from bench.cluster import Site, WebNode, call
 
 MAX_LAG = 6
 

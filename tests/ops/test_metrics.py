@@ -104,6 +104,8 @@ def test_json_log_lines_carry_the_request_id():
 def test_readyz_wants_a_live_worker_and_a_flowing_outbox(client):
     resp = client.get("/readyz")
     assert resp.status_code == 503 and resp.json()["workers"] == {"alive": 0, "ok": False, "stale_after_seconds": 90}
+    # The load balancer's check: this node and its database only.
+    assert client.get("/readyz?scope=node").json() == {"database": {"ok": True}, "status": "ready"}
 
     call_command("worker", "--once")  # a real worker loop: it reports, runs its tasks, says it stopped
     beat = WorkerHeartbeat.objects.get()

@@ -15,7 +15,9 @@ from django.db import connection
 from aftersales.ops import routing, selectors
 
 
-def readiness() -> tuple[bool, dict]:
+def readiness(*, node_only: bool = False) -> tuple[bool, dict]:
+    """node_only (the load balancer's check, /readyz?scope=node): only that this node reaches the
+    database; a worker outage must not take every web node out of the pool at once."""
     report: dict = {}
     try:
         with connection.cursor() as cursor:
@@ -25,6 +27,9 @@ def readiness() -> tuple[bool, dict]:
         report["database"] = {"ok": False, "error": type(exc).__name__}
         report["status"] = "unready"
         return False, report
+    if node_only:
+        report["status"] = "ready"
+        return True, report
     workers = selectors.live_workers()
     report["workers"] = {"alive": workers, "ok": workers > 0,
                          "stale_after_seconds": settings.READY_WORKER_STALE_SECONDS}

@@ -39,6 +39,7 @@ def metrics(request):
 def readyz(request):
     """200 when this node can serve: the database answers, a worker reported recently, the outbox
     is not lagging (and, with a replica, whether it is used or bypassed). 503 otherwise, with the
-    reason. Counts and ages only: open to the load balancer like /healthz."""
-    ready, report = readiness()
+    reason. Counts and ages only: open to the load balancer like /healthz. ?scope=node checks only
+    this node and its database (the load balancer's check)."""
+    ready, report = readiness(node_only=request.GET.get("scope") == "node")
     return JsonResponse(report, status=200 if ready else 503)
