@@ -351,3 +351,6 @@ HEALTH_OUTBOX_LAG_SECONDS = env_int("AFTERSALES_HEALTH_OUTBOX_LAG", 300)
 METRICS_TOKEN = os.environ.get("AFTERSALES_METRICS_TOKEN", "")
 # /readyz answers 503 when no worker process has reported (ops.WorkerHeartbeat) for this long.
 READY_WORKER_STALE_SECONDS = env_int("AFTERSALES_READY_WORKER_STALE", max(3 * SLA_SWEEP_INTERVAL_SECONDS, 60))
+# Repair records are kept this many years after an order closes (docs/deploy.md, "Retention": the
+# 三包 repair-record rule and product-quality liability); nothing in the application deletes earlier.
+RETENTION_YEARS = env_int("AFTERSALES_RETENTION_YEARS", 6)
