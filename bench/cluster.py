@@ -48,7 +48,7 @@ class Site:
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
-    def setup(self, *, customers: int = 40, users: tuple[str, ...] = ("agent",)) -> dict[str, str]:
+    def setup(self, *, customers: int = 40, users: tuple[str, ...] = ("agent",), orders: int = 0) -> dict[str, str]:
         """A fresh database with the demo's network and archive (no orders); API tokens for ``users``.
         One process for all of it: each `aftersales` start costs seconds on a busy machine."""
         self.pg.sql("primary", f'DROP DATABASE IF EXISTS "{self.db}"')
@@ -57,7 +57,9 @@ class Site:
             "import io, json, django; django.setup()\n"
             "from django.core.management import call_command\n"
             "call_command('migrate', verbosity=0)\n"
-            f"call_command('demo', seed=5, customers={customers}, machines={customers + 10}, orders=0, stdout=io.StringIO())\n"
+            f"call_command('demo', seed={2026 if orders else 5}, customers={customers}, "
+            f"machines={400 if orders else customers + 10}, "
+            f"orders={orders}, stdout=io.StringIO())\n"
             "tokens = {}\n"
             f"for u in {list(users)!r}:\n"
             "    out = io.StringIO(); call_command('token', u, 'cluster', stdout=out); tokens[u] = out.getvalue().strip()\n"
@@ -225,10 +227,8 @@ class Cluster:
         self.lb = LoadBalancer(self.site, self.nodes, port=lb_port)
 
     def start(self, *, customers: int = 40, demo: bool = False) -> "Cluster":
-        self.site.setup(customers=customers, users=("agent", "coordinator"))
-        if demo:
-            # The demo's orders, as `make run` shows them: the whole story, on the cluster's primary.
-            self.site.manage("demo", "--seed", "2026", "--customers", "0", "--machines", "0", "--orders", "200")
+        # With ``demo``: the demo's orders as `make run` shows them, written to the cluster's primary.
+        self.site.setup(customers=300 if demo else customers, users=("agent", "coordinator"), orders=200 if demo else 0)
         for node in self.nodes:
             node.start(wait=False)
         for node in self.nodes:
