@@ -122,3 +122,23 @@ def test_readyz_wants_a_live_worker_and_a_flowing_outbox(client):
                        available_at=timezone.now() - timedelta(hours=1), webhooks=False)
     resp = client.get("/readyz")
     assert resp.status_code == 503 and resp.json()["outbox"]["ok"] is False
+
+
+def test_a_task_queued_in_a_request_logs_the_request_id_and_runs_under_its_own(db, caplog):
+    from aftersales.ops.context import current_request_id, reset_request_id, set_request_id
+    from aftersales.ops import signals
+    from aftersales.sla.tasks import recompute_clocks
+
+    token = set_request_id("req-0123456789")
+    try:
+        with caplog.at_level(logging.INFO, logger="aftersales.tasks"):
+            result = recompute_clocks.enqueue()
+    finally:
+        reset_request_id(token)
+    queued = [r for r in caplog.records if r.getMessage() == "task queued"]
+    assert [(r.queued_by, r.task_id) for r in queued] == [("req-0123456789", str(result.id))]
+    # The worker's side: between start and finish, every line (and outbox message) says task-<id>.
+    signals._started(None, task_result=result)
+    assert current_request_id() == f"task-{result.id}"
+    signals._finished(None, task_result=result)
+    assert current_request_id() == ""

@@ -17,19 +17,22 @@ _tokens: dict[str, object] = {}
 
 @receiver(task_enqueued)
 def _enqueued(sender, task_result, **kwargs):
-    logger.info("task queued", extra={"task_id": str(task_result.id), "task": task_result.task.module_path,
-                                      "queued_by": current_request_id() or "-"})
+    # INFO when a request queued it (the line that joins the request to the task), DEBUG for the
+    # worker's own periodic ticks, which would otherwise fill the log every few seconds.
+    queued_by = current_request_id()
+    logger.log(logging.INFO if queued_by and not queued_by.startswith("task-") else logging.DEBUG, "task queued",
+               extra={"task_id": str(task_result.id), "task": task_result.task.module_path, "queued_by": queued_by or "-"})
 
 
 @receiver(task_started)
 def _started(sender, task_result, **kwargs):
     _tokens[str(task_result.id)] = set_request_id(f"task-{task_result.id}")
-    logger.info("task started", extra={"task_id": str(task_result.id), "task": task_result.task.module_path})
+    logger.debug("task started", extra={"task_id": str(task_result.id), "task": task_result.task.module_path})
 
 
 @receiver(task_finished)
 def _finished(sender, task_result, **kwargs):
-    logger.info("task finished", extra={"task_id": str(task_result.id), "task": task_result.task.module_path,
+    logger.debug("task finished", extra={"task_id": str(task_result.id), "task": task_result.task.module_path,
                                         "task_status": str(task_result.status)})
     token = _tokens.pop(str(task_result.id), None)
     if token is not None:
