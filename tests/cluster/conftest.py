@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.cluster import Site
 from bench.pgpair import PgPair
 
 HERE = Path(__file__).parent
@@ -30,11 +31,19 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if item not in mine]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg():
-    """A fresh PostgreSQL primary + streaming replica for this module (Debian's binaries)."""
+    """A fresh PostgreSQL primary + streaming replica (Debian's binaries) for the cluster tests."""
     pair = PgPair().start()
     try:
         yield pair
     finally:
         pair.stop()
+
+
+@pytest.fixture(scope="session")
+def prepared(pg, tmp_path_factory) -> tuple[str, dict[str, str]]:
+    """(database, API tokens): the demo's network and a small archive on the pair, set up once
+    (each `aftersales` process start costs seconds; the tests share it and count only their own orders)."""
+    site = Site(pg, tmp_path_factory.mktemp("prepared"), db="cluster_tests")
+    return site.db, site.setup(customers=30, users=("agent", "coordinator"))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from bench.cluster import Cluster, fault_run
 
 
-def test_nothing_acknowledged_is_lost_or_doubled_with_a_node_and_a_worker_killed(tmp_path):
-    cluster = Cluster(tmp_path, db="cluster_test")
+def test_nothing_acknowledged_is_lost_or_doubled_with_a_node_and_a_worker_killed(pg, prepared, tmp_path):
+    db, tokens = prepared
+    cluster = Cluster(tmp_path, pg=pg, db=db)
     try:
-        cluster.start(customers=30)
+        cluster.start(tokens=tokens)
         result = fault_run(cluster, clients=6, orders_each=5)
     finally:
         cluster.stop()

@@ -22,12 +22,12 @@ from bench.cluster import Site, WebNode, call
 MAX_LAG = 6
 
 
-@pytest.fixture(scope="module")
-def site(pg, tmp_path_factory):
-    s = Site(pg, tmp_path_factory.mktemp("replica"), db="replica_test",
-             AFTERSALES_REPLICA_MAX_LAG=str(MAX_LAG), AFTERSALES_REPLICA_LAG_CHECK="0",
+@pytest.fixture
+def site(pg, prepared, tmp_path):
+    db, tokens = prepared
+    s = Site(pg, tmp_path, db=db, AFTERSALES_REPLICA_MAX_LAG=str(MAX_LAG), AFTERSALES_REPLICA_LAG_CHECK="0",
              AFTERSALES_REPLICA_STICKY="120")
-    s.setup(customers=10)
+    s.tokens = tokens
     return s
 
 
@@ -42,7 +42,7 @@ def search(port, token, number, cookie=None):
 def test_reports_and_search_read_the_replica_with_read_your_writes_and_a_lag_guard(pg, site):
     token = site.tokens["agent"]
     machine_id, owner_id = site.sql("SELECT id, owner_id FROM registry_machine WHERE owner_id IS NOT NULL "
-                                    "ORDER BY id LIMIT 1")[0]
+                                    "ORDER BY id DESC LIMIT 1")[0]
     node = WebNode(site, "replica-web").start()
     try:
         # Statistics go to the replica; an order page, a queue and every write go to the primary.
