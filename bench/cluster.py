@@ -68,7 +68,7 @@ class Site:
             "print(json.dumps(tokens))\n"
         )
         done = subprocess.run([sys.executable, "-c", script], env={**self.env, "DJANGO_SETTINGS_MODULE": "aftersales.settings"},
-                              check=True, timeout=300, capture_output=True, text=True)
+                              check=True, timeout=1800, capture_output=True, text=True)
         self.tokens = json.loads(done.stdout.strip().splitlines()[-1])
         return self.tokens
 
@@ -458,17 +458,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="aftersales-cluster-"))
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt  # SIGTERM too: stop every process and the PostgreSQL pair on the way out
+
+    signal.signal(signal.SIGTERM, interrupted)
     if args.command == "up":
         cluster = Cluster(tmp, lb_port=args.port)
         try:
-            cluster.start(demo=True)
+            try:
+                cluster.start(demo=True)
+            except KeyboardInterrupt:
+                return
             print(f"aftersales cluster: http://127.0.0.1:{args.port}/ (HAProxy; stats on "
                   f"http://127.0.0.1:{cluster.lb.stats_port}/)")
             print(f"  primary {cluster.pg.url(cluster.site.db)}  replica {cluster.pg.url(cluster.site.db, 'replica')}")
             print(f"  web nodes {[n.port for n in cluster.nodes]}, workers 2, logs in {tmp}; demo users as `make run`")
             print(f"  metrics: curl -H 'Authorization: Bearer {METRICS_TOKEN}' http://127.0.0.1:{args.port}/metrics")
             sys.stdout.flush()
-            signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
             try:
                 while True:
                     time.sleep(3600)
