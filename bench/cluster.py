@@ -83,13 +83,14 @@ class Site:
 
 
 class Process:
-    def __init__(self, site: Site, argv: list[str], log: str):
+    def __init__(self, site: Site, argv: list[str], log: str, env: dict[str, str] | None = None):
         self.site, self.argv, self.log = site, argv, site.tmp / log
+        self.env = {**site.env, **(env or {})}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Process":
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.argv, env=self.site.env, stdout=out, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         return self
 
@@ -112,7 +113,9 @@ class WebNode(Process):
     def __init__(self, site: Site, name: str, *, workers: int = 1, threads: int = 4, port: int | None = None):
         self.port = port or free_port()
         super().__init__(site, [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers",
-                                str(workers), "--threads", str(threads), "--no-migrate"], f"{name}.log")
+                                str(workers), "--threads", str(threads), "--no-migrate"], f"{name}.log",
+                         # Its own var dir, as on its own machine: `serve` collects the static files there.
+                         env={"AFTERSALES_VAR_DIR": str(site.tmp / name)})
 
     def start(self, wait: bool = True) -> "WebNode":
         super().start()
