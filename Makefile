@@ -10,6 +10,7 @@ PORT   ?= 8000
 PYTEST_WORKERS ?= 2
 
 .PHONY: install run test demo clean lint messages browser proxy bench
+.PHONY: pgserver cluster bench-cluster
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,7 @@ run: install
 	$(BIN)/aftersales demo --if-empty --seed 2026
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
-test: install browser proxy
+test: install browser proxy pgserver
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
@@ -53,3 +54,19 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# tests/cluster (the PostgreSQL pass) and `make cluster` start their own PostgreSQL primary + streaming
+# replica and an HAProxy from Debian's packages.
+pgserver:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || { echo "the cluster tests need PostgreSQL's server: sudo apt-get install postgresql"; exit 1; }
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; } || { echo "the cluster needs HAProxy: sudo apt-get install haproxy"; exit 1; }
+
+# The whole layout on one machine (bench/cluster.py): PostgreSQL primary + streaming replica, two web
+# nodes, two workers, HAProxy on CLUSTER_PORT, with the demo's data. Ctrl+C stops it all.
+CLUSTER_PORT ?= 8080
+cluster: install pgserver
+	$(BIN)/python bench/cluster.py up --port $(CLUSTER_PORT)
+
+# The fault run at full size and the 1-node/2-node throughput: writes bench/cluster.json.
+bench-cluster: install pgserver
+	$(BIN)/python bench/cluster.py bench

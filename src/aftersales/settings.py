@@ -96,10 +96,12 @@ INSTALLED_APPS = [
     "aftersales.parts",
     "aftersales.portal",
     "aftersales.visits",
+    "aftersales.ops",  # metrics, readiness, request ids, the replica router (issue 19)
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
 MIDDLEWARE = [
+    "aftersales.ops.middleware.RequestIdMiddleware",  # first: every later step and log line knows the id
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,6 +118,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "aftersales.core.headers.NoStoreMiddleware",
+    "aftersales.ops.routing.ReplicaReadsMiddleware",  # last: sessions and users are read on the primary
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -165,6 +168,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation pays off for long analytical queries, not for these short ones: a partner's
     # visibility subquery has a large estimated cost and was compiled on every search (365 ms of 464).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# A streaming read replica (docs/deploy.md): reports, statistics, search and exports read there
+# (aftersales.ops.routing), with read-your-writes and a lag guard; everything else uses the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=CONN_MAX_AGE,
+                                                 conn_health_checks=True)
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Tests of a site with a replica read the test database through it (pytest-django mirrors it).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["aftersales.ops.routing.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env_int("AFTERSALES_REPLICA_MAX_LAG", 10)
+REPLICA_STICKY_SECONDS = env_int("AFTERSALES_REPLICA_STICKY", 10)
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("AFTERSALES_REPLICA_LAG_CHECK", "1"))
+# Regular expressions of the GET paths whose reads may go to the replica (plus any ?export=...).
+REPLICA_READ_PATHS = env_list("AFTERSALES_REPLICA_READ_PATHS", [
+    r"^/stats/", r"^/api/v1/stats/", r"^/quality/$", r"^/search/", r"^/api/v1/search", r"^/customers/", r"^/machines/",
+])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -277,11 +296,16 @@ ATTACHMENTS_PER_USER_HOUR = env_int("AFTERSALES_ATTACHMENTS_PER_USER_HOUR", 60)
 ATTACHMENT_BYTES_PER_ORGANIZATION = env_int("AFTERSALES_ATTACHMENT_BYTES_PER_ORGANIZATION", 5 * 1024 ** 3)
 
 # --- Logging --------------------------------------------------------------------------------
+# AFTERSALES_LOG_FORMAT=json (the default in production): one JSON object a line for a log
+# collector; every line carries the request id (aftersales.ops.context), "-" outside requests.
+LOG_FORMAT = os.environ.get("AFTERSALES_LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "aftersales.ops.logs.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+                   "json": {"()": "aftersales.ops.logs.JsonLogFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("AFTERSALES_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -330,3 +354,13 @@ IMPORT_MAX_BYTES = env_int("AFTERSALES_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 # than HEALTH_OUTBOX_LAG: the worker is down or stuck.
 HEALTH_SWEEP_STALE_SECONDS = env_int("AFTERSALES_HEALTH_SWEEP_STALE", max(5 * SLA_SWEEP_INTERVAL_SECONDS, 120))
 HEALTH_OUTBOX_LAG_SECONDS = env_int("AFTERSALES_HEALTH_OUTBOX_LAG", 300)
+
+# --- Operations: metrics and readiness (aftersales.ops, issue 19) ----------------------------
+# /metrics answers a scrape carrying "Authorization: Bearer <this>" (and signed-in staff); unset,
+# only staff in a browser can read it.
+METRICS_TOKEN = os.environ.get("AFTERSALES_METRICS_TOKEN", "")
+# /readyz answers 503 when no worker process has reported (ops.WorkerHeartbeat) for this long.
+READY_WORKER_STALE_SECONDS = env_int("AFTERSALES_READY_WORKER_STALE", max(3 * SLA_SWEEP_INTERVAL_SECONDS, 60))
+# Repair records are kept this many years after an order closes (docs/deploy.md, "Retention": the
+# 三包 repair-record rule and product-quality liability); nothing in the application deletes earlier.
+RETENTION_YEARS = env_int("AFTERSALES_RETENTION_YEARS", 6)

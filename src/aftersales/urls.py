@@ -19,6 +19,7 @@ urlpatterns = [
     path("m/", include("aftersales.portal.urls")),
     path("machines/labels/", portal_labels.labels, name="machine-labels"),
     path("visits/", include("aftersales.visits.urls")),
+    path("", include("aftersales.ops.urls")),  # /metrics, /readyz
     path("", include("aftersales.web.urls")),
 ]
 

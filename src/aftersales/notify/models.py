@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.ops.context import current_request_id
+
 
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
@@ -54,6 +56,8 @@ class OutboxMessage(models.Model):
     # (a heartbeat) while it delivers; a claim whose worker died is taken over after claimed_until,
     # NOTIFY_CLAIM_SECONDS at most (at-least-once delivery, never lost).
     claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    # The request (or task-<id>) that queued it: its delivery logs under the same id (issue 19).
+    request_id = models.CharField(max_length=64, blank=True, editable=False, default=current_request_id)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

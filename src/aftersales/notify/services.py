@@ -20,6 +20,7 @@ from aftersales.core.phones import mask_phone
 from aftersales.notify.gateways import MESSAGE_ID_HEADER, post_json, sms_gateway
 from aftersales.notify.models import DELIVERABLE, Channel, OutboxMessage, OutboxStatus, WebhookSubscriber
 from aftersales.notify.templates import render
+from aftersales.ops.context import reset_request_id, set_request_id
 
 logger = logging.getLogger("aftersales.notify")
 
@@ -160,6 +161,8 @@ def outbox_deliver(*, now: datetime | None = None, limit: int = 200) -> dict[str
             OutboxMessage.objects.filter(claim_token=token, status=OutboxStatus.SENDING).update(
                 claimed_until=renewed + lease)
         mine = OutboxMessage.objects.filter(pk=message.pk, claim_token=token, status=OutboxStatus.SENDING)
+        # The delivery logs under the id of the request that queued the message.
+        request_token = set_request_id(message.request_id or None)
         try:
             if message.channel == Channel.SMS and gateway is None:
                 gateway = sms_gateway()
@@ -173,7 +176,10 @@ def outbox_deliver(*, now: datetime | None = None, limit: int = 200) -> dict[str
             logger.warning("outbox #%s %s to %s failed (attempt %s): %s", message.pk, message.template,
                            _safe_recipient(message), message.attempts, error)
             continue
+        finally:
+            reset_request_id(request_token)
         mine.update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="", claimed_until=None)
+        logger.info("outbox #%s %s sent", message.pk, message.template, extra={"request_id": message.request_id or "-"})
         counts["sent"] += 1
     return counts
 

@@ -13,12 +13,14 @@ it finishes or releases the message in flight) when the server stops.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -94,6 +96,17 @@ class WorkerSupervisor:
             proc.wait()
 
 
+def prepare_metrics_dir(host: str, port: int) -> None:
+    """granian's worker processes each count requests; prometheus-client's multiprocess mode sums
+    them from files in PROMETHEUS_MULTIPROC_DIR, emptied at each start (a restarted server's counters
+    start again from zero, which Prometheus' rate() expects). One directory per server, so two
+    nodes on one machine (make cluster) do not add up each other's requests."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(settings.VAR_DIR / "metrics" / f"{host}_{port}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+
+
 class Command(BaseCommand):
     help = "Serve the site on HOST:PORT with granian (applies pending migrations first)."
 
@@ -117,6 +130,7 @@ class Command(BaseCommand):
         self.stdout.write(f"aftersales: serving on http://{host}:{port}/  (Ctrl+C stops)")
         sys.stdout.flush()
         argv = server_argv(host=host, port=port, workers=workers, threads=threads)
+        prepare_metrics_dir(host, port)
         if not with_worker:
             # exec: granian becomes this process, so signals (Ctrl+C, SIGTERM) reach it directly.
             os.execv(sys.executable, argv)

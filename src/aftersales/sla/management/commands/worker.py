@@ -26,6 +26,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from aftersales.notify.services import STOPPING
+from aftersales.ops.services import worker_beat
 from aftersales.quality.tasks import scan_batches
 from aftersales.standards.tasks import remind_stalled_owners
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
@@ -61,8 +62,9 @@ class Command(BaseCommand):
     def handle(self, *args, interval, once, worker_id, **options):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO)
+        worker_id = worker_id or get_random_string(32)
         worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-                        max_tasks=None, worker_id=worker_id or get_random_string(32), excluded_queue_names=[])
+                        max_tasks=None, worker_id=worker_id, excluded_queue_names=[])
 
         def stop(signum, frame):
             if STOPPING.is_set():
@@ -75,6 +77,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         pruned_at = 0.0
         while not STOPPING.is_set():
+            worker_beat(worker_id=worker_id)  # /readyz and the metrics: this worker is alive
             schedule_periodic()
             worker.run()
             if time.monotonic() - pruned_at > 3600:
@@ -82,5 +85,6 @@ class Command(BaseCommand):
                 DBTaskResult.objects.finished().filter(finished_at__lt=timezone.now() - KEEP_RESULTS).delete()
                 pruned_at = time.monotonic()
             if once:
-                return
+                break
             STOPPING.wait(max(interval, 0.5))
+        worker_beat(worker_id=worker_id, stopped=True)
