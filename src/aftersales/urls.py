@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("stats/", include("aftersales.stats.urls")),
     path("quality/", include("aftersales.quality.urls")),
+    path("calls/", include("aftersales.calls.urls")),
+    path("mailbox/", include("aftersales.inbox.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -149,6 +149,7 @@ def _mount_routers() -> None:
     from aftersales.stats.api import router as stats_router
     from aftersales.quality.api import router as quality_router
     from aftersales.warranty.api import router as warranty_router
+    from aftersales.calls.api import router as calls_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
@@ -160,6 +161,7 @@ def _mount_routers() -> None:
     api.add_router("/", stats_router)
     api.add_router("/", quality_router)
     api.add_router("/", notify_router)
+    api.add_router("/", calls_router)
     api.add_router("/admin", admin_router)
 
 

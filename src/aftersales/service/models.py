@@ -28,6 +28,10 @@ class Channel(models.TextChoices):
     WEB = "web", _("Web")
     API = "api", _("API")
     WALK_IN = "walk_in", _("Walk-in")
+    EMAIL = "email", _("E-mail")
+    PORTAL = "portal", _("Customer portal")
+    VISIT = "visit", _("Return visit")
+    CAMPAIGN = "campaign", _("Service campaign")
 
 
 

@@ -23,6 +23,7 @@ from aftersales.notify import selectors as notify_selectors
 from aftersales.service import selectors
 from aftersales.service.models import (
     OPEN_STATUSES,
+    Channel,
     OrderStatus,
     OrderType,
     ServiceLevel,
@@ -129,6 +130,7 @@ def queue(request):
         "order_type": request.GET.get("type", "") if request.GET.get("type") in OrderType.values else "",
         "level": request.GET.get("level", "") if request.GET.get("level") in ServiceLevel.values else "",
         "number": request.GET.get("number", "").strip()[:20],
+        "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
     }
     overdue = request.GET.get("overdue") == "1"
     if filters["number"]:
@@ -152,6 +154,7 @@ def queue(request):
         "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
         "clocks": sla_selectors.clocks_for_orders(user, orders), "sla": True,
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
+        "channels": Channel.choices,
     }
     context["base_query"] = _query_without(request, "after")
     context["export_href"] = export.href(request)
