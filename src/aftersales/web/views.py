@@ -21,6 +21,7 @@ from aftersales.knowledge import selectors as knowledge_selectors
 from aftersales.notify import inbox as notify_inbox
 from aftersales.notify import selectors as notify_selectors
 from aftersales.service import selectors
+from aftersales.calls import selectors as calls_selectors
 from aftersales.service.models import (
     OPEN_STATUSES,
     Channel,
@@ -298,6 +299,7 @@ def _order_context(request, order, **form_state) -> dict:
         "next_step": actions.next_step(order),
         "events": _timeline(selectors.order_events(user, order)),
         "attachments": list(selectors.order_attachments(user, order)),
+        "calls": calls_selectors.call_log(user, order=order, limit=20),
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),
