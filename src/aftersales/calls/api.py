@@ -24,7 +24,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 class CtiSignature:
     """Authenticates a phone system: ``X-CTI-Token`` (the integration's token), ``X-CTI-Timestamp``
-    (Unix seconds, within AFTERSALES_CTI_WINDOW of the server's clock) and ``X-CTI-Signature``
+    (Unix seconds, fractions allowed, within AFTERSALES_CTI_WINDOW of the server's clock) and ``X-CTI-Signature``
     (``sha256=`` + hex HMAC-SHA256 with the integration's secret over ``timestamp + "." + body``).
     Checked before the body is parsed; a refusal is a 401 naming the header at fault."""
 

@@ -48,10 +48,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 @transaction.atomic
-def phone_system_create(*, name: str, organization_id: int) -> tuple[PhoneSystem, str, str]:
-    """A new integration; its token and secret are returned once (only the token's hash is kept)."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
-    secret = secrets.token_hex(32)
+def phone_system_create(*, name: str, organization_id: int, token: str = "", secret: str = "") -> tuple[PhoneSystem, str, str]:
+    """A new integration; its token and secret are returned once (only the token's hash is kept).
+    ``token``/``secret`` given: the demo's fixed pair, so `cti simulate --demo` can sign."""
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(24)
+    secret = secret or secrets.token_hex(32)
     system = PhoneSystem.objects.create(name=name[:60], organization_id=organization_id, token_hash=_hash(token),
                                         token_prefix=token[:12], secret=secret)
     return system, token, secret
@@ -79,8 +80,12 @@ def authenticate(*, token: str, timestamp: str, signature: str, body: bytes, now
     if system is None:
         raise SignatureRefused(_("Unknown phone-system token."), fields={"X-CTI-Token": _("Unknown or inactive token.")})
     try:
-        sent = datetime.fromtimestamp(int(timestamp), tz=dt_timezone.utc)
+        if not timestamp or len(timestamp) > 20:
+            raise ValueError
+        sent = datetime.fromtimestamp(float(timestamp), tz=dt_timezone.utc)
     except (TypeError, ValueError, OverflowError, OSError):
+        raise SignatureRefused(_("Bad timestamp."), fields={"X-CTI-Timestamp": _("Unix seconds expected.")})
+    if sent != sent:  # NaN
         raise SignatureRefused(_("Bad timestamp."), fields={"X-CTI-Timestamp": _("Unix seconds expected.")}) from None
     if abs((now - sent).total_seconds()) > settings.CTI_WINDOW_SECONDS:
         raise SignatureRefused(_("The request is too old or from the future."),
