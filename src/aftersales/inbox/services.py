@@ -38,18 +38,28 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 def _match(text: str, sender: str):
-    """The first valid phone number in the sender's address, subject or text, and its customer."""
+    """The phone numbers in the sender's address, subject or text: the first that is a customer's
+    (with the customer), else the first valid one (a new caller's)."""
     from aftersales.core.phones import normalize_phone
     from aftersales.registry.models import CustomerPhone
 
+    numbers = []
     for found in _PHONE.finditer(f"{sender} {text}"):
         try:
             number = normalize_phone(found.group(0))
         except ValidationFailed:
             continue
-        phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
-        return number, (phone.customer if phone else None)
-    return "", None
+        if number not in numbers:
+            numbers.append(number)
+        if len(numbers) >= 10:
+            break
+    if not numbers:
+        return "", None
+    phones = {p.number: p.customer for p in CustomerPhone.objects.filter(number__in=numbers).select_related("customer")}
+    for number in numbers:
+        if number in phones:
+            return number, phones[number]
+    return numbers[0], None
 
 
 @dataclass

@@ -26,6 +26,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from aftersales.notify.services import STOPPING
+from aftersales.calls.tasks import prune_signatures
+from aftersales.inbox.tasks import poll_inbox
 from aftersales.quality.tasks import scan_batches
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
 from aftersales.stats.tasks import send_reports
@@ -39,7 +41,7 @@ def schedule_periodic() -> int:
     queued = 0
     # The quality scan and the statistics reports decide themselves whether they are due (once a day;
     # once per period and subscriber), so queuing them every tick costs one query each.
-    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports):
+    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, poll_inbox, prune_signatures):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1
