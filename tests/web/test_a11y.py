@@ -61,6 +61,8 @@ PAGES: list[tuple[str | None, str]] = [
     ("agent", "/customers/"),
     ("agent", "/machines/"),
     ("agent", "/orders/{new}/print/"),
+    ("agent", "/calls/"),  # the phone system's day (tests/calls/test_a11y_calls.py: with calls and callbacks)
+    ("agent", "/mailbox/"),  # fax and e-mail (tests/calls/test_a11y_calls.py: a draft and its form)
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}

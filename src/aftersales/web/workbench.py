@@ -64,4 +64,11 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("stats:dashboard", _("Statistics")))
     if may_work_on_quality(user):
         items.append(("quality:list", _("Quality issues")))
+    from aftersales.calls.policies import may_read_calls
+    from aftersales.inbox.policies import may_handle_inbox
+
+    if may_read_calls(user) and codes & {R.CALL_AGENT, R.SUPERVISOR, R.ADMINISTRATOR}:
+        items.append(("calls:day", _("Calls")))
+    if may_handle_inbox(user):
+        items.append(("mailbox:list", _("Fax and e-mail")))
     return items
