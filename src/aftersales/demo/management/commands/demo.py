@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from aftersales.accounts.models import Organization
 from aftersales.demo.build import DEMO_PASSWORD, build_demo, stage_rng
+from aftersales.calls import demo as calls_demo
 from aftersales.knowledge import demo as knowledge_demo
 from aftersales.service import demo as service_demo
 from aftersales.sla import demo as sla_demo
@@ -68,6 +69,7 @@ class Command(BaseCommand):
                 service_demo.build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
                 sla_demo.build(self.stdout)
             knowledge_demo.build(network=result.network)
+            calls_demo.build(network=result.network)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
 
