@@ -18,6 +18,7 @@ from aftersales.calls import policies, selectors, services
 from aftersales.calls.api import day_bounds
 from aftersales.core.errors import DomainError, NotFound
 from aftersales.registry import selectors as registry_selectors
+from aftersales.registry.policies import phone_for
 
 
 @login_required
@@ -28,7 +29,7 @@ def pop(request):
     and their intake form; unknown caller: the new-customer form with the number filled in."""
     from aftersales.web import desk
 
-    after = request.GET.get("after", "0")
+    after = request.GET.get("after", "0")[:18]  # an id, within the 64-bit column
     call = selectors.ringing_for(request.user, after=int(after) if after.isdigit() else 0)
     if call is None:
         return HttpResponse(status=204)
@@ -38,7 +39,11 @@ def pop(request):
             customer = registry_selectors.customer_get(request.user, pk=call.customer_id)
         except NotFound:
             customer = None
-    values = {"customer": str(customer.pk)} if customer else {"customer": desk.NEW, "c_phone": call.caller}
+    values = {"customer": str(customer.pk)}
+    if customer is None:
+        # The number as the phone rule lets this agent read it; a masked one is not typed in for them.
+        shown = phone_for(request.user, None, call.caller, where="web:call-pop")
+        values = {"customer": desk.NEW, "c_phone": "" if shown.masked else shown.value}
     context = {"call": call, "callers": [desk._caller(request.user, customer)] if customer else [],
                "form": desk._intake_context(request.user, values), "q": ""}
     return render(request, "calls/pop.html", context)
