@@ -197,12 +197,15 @@ def call_event_record(*, system: PhoneSystem, event: dict, signature: str = "",
         existing = CallEvent.objects.filter(system=system, event_id=event["event_id"]).select_related("call").first()
         if existing is not None:
             return existing.call, True
-        caller = _normalized(event["caller"])
         # The first event of a call creates its row; concurrent events of the same call find it
         # (ON CONFLICT DO NOTHING) and then wait on its lock, so they apply one after another.
-        Call.objects.bulk_create([Call(system=system, organization_id=system.organization_id, call_id=event["call_id"],
-                                       caller=caller, customer=_customer_for(caller))], ignore_conflicts=True)
-        call = Call.objects.select_for_update().get(system=system, call_id=event["call_id"])
+        call = Call.objects.select_for_update().filter(system=system, call_id=event["call_id"]).first()
+        if call is None:
+            caller = _normalized(event["caller"])
+            Call.objects.bulk_create([Call(system=system, organization_id=system.organization_id,
+                                           call_id=event["call_id"], caller=caller, customer=_customer_for(caller))],
+                                     ignore_conflicts=True)
+            call = Call.objects.select_for_update().get(system=system, call_id=event["call_id"])
         agent = None
         if event.get("extension"):
             row = AgentExtension.objects.filter(organization_id=system.organization_id,
