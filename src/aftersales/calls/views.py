@@ -39,8 +39,9 @@ def pop(request):
             customer = registry_selectors.customer_get(request.user, pk=call.customer_id)
         except NotFound:
             customer = None
-    values = {"customer": str(customer.pk)}
-    if customer is None:
+    if customer is not None:
+        values = {"customer": str(customer.pk)}
+    else:
         # The number as the phone rule lets this agent read it; a masked one is not typed in for them.
         shown = phone_for(request.user, None, call.caller, where="web:call-pop")
         values = {"customer": desk.NEW, "c_phone": "" if shown.masked else shown.value}
