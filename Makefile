@@ -9,7 +9,7 @@ PORT   ?= 8000
 # Tests run in two processes (the machines this is built on have two cores).
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test demo clean lint messages browser proxy bench
+.PHONY: install run test demo clean lint messages browser proxy bench mailserver
 .PHONY: pgserver cluster bench-cluster
 
 $(STAMP): pyproject.toml constraints.txt
@@ -25,7 +25,7 @@ run: install
 	$(BIN)/aftersales demo --if-empty --seed 2026
 	$(BIN)/aftersales serve --host $(HOST) --port $(PORT) --no-migrate --with-worker
 
-test: install browser proxy pgserver
+test: install browser proxy mailserver pgserver
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
@@ -44,6 +44,11 @@ proxy:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || { echo "the deployment test needs nginx: sudo apt-get install nginx-light"; exit 1; }
 	@# tests/test_readme_api.py runs the README's curl flow, which reads the answers with jq.
 	@{ command -v curl >/dev/null && command -v jq >/dev/null; } || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq >/dev/null; } || { echo "the README test needs curl and jq: sudo apt-get install curl jq"; exit 1; }
+
+# tests/inbox/ read faxes and e-mails from a real IMAP server: Debian's dovecot, started by the tests
+# on a free port with a temporary configuration (tests/inbox/dovecot.py).
+mailserver:
+	@command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; } || { echo "the inbox tests need dovecot: sudo apt-get install dovecot-imapd"; exit 1; }
 
 demo: install
 	$(BIN)/aftersales demo --seed 2026

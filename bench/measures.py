@@ -226,5 +226,9 @@ def web_rss(bench) -> dict:
 # In this order: reads first on the dataset as built, then the writes, the sweep, memory last.
 # The search measure rebuilds the whole index first (1.5 million rows at 1,000,000 orders); it runs
 # after the write measures, so they do not pay for the database flushing that rebuild to disk.
+def cti_events(bench) -> dict:
+    return _plugin(bench, "bench.cti_bench", ("cti_events_per_s",), "phone-system events")
+
+
 MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, floor_c8, intake_c8, transitions_c8, search_zh, sla_sweep,
-                web_rss)
+                web_rss, cti_events)

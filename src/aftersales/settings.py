@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "aftersales.portal",
     "aftersales.visits",
     "aftersales.ops",  # metrics, readiness, request ids, the replica router (issue 19)
+    "aftersales.calls",  # the phone system (CTI): call events, the desk's pop, callbacks (issue 16)
+    "aftersales.inbox",  # fax and e-mail: the IMAP inbox read by the worker into intake drafts (issue 16)
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
@@ -364,3 +366,20 @@ READY_WORKER_STALE_SECONDS = env_int("AFTERSALES_READY_WORKER_STALE", max(3 * SL
 # Repair records are kept this many years after an order closes (docs/deploy.md, "Retention": the
 # 三包 repair-record rule and product-quality liability); nothing in the application deletes earlier.
 RETENTION_YEARS = env_int("AFTERSALES_RETENTION_YEARS", 6)
+# --- Every way a customer reaches us (issue 16) ----------------------------------------------
+# The phone system's events (aftersales.calls): a signed request older or newer than the window is
+# refused; an answer after THREE_RINGS seconds is late (a Chinese ring cadence is 1 s on, 4 s off);
+# an abandoned call is a callback task due CALLBACK_MINUTES of working time later.
+CTI_WINDOW_SECONDS = env_int("AFTERSALES_CTI_WINDOW", 300)
+CTI_THREE_RINGS_SECONDS = env_int("AFTERSALES_CTI_THREE_RINGS_SECONDS", 15)
+CTI_CALLBACK_MINUTES = env_int("AFTERSALES_CTI_CALLBACK_MINUTES", 30)
+# The fax and e-mail inbox (aftersales.inbox): empty host = no inbox. A message larger than
+# INBOX_MAX_BYTES is refused by its IMAP size before it is fetched or parsed.
+INBOX_HOST = os.environ.get("AFTERSALES_INBOX_HOST", "")
+INBOX_PORT = env_int("AFTERSALES_INBOX_PORT", 993)
+INBOX_USER = os.environ.get("AFTERSALES_INBOX_USER", "")
+INBOX_PASSWORD = os.environ.get("AFTERSALES_INBOX_PASSWORD", "")
+INBOX_SSL = env_bool("AFTERSALES_INBOX_SSL", True)
+INBOX_FOLDER = os.environ.get("AFTERSALES_INBOX_FOLDER", "INBOX")
+INBOX_MAX_BYTES = env_int("AFTERSALES_INBOX_MAX_BYTES", 20 * 1024 * 1024)
+INBOX_BATCH = env_int("AFTERSALES_INBOX_BATCH", 20)

@@ -20,6 +20,8 @@ urlpatterns = [
     path("machines/labels/", portal_labels.labels, name="machine-labels"),
     path("visits/", include("aftersales.visits.urls")),
     path("", include("aftersales.ops.urls")),  # /metrics, /readyz
+    path("calls/", include("aftersales.calls.urls")),
+    path("mailbox/", include("aftersales.inbox.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -83,6 +83,8 @@ PAGES: list[tuple[str | None, str]] = [
     ("customer", "/m/orders/{n_completed}/"),
     ("agent", "/machines/labels/?q=LX904"),
     ("agent", "/visits/"),
+    ("agent", "/calls/"),  # the phone system's day (tests/calls/test_a11y_calls.py: with calls and callbacks)
+    ("agent", "/mailbox/"),  # fax and e-mail (tests/calls/test_a11y_calls.py: a draft and its form)
 ]
 
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}

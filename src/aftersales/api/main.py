@@ -153,6 +153,7 @@ def _mount_routers() -> None:
     from aftersales.parts.api import router as parts_router
     from aftersales.parts.claims_api import router as claims_router
     from aftersales.visits.api import router as visits_router
+    from aftersales.calls.api import router as calls_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
@@ -168,6 +169,7 @@ def _mount_routers() -> None:
     api.add_router("/", parts_router)
     api.add_router("/", claims_router)
     api.add_router("/", visits_router)
+    api.add_router("/", calls_router)
     api.add_router("/admin", admin_router)
 
 

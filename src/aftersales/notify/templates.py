@@ -18,6 +18,11 @@ from django.conf import settings
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # To the customer.
+    "inbox_order_created": {
+        "zh-hans": "【{company}】您发来的“{subject}”已受理，服务单号 {number}。查看进度：{tracking_url} 服务热线 {hotline}",
+        "en": "{company}: your message \"{subject}\" is registered as service request {number}. "
+              "Follow it at {tracking_url} Hotline {hotline}",
+    },
     "order_created": {
         "zh-hans": "【{company}】您的服务单 {number} 已受理，我们会尽快与您联系。查看进度：{tracking_url} 服务热线 {hotline}",
         "en": "{company}: your service request {number} is registered; we will call you shortly. "

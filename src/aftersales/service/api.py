@@ -33,6 +33,7 @@ from aftersales.service.models import (
     OPEN_STATUSES,
     STATUS_COLOURS,
     AttachmentKind,
+    Channel,
     OrderStatus,
     OrderType,
     ServiceLevel,
@@ -308,17 +309,17 @@ def order_list(
     request, status: str = Query("", max_length=300), order_type: str = Query("", max_length=20),
     level: str = Query("", max_length=12), mode: str = Query("", max_length=10), organization: DbId | None = None, technician: DbId | None = None, customer: DbId | None = None,
     machine: DbId | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
-    overdue: bool | None = None, number: str = Query("", max_length=20),
+    overdue: bool | None = None, number: str = Query("", max_length=20), channel: str = Query("", max_length=10),
 ):
     """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
     the appointment or promised time. An unknown value of ``status``, ``order_type``, ``level`` or
     ``mode`` is a 422 naming the parameter, never an empty list."""
     _check_choices(status=(status, OrderStatus), order_type=(order_type, OrderType), level=(level, ServiceLevel),
-                   mode=(mode, ServiceMode))
+                   mode=(mode, ServiceMode), channel=(channel, Channel))
     qs = selectors.order_search(
         request.user, status=status, order_type=order_type, level=level, mode=mode, organization=organization,
         technician=technician, customer=customer, machine=machine, created_from=created_from,
-        created_to=created_to, overdue=overdue, number=number,
+        created_to=created_to, overdue=overdue, number=number, channel=channel,
     )
     return LazyPage(qs, lambda o: order_out(o, request.user))
 

@@ -77,9 +77,11 @@ def order_search(
     user, *, status: str = "", order_type: str = "", level: str = "", mode: str = "",
     organization: int | None = None, technician: int | None = None, customer: int | None = None,
     machine: int | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
-    overdue: bool | None = None, number: str = "",
+    overdue: bool | None = None, number: str = "", channel: str = "",
 ) -> QuerySet[ServiceOrder]:
     qs = order_queryset(user)
+    if channel:
+        qs = qs.filter(channel=channel)
     if status:
         qs = qs.filter(status__in=[s for s in status.split(",") if s])
     if order_type:

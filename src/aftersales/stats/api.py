@@ -16,12 +16,14 @@ router = Router(tags=["Statistics"])
 GroupBy = Literal["none", "organization", "province", "model", "category", "order_type", "channel",
                   "service_level", "week", "month"]
 OrderTypeFilter = Literal["repair", "consultation", "complaint", "return_exchange"]
+ChannelFilter = Literal["phone", "fax", "email", "portal", "api", "visit", "campaign"]
 
 
 class StatsQuery(Schema):
     date_from: date | None = Field(None, description="First day (Asia/Shanghai), inclusive. Default: 29 days before date_to. / 起始日期")
     date_to: date | None = Field(None, description="Last day, inclusive. Default: today. At most 366 days in all. / 截止日期")
     order_type: OrderTypeFilter | None = Field(None, description="Only orders of this type. / 任务单类型")
+    channel: ChannelFilter | None = Field(None, description="Only orders that came in by this channel. / 受理渠道")
 
 
 class KpiQuery(StatsQuery):
@@ -87,7 +89,7 @@ def kpis(request, filters: Query[KpiQuery]):
     policies.check_read_stats(request.user)
     start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
     table = engine.kpis(selectors.traces(request.user, start=start, end=end, group_by=filters.group_by,
-                                         order_type=filters.order_type))
+                                         order_type=filters.order_type, channel=filters.channel))
     rows = [{"group": g, "measures": {k: f.as_dict() for k, f in m.items()}} for g, m in sorted(table.items())]
     return {"date_from": date_from, "date_to": date_to, "group_by": filters.group_by, "rows": rows}
 
@@ -100,7 +102,8 @@ def process_map(request, filters: Query[StatsQuery]):
     从任务单日志挖掘出的实际流程：节点为状态，边为实际发生的流转（次数、等待时间中位数与 p90）。"""
     policies.check_read_stats(request.user)
     start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
-    pm = engine.process_map(selectors.traces(request.user, start=start, end=end, order_type=filters.order_type))
+    pm = engine.process_map(selectors.traces(request.user, start=start, end=end, order_type=filters.order_type,
+                                                   channel=filters.channel))
     return {"date_from": date_from, "date_to": date_to, "orders": pm.orders, "nodes": pm.nodes, "edges": pm.edges,
             "deviations": [{"code": d.code, "count": d.count, "examples": list(d.examples)} for d in pm.deviations],
             "slowest": pm.slowest}

@@ -68,11 +68,13 @@ def group_label(group_by: str, value, created_at: datetime) -> str:
 
 
 def traces(user, *, start: datetime, end: datetime, group_by: str = "none",
-           order_type: str | None = None) -> Iterator[Trace]:
+           order_type: str | None = None, channel: str | None = None) -> Iterator[Trace]:
     """One trace per visible order created in [start, end), with its whole timeline."""
     orders = order_selectors.order_queryset_plain(user).filter(created_at__gte=start, created_at__lt=end)
     if order_type:
         orders = orders.filter(order_type=order_type)
+    if channel:
+        orders = orders.filter(channel=channel)
     field = GROUP_FIELDS[group_by]
     group_expr = F(field) if field else Value("")
     rows = orders.annotate(g=Coalesce(group_expr, Value(""))).values_list("pk", "order_type", "created_at", "g")

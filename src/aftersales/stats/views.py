@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aftersales.core.errors import ValidationFailed
 from aftersales.service import selectors as order_selectors
 from aftersales.service import workflow
-from aftersales.service.models import OrderStatus, OrderType
+from aftersales.service.models import Channel, OrderStatus, OrderType
 from aftersales.stats import charts, engine, policies, selectors, services
 
 MEASURE_LABELS = {
@@ -66,6 +66,8 @@ class StatsFilter(forms.Form):
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     order_type = forms.ChoiceField(label=gettext_lazy("Order type"), required=False,
                                    choices=[("", gettext_lazy("All types")), *OrderType.choices])
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False,
+                                choices=[("", gettext_lazy("All channels")), *Channel.choices])
     group_by = forms.ChoiceField(label=gettext_lazy("Group by"), required=False, choices=list(GROUP_LABELS.items()))
 
 
@@ -120,10 +122,12 @@ def dashboard(request):
     start, end, date_from, date_to = period
     group_by = form.cleaned_data.get("group_by") or "none"
     order_type = form.cleaned_data.get("order_type") or None
-    traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type))
+    channel = form.cleaned_data.get("channel") or None
+    traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type,
+                                   channel=channel))
     overall = engine.summary(traces)
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
-              "group_by": group_by}
+              "channel": channel or "", "group_by": group_by}
     tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
               "link": _drill_link(params, m)} for m in TILES if m in overall]
 
@@ -189,6 +193,8 @@ DEVIATION_LABELS = {
 def _group_name(group_by: str, group: str) -> str:
     if group_by == "order_type":
         return str(dict(OrderType.choices).get(group, group))
+    if group_by == "channel":
+        return str(dict(Channel.choices).get(group, group))
     if group == "-":
         return _("Not assigned")
     return group
@@ -213,7 +219,8 @@ def drill(request):
     group_by = form.cleaned_data.get("group_by") or "none"
     group = request.GET.get("group")
     traces = selectors.traces(request.user, start=start, end=end, group_by=group_by,
-                              order_type=form.cleaned_data.get("order_type") or None)
+                              order_type=form.cleaned_data.get("order_type") or None,
+                              channel=form.cleaned_data.get("channel") or None)
     if group is not None:
         traces = (t for t in traces if t.group == group)
     rows = engine.drill(traces, base)

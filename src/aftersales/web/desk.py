@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aftersales.calls import services as calls_services
 from aftersales.core import throttle
 from aftersales.core.errors import Conflict, DomainError, NotFound, Throttled
 from aftersales.registry import selectors as registry_selectors
@@ -324,6 +325,8 @@ def intake(request):
                 fields[key] = _("This number is already registered.")
         return _page(request, request.POST, errors={"all": exc.message, **fields}, status=422)
     order = result.order
+    # The order taken while the agent's phone is in a call joins that call's log.
+    calls_services.call_link_order(agent=request.user, order=order)
     messages.success(request, _("Order %(number)s recorded.") % {"number": order.number})
     if order.order_type == OrderType.CONSULTATION and order.answer:
         return redirect("web:desk")

@@ -20,10 +20,12 @@ from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFa
 from aftersales.knowledge import selectors as knowledge_selectors
 from aftersales.notify import inbox as notify_inbox
 from aftersales.notify import selectors as notify_selectors
+from aftersales.calls import selectors as calls_selectors
 from aftersales.parts import selectors as parts_selectors
 from aftersales.service import selectors, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
+    Channel,
     OrderStatus,
     OrderType,
     ServiceLevel,
@@ -129,6 +131,7 @@ def queue(request):
         "order_type": request.GET.get("type", "") if request.GET.get("type") in OrderType.values else "",
         "level": request.GET.get("level", "") if request.GET.get("level") in ServiceLevel.values else "",
         "number": request.GET.get("number", "").strip()[:20],
+        "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
     }
     overdue = request.GET.get("overdue") == "1"
     if filters["number"]:
@@ -153,6 +156,7 @@ def queue(request):
         "orders": orders, "next_cursor": next_cursor, "status": status, "filters": filters, "overdue": overdue,
         "clocks": sla_selectors.clocks_for_orders(user, orders), "sla": True,
         "types": OrderType.choices, "levels": ServiceLevel.choices, "now": timezone.now(),
+        "channels": Channel.choices,
     }
     context["base_query"] = _query_without(request, "after")
     context["export_href"] = export.href(request)
@@ -296,6 +300,7 @@ def _order_context(request, order, **form_state) -> dict:
         "next_step": actions.next_step(order),
         "events": _timeline(selectors.order_events(user, order)),
         "attachments": list(selectors.order_attachments(user, order)),
+        "calls": calls_selectors.call_log(user, order=order, limit=20),
         "quotes": list(selectors.order_quotes(user, order)),
         "record": getattr(order, "service_record", None),
         "rating": getattr(order, "rating", None),

@@ -8,6 +8,8 @@ from aftersales.accounts.models import RoleCode as R
 from aftersales.service.models import OPEN_STATUSES, OrderStatus as S
 from aftersales.quality.policies import may_work_on_quality
 from aftersales.parts import policies as parts_policies
+from aftersales.calls.policies import may_read_calls
+from aftersales.inbox.policies import may_handle_inbox
 from aftersales.stats.policies import may_read_stats
 from aftersales.visits.policies import may_visit
 
@@ -73,4 +75,8 @@ def nav_items(user) -> list[tuple[str, str]]:
         items.append(("parts:claims", _("Warranty claims")))
     if may_visit(user):
         items.append(("visits:worklist", _("Return visits")))
+    if may_read_calls(user) and codes & {R.CALL_AGENT, R.SUPERVISOR, R.ADMINISTRATOR}:
+        items.append(("calls:day", _("Calls")))
+    if may_handle_inbox(user):
+        items.append(("mailbox:list", _("Fax and e-mail")))
     return items

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from aftersales.accounts.models import Organization
 from aftersales.demo.build import DEMO_PASSWORD, build_demo, stage_rng
+from aftersales.calls import demo as calls_demo
 from aftersales.knowledge import demo as knowledge_demo
 from aftersales.parts import demo as parts_demo
 from aftersales.service import demo as service_demo
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             knowledge_demo.build(network=result.network)
             standards_demo.build(network=result.network, rng=stage_rng(seed, "standards"))
             parts_demo.build(network=result.network, stdout=self.stdout)
+            calls_demo.build(network=result.network)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
 

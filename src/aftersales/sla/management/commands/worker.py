@@ -27,6 +27,8 @@ from django_tasks_db.models import DBTaskResult
 
 from aftersales.notify.services import STOPPING
 from aftersales.ops.services import worker_beat
+from aftersales.calls.tasks import prune_signatures
+from aftersales.inbox.tasks import poll_inbox
 from aftersales.quality.tasks import scan_batches
 from aftersales.standards.tasks import remind_stalled_owners
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
@@ -43,7 +45,8 @@ def schedule_periodic() -> int:
     # The quality scan and the statistics reports decide themselves whether they are due (once a day;
     # once per period and subscriber; the next morning's return visits once a day), so queuing them
     # every tick costs one query each.
-    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners, plan_visits):
+    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners, plan_visits,
+                 poll_inbox, prune_signatures):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1

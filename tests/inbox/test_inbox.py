@@ -1,0 +1,130 @@
+"""Fax and e-mail against a real IMAP server (dovecot): messages become drafts exactly once even with
+two workers reading at the same time, a too-large message is refused by its size before it is
+fetched, attachments are kept by their bytes, and an agent completes a draft into an order whose
+sender is e-mailed the order number."""
+
+from __future__ import annotations
+
+import threading
+from email.message import EmailMessage
+
+import pytest
+from django.db import connection
+
+from aftersales.inbox import services
+from aftersales.inbox.models import IntakeDraft
+from aftersales.notify.models import OutboxMessage
+from aftersales.service.models import Attachment, ServiceOrder
+from tests.inbox.dovecot import PASSWORD, USER, Dovecot
+from tests.service.helpers import png_bytes, shandong_farmer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64
+
+
+@pytest.fixture
+def imap(settings):
+    server = Dovecot()
+    settings.INBOX_HOST, settings.INBOX_PORT, settings.INBOX_SSL = "127.0.0.1", server.port, False
+    settings.INBOX_USER, settings.INBOX_PASSWORD = USER, PASSWORD
+    settings.INBOX_MAX_BYTES = 200_000
+    yield server
+    server.stop()
+
+
+def message(sender: str, subject: str, text: str = "", files=(), msg_id: str = "") -> bytes:
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = sender, "service@kaituo.example", subject
+    if msg_id:
+        m["Message-ID"] = msg_id
+    m.set_content(text or "")
+    for name, payload, maintype, subtype in files:
+        m.add_attachment(payload, maintype=maintype, subtype=subtype, filename=name)
+    return m.as_bytes()
+
+
+def _two_workers() -> list[dict]:
+    results, barrier = [], threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            results.append(services.inbox_poll())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_faxes_and_mails_become_drafts_once_and_a_draft_becomes_an_order(imap, net, client):
+    customer, machine = shandong_farmer(phone="13912345678")
+    imap.append(message("传真服务 <fax-gateway@fax.example>", "传真 来自 0536-8123456 / 13912345678",
+                        files=[("page1.pdf", PDF, "application", "pdf"), ("page2.tif", TIFF, "image", "tiff"),
+                               ("setup.exe", b"MZ\x90\x00" + b"\x00" * 100, "application", "octet-stream")],
+                        msg_id="<fax-1@fax.example>"))
+    imap.append(message("王师傅 <wang@example.com>", "收割机割台堵塞", "割台一直堵，麻烦派人来看看。", msg_id="<m-2@example.com>"))
+    imap.append(message("bomb@example.com", "big", "x", files=[("big.pdf", PDF + b"0" * 300_000, "application", "pdf")],
+                        msg_id="<big@example.com>"))
+    results = _two_workers()
+    assert sum(r["stored"] for r in results) == 2 and sum(r["refused"] for r in results) == 1, results
+    assert IntakeDraft.objects.count() == 3 and imap.unseen() == 0
+    assert services.inbox_poll() == {"stored": 0, "refused": 0, "skipped": 0}
+
+    fax = IntakeDraft.objects.get(message_key="<fax-1@fax.example>")
+    assert (fax.kind, fax.state, fax.customer, fax.phone) == ("fax", "draft", customer, "+8613912345678")
+    assert sorted(a.content_type for a in fax.attachments.all()) == ["application/pdf", "image/tiff"]  # not the .exe
+    mail = IntakeDraft.objects.get(message_key="<m-2@example.com>")
+    assert (mail.kind, mail.customer, mail.sender) == ("email", None, "wang@example.com")
+    big = IntakeDraft.objects.get(message_key__startswith="uid:")
+    assert (big.state, big.body, big.size > 200_000) == ("refused", "", True)
+
+    # The agent sees the drafts, completes the fax into an order and discards nothing yet.
+    client.force_login(net.agent)
+    page = client.get("/mailbox/")
+    assert page.status_code == 200 and "收割机割台堵塞" in page.content.decode()
+    assert client.get(f"/mailbox/{fax.pk}/").status_code == 200
+    answer = client.post(f"/mailbox/{fax.pk}/complete", {"customer": customer.pk, "machine": machine.pk,
+                                                           "order_type": "repair", "symptom": "传真报修：拖拉机漏油"})
+    order = ServiceOrder.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/orders/{order.pk}/"
+    assert (order.channel, order.customer, order.machine, order.symptom) == ("fax", customer, machine, "传真报修：拖拉机漏油")
+    assert Attachment.objects.filter(order=order, content_type="application/pdf").count() == 1
+    sent = OutboxMessage.objects.get(template="inbox_order_created")
+    assert (sent.channel, sent.recipient, sent.context["number"]) == ("email", "fax-gateway@fax.example", order.number)
+    fax.refresh_from_db()
+    assert (fax.state, fax.order, fax.handled_by) == ("completed", order, net.agent)
+    # Completing it again changes nothing.
+    again = client.post(f"/mailbox/{fax.pk}/complete", {"customer": customer.pk, "order_type": "repair"})
+    assert again.status_code == 409 and ServiceOrder.objects.count() == 1
+
+    # The unknown sender's mail: a new customer from the form, channel email; then nothing left.
+    answer = client.post(f"/mailbox/{mail.pk}/complete", {"c_name": "王师傅", "phone": "13788889999",
+                                                            "order_type": "consultation"})
+    assert answer.status_code == 302, [l for l in answer.content.decode().splitlines() if "msg-error" in l]
+    order2 = ServiceOrder.objects.exclude(pk=order.pk).get()
+    assert (order2.channel, order2.customer.name, order2.symptom.startswith("收割机割台堵塞")) == ("email", "王师傅", True)
+    # A partner never sees the inbox.
+    client.force_login(net.agency_tech)
+    assert client.get("/mailbox/").status_code == 403
+    assert client.get(f"/mailbox/{big.pk}/").status_code == 403
+
+
+def test_the_worker_reads_the_inbox_and_a_draft_can_be_discarded(imap, net, client):
+    from django.core.management import call_command
+
+    imap.append(message("spam@example.com", "促销", "广告", msg_id="<spam@example.com>"))
+    call_command("worker", "--once")
+    assert imap.unseen() == 0
+    draft = IntakeDraft.objects.get()
+    client.force_login(net.agent)
+    assert client.post(f"/mailbox/{draft.pk}/discard", {"note": "广告"}).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.state, draft.note, draft.handled_by) == ("discarded", "广告", net.agent)
+    assert not ServiceOrder.objects.exists() and not OutboxMessage.objects.exists()
