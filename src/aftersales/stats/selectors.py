@@ -106,3 +106,80 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
     for pk, order_type, created_at, value in batch:
         yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at)
+
+
+# --- reading the daily aggregates (stats/aggregates.py) -------------------------------------
+
+# A period longer than this is read from the daily aggregates (means, no medians) unless the caller
+# asks for the events; shorter ones are computed from the events themselves (fresh, with medians).
+AGGREGATE_FROM_DAYS = 92
+
+
+def use_aggregates(date_from: date, date_to: date, source: str = "auto") -> bool:
+    if source in ("events", "aggregates"):
+        return source == "aggregates"
+    return (date_to - date_from).days + 1 > AGGREGATE_FROM_DAYS
+
+
+def _aggregate_scope(user, qs):
+    """The orders' own visibility rule, applied to rows that carry the order's two organization
+    columns under the same names (assigned_org_id, owning_org_id): one rule, no second copy."""
+    from aftersales.service import policies as order_policies
+
+    q = order_policies.order_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "none",
+                   order_type: str | None = None, bucket: str | None = None) -> dict:
+    """The additive sums of the orders the user may see, created from date_from to date_to:
+    ``{"overall": sums, "groups": {group: sums}, "buckets": {week-or-month: sums}}``."""
+    from aftersales.accounts.models import Organization
+    from aftersales.stats import aggregates, engine
+    from aftersales.stats.models import DailyAggregate
+
+    qs = _aggregate_scope(user, DailyAggregate.objects.filter(day__gte=date_from, day__lte=date_to))
+    if order_type:
+        qs = qs.filter(order_type=order_type)
+    overall: dict = {}
+    groups: dict[str, dict] = {}
+    buckets: dict[str, dict] = {}
+    by_org: dict[int, dict] = {}
+    for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
+            chunk_size=5_000):
+        engine.add_sums(overall, sums)
+        if bucket:
+            label = day.strftime("%Y-%m") if bucket == "month" else "%d-W%02d" % day.isocalendar()[:2]
+            engine.add_sums(buckets.setdefault(label, {}), sums)
+        if group_by == "organization":
+            engine.add_sums(by_org.setdefault(org_id, {}), sums)
+        elif group_by == "order_type":
+            engine.add_sums(groups.setdefault(otype, {}), sums)
+        elif group_by in ("week", "month"):
+            label = day.strftime("%Y-%m") if group_by == "month" else "%d-W%02d" % day.isocalendar()[:2]
+            engine.add_sums(groups.setdefault(label, {}), sums)
+        elif group_by == "none":
+            groups[""] = overall
+    if by_org:
+        names = dict(Organization.objects.filter(pk__in=by_org).values_list("pk", "name"))
+        for org_id, sums in by_org.items():
+            engine.add_sums(groups.setdefault(names.get(org_id, "-") if org_id else "-", {}), sums)
+    if group_by in aggregates.DIMENSIONS:
+        for value, sums in qs.filter(dim=group_by).values_list("value", "sums").iterator(chunk_size=5_000):
+            engine.add_sums(groups.setdefault(value, {}), sums)
+    return {"overall": overall, "groups": groups, "buckets": buckets}
+
+
+def deviation_examples(user, *, date_from: date, date_to: date, codes, order_type: str | None = None,
+                       limit: int = 5) -> dict[str, tuple[int, ...]]:
+    """A few orders showing each deviation, read from the orders' recorded shares."""
+    from aftersales.stats.models import OrderFact
+
+    out = {}
+    for code in codes:
+        qs = _aggregate_scope(user, OrderFact.objects.filter(day__gte=date_from, day__lte=date_to,
+                                                             deviations__contains=f",{code},"))
+        if order_type:
+            qs = qs.filter(order_type=order_type)
+        out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
+    return out

@@ -29,6 +29,7 @@ from aftersales.notify.services import STOPPING
 from aftersales.quality.tasks import scan_batches
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
 from aftersales.stats.tasks import send_reports
+from aftersales.stats.tasks import refresh_aggregates
 
 logger = logging.getLogger("aftersales.worker")
 KEEP_RESULTS = timedelta(days=1)
@@ -39,7 +40,7 @@ def schedule_periodic() -> int:
     queued = 0
     # The quality scan and the statistics reports decide themselves whether they are due (once a day;
     # once per period and subscriber), so queuing them every tick costs one query each.
-    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports):
+    for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, refresh_aggregates):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1
