@@ -159,3 +159,31 @@ def test_aggregates_equal_the_recomputation_from_the_events(net, api, monkeypatc
     kept = rows()
     call_command("stats", "rebuild")
     assert rows() == kept and OrderFact.objects.count() == 10
+
+    # The API and the dashboard read the aggregates for a long period, with the events' numbers.
+    for user in (net.supervisor, net.agency_tech):
+        answers = {}
+        for source in ("events", "aggregates"):
+            status, body = api.get("/stats/kpis", token=net.token(user), group_by="organization", source=source,
+                                   date_from=date_from.isoformat(), date_to=date_to.isoformat())
+            assert status == 200 and body["source"] == source, body
+            answers[source] = {r["group"]: r["measures"] for r in body["rows"]}
+        assert set(answers["events"]) == set(answers["aggregates"])
+        for group, measures in answers["events"].items():
+            for name, figure in measures.items():
+                assert answers["aggregates"][group][name]["n"] == figure["n"], (group, name)
+        status, pm = api.get("/stats/process-map", token=net.token(user), source="aggregates",
+                             date_from=date_from.isoformat(), date_to=date_to.isoformat())
+        _, pm_events = api.get("/stats/process-map", token=net.token(user), source="events",
+                               date_from=date_from.isoformat(), date_to=date_to.isoformat())
+        assert status == 200 and pm["orders"] == pm_events["orders"]
+        assert ({(e["source"], e["target"], e["count"]) for e in pm["edges"]}
+                == {(e["source"], e["target"], e["count"]) for e in pm_events["edges"]})
+        assert {d["code"]: d["count"] for d in pm["deviations"]} == {d["code"]: d["count"] for d in pm_events["deviations"]}
+    client = api.client
+    client.force_login(net.supervisor)
+    page = client.get("/stats/", {"date_from": (date_to - timedelta(days=200)).isoformat(),
+                                  "date_to": date_to.isoformat(), "group_by": "province"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="from-aggregates"' in html and "山东省" in html and "河南省" in html

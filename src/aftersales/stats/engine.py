@@ -283,6 +283,7 @@ def process_map(traces: Iterable[Trace], *, examples: int = 5, slowest: int = 5)
             "source": a, "target": b, "count": edge.count, "designed": (a, b) in designed,
             "median_hours": round(percentile(waits, 0.5), 2) if waits else None,
             "p90_hours": round(percentile(waits, 0.9), 2) if waits else None,
+            "mean_hours": round(sum(waits) / len(waits), 2) if waits else None,
         })
     node_rows = [{"status": s, "entered": c} for s, c in entered.most_common()]
     timed = [e for e in edge_rows if e["median_hours"] is not None]

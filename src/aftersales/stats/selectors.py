@@ -183,3 +183,18 @@ def deviation_examples(user, *, date_from: date, date_to: date, codes, order_typ
             qs = qs.filter(order_type=order_type)
         out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
     return out
+
+
+def process_map(user, *, date_from: date, date_to: date, start: datetime, end: datetime,
+                order_type: str | None = None, source: str = "events", traces_read=None):
+    """The process map from the events (medians) or from the aggregates (means, a few examples per
+    deviation from the orders' recorded shares)."""
+    from aftersales.stats import engine
+
+    if source == "aggregates":
+        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type)["overall"]
+        codes = [k[2:] for k in sums if k.startswith("d:")]
+        return engine.process_map_from_sums(sums, deviation_examples(
+            user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type))
+    return engine.process_map(traces_read if traces_read is not None
+                              else traces(user, start=start, end=end, order_type=order_type))

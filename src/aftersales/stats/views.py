@@ -120,30 +120,41 @@ def dashboard(request):
     start, end, date_from, date_to = period
     group_by = form.cleaned_data.get("group_by") or "none"
     order_type = form.cleaned_data.get("order_type") or None
-    traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type))
-    overall = engine.summary(traces)
+    span_days = (date_to - date_from).days + 1
+    bucket = "week" if span_days <= 92 else "month"
+    from_aggregates = selectors.use_aggregates(date_from, date_to, request.GET.get("source", "auto"))
+    if from_aggregates:
+        # A long period: the daily aggregates (means), not every order's timeline.
+        sums = selectors.aggregate_sums(request.user, date_from=date_from, date_to=date_to, group_by=group_by,
+                                        order_type=order_type, bucket=bucket)
+        overall = engine.figures_from_sums(sums["overall"])
+        table = {g: engine.figures_from_sums(s) for g, s in sums["groups"].items()} if group_by != "none" else {}
+        series = sorted((label, float(s.get("intake", (0, 0))[0])) for label, s in sums["buckets"].items())
+        pm = selectors.process_map(request.user, date_from=date_from, date_to=date_to, start=start, end=end,
+                                   order_type=order_type, source="aggregates")
+        order_count = overall["intake"].n
+    else:
+        traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type))
+        overall = engine.summary(traces)
+        table = engine.kpis(traces) if group_by != "none" else {}
+        over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
+        series = sorted((label, m["intake"].value) for label, m in over_time.items())
+        pm = engine.process_map(traces)
+        order_count = len(traces)
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
               "group_by": group_by}
     tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
               "link": _drill_link(params, m)} for m in TILES if m in overall]
 
     rows = []
-    if group_by != "none":
-        table = engine.kpis(traces)
-        for group, measures in sorted(table.items(), key=lambda kv: -kv[1]["intake"].n):
-            rows.append({"group": _group_name(group_by, group), "cells": [
-                {"value": _cell(measures[m]), "n": measures[m].n, "link": _drill_link(params, m, group)}
-                for m in TABLE_MEASURES]})
-
-    span_days = (date_to - date_from).days + 1
-    bucket = "week" if span_days <= 92 else "month"
-    over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
-    series = sorted((label, m["intake"].value) for label, m in over_time.items())
-    pm = engine.process_map(traces)
+    for group, measures in sorted(table.items(), key=lambda kv: -kv[1]["intake"].n):
+        rows.append({"group": _group_name(group_by, group), "cells": [
+            {"value": _cell(measures[m]), "n": measures[m].n, "link": _drill_link(params, m, group)}
+            for m in TABLE_MEASURES]})
     status_labels = dict(OrderStatus.choices) | {"start": _("Start"), "end": _("End")}
     context.update({
         "tiles": tiles, "rows": rows, "columns": [MEASURE_LABELS[m] for m in TABLE_MEASURES],
-        "group_label": GROUP_LABELS[group_by], "orders": len(traces), "date_from": date_from, "date_to": date_to,
+        "group_label": GROUP_LABELS[group_by], "orders": order_count, "from_aggregates": from_aggregates, "date_from": date_from, "date_to": date_to,
         "intake_chart": charts.columns(series, title=_("Orders received per %(bucket)s") % {"bucket": GROUP_LABELS[bucket]}),
         "group_chart": charts.bars([(r["group"], r["cells"][0]["n"]) for r in rows[:15]],
                                    title=_("Orders received by %(group)s") % {"group": GROUP_LABELS[group_by]}),
