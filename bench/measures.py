@@ -135,6 +135,10 @@ def sla_sweep(bench) -> dict:
     return _plugin(bench, "bench.sla_sweep", ("sla_sweep_s", "worker_rss_mb_peak"), "SLA sweep")
 
 
+def stats(bench) -> dict:
+    return _plugin(bench, "bench.stats_bench", ("dashboard_p95_ms", "process_map_s"), "statistics centre")
+
+
 def intake_seq(bench) -> dict:
     client = Client(bench.port, token=bench.token(bench.users["agent"]))
     bodies = bench.intake_bodies[-bench.requests:]
@@ -191,4 +195,4 @@ def web_rss(bench) -> dict:
 # In this order: reads first on the dataset as built, then the writes, the sweep, memory last.
 # The search measure rebuilds the whole index first (1.5 million rows at 1,000,000 orders); it runs
 # after the write measures, so they do not pay for the database flushing that rebuild to disk.
-MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, intake_c8, transitions_c8, search_zh, sla_sweep, web_rss)
+MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, intake_c8, transitions_c8, search_zh, sla_sweep, web_rss, stats)

@@ -13,8 +13,10 @@ from django.utils import timezone
 from aftersales.accounts.models import Organization
 from aftersales.demo.build import DEMO_PASSWORD, build_demo, stage_rng
 from aftersales.knowledge import demo as knowledge_demo
+from aftersales.quality import demo as quality_demo
 from aftersales.service import demo as service_demo
 from aftersales.sla import demo as sla_demo
+from aftersales.stats.services import aggregates_rebuild
 
 
 def _width(text: str) -> int:
@@ -67,7 +69,9 @@ class Command(BaseCommand):
             if orders:
                 service_demo.build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
                 sla_demo.build(self.stdout)
+                quality_demo.build(network=result.network, rng=stage_rng(seed, "quality"), stdout=self.stdout)
             knowledge_demo.build(network=result.network)
+            aggregates_rebuild()  # the statistics' daily aggregates, so /stats/ reads a full year at once
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
 
