@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.contrib import messages
@@ -20,7 +21,8 @@ from aftersales.core.errors import ValidationFailed
 from aftersales.service import selectors as order_selectors
 from aftersales.service import workflow
 from aftersales.service.models import OrderStatus, OrderType
-from aftersales.stats import charts, engine, policies, selectors, services
+from aftersales.stats import charts, engine, policies, reports, selectors, services
+from aftersales.web import export
 
 MEASURE_LABELS = {
     "intake": gettext_lazy("Orders received"),
@@ -110,13 +112,43 @@ def _drill_link(params: dict, measure: str, group: str | None = None) -> str | N
 @require_GET
 def dashboard(request):
     _check(request)
+    context = _report(request)
+    if context.get("tiles") is None:
+        return render(request, "stats/dashboard.html", context, status=422)
+    if export.wants_xlsx(request):
+        return reports.dashboard_xlsx(context)
+    query = request.GET.copy()
+    query.pop("export", None)
+    context["export_href"] = export.href(request)
+    context["print_href"] = reverse("stats:print") + ("?" + query.urlencode() if query else "")
+    context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
+    return render(request, "stats/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_print(request):
+    """The dashboard on paper (A4 landscape from the browser's print dialogue): the figures, the
+    tables and the charts, without the filters and the forms."""
+    _check(request)
+    context = _report(request)
+    if context.get("tiles") is None:
+        return render(request, "stats/dashboard.html", context, status=422)
+    context.update(company=settings.COMPANY_NAME, printed_at=timezone.now(),
+                   back=reverse("stats:dashboard") + ("?" + request.GET.urlencode() if request.GET else ""))
+    return render(request, "stats/print.html", context)
+
+
+def _report(request) -> dict:
+    """What the dashboard, its print view and its workbook show; ``tiles`` is None when the
+    filters are invalid (the form carries the errors)."""
     form = StatsFilter(request.GET or None)
-    if not request.GET:
+    if not request.GET or set(request.GET) <= {"export", "source"}:
         form = StatsFilter({"group_by": "organization"})
     period = _period(form)
-    context = {"form": form, "labels": MEASURE_LABELS}
+    context = {"form": form, "labels": MEASURE_LABELS, "tiles": None}
     if period is None:
-        return render(request, "stats/dashboard.html", context, status=422)
+        return context
     start, end, date_from, date_to = period
     group_by = form.cleaned_data.get("group_by") or "none"
     order_type = form.cleaned_data.get("order_type") or None
@@ -171,8 +203,9 @@ def dashboard(request):
                         "examples": d.examples} for d in pm.deviations],
     })
     context["definitions"] = _definitions(status_labels)
-    context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
-    return render(request, "stats/dashboard.html", context)
+    context.update({"overall": overall, "table": table, "series": series, "group_by": group_by,
+                    "bucket_label": GROUP_LABELS[bucket], "table_measures": TABLE_MEASURES})
+    return context
 
 
 def _definitions(status_labels: dict) -> list[dict]:

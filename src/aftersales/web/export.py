@@ -97,14 +97,20 @@ def write_rows(sheet, columns: tuple[Column, ...], rows: Iterable) -> int:
 def xlsx_response(*, filename: str, title: str, columns: tuple[Column, ...], rows: Iterable) -> FileResponse:
     """The workbook as a download. ``rows`` is iterated once; pass ``queryset.iterator(CHUNK)``
     (or ``chunked(queryset)``) so that the rows are not all held at once."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])  # Excel's limit for a sheet name
-    sheet.freeze_panes = "A2"
+    return workbook_response(filename=filename, sheets=[(title, columns, rows)])
+
+
+def workbook_response(*, filename: str, sheets: list[tuple[str, tuple[Column, ...], Iterable]]) -> FileResponse:
+    """A workbook of several sheets (title, columns, rows), each written as ``xlsx_response`` writes one."""
     from openpyxl.utils import get_column_letter
 
-    for i, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = column.width
-    write_rows(sheet, columns, rows)
+    workbook = Workbook(write_only=True)
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])  # Excel's limit for a sheet name
+        sheet.freeze_panes = "A2"
+        for i, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = column.width
+        write_rows(sheet, columns, rows)
     # Deleted when closed: FileResponse closes it after the last byte has been sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(out)
