@@ -116,3 +116,16 @@ def test_the_dashboard_downloads_as_excel_and_prints_with_the_same_numbers(clien
     book = load_workbook(io.BytesIO(b"".join(client.get("/stats/", {"group_by": "organization", "export": "xlsx"})
                                              .streaming_content)), read_only=True)
     assert {row[0] for row in book["按服务单位"].iter_rows(min_row=2, values_only=True)} == {"潍坊金丰农机维修站"}
+
+
+def test_a_slow_hop_of_the_process_map_opens_the_orders_that_waited_there(client, net, two_orders):
+    sd_id, ha_id = two_orders
+    client.force_login(net.supervisor)
+    page = client.get("/stats/", {"group_by": "none"}).content.decode()
+    assert "measure=move%3Adispatched%3Eawaiting_dispatch" in page and "近 12 个月" in page
+    resp = client.get("/stats/orders/", {"measure": "move:dispatched>awaiting_dispatch"})
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "已派工 → 待派工" in html and ServiceOrder.objects.get(pk=sd_id).number in html
+    assert ServiceOrder.objects.get(pk=ha_id).number not in html
+    assert client.get("/stats/orders/", {"measure": "move:nowhere>closed"}).status_code == 422

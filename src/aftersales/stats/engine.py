@@ -308,6 +308,18 @@ def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | No
         rows = [(t, round(s / per, 2)) for t in traces if not span.order_types or t.order_type in span.order_types
                 if (s := span_seconds(t, span)) is not None]
         return sorted(rows, key=lambda row: -row[1])
+    if measure.startswith("move:"):
+        # A hop of the process map ("move:<a>><b>"): the orders that made it, each with the hours it
+        # waited in <a> before moving (the longest, if it moved so more than once).
+        a, _sep, b = measure.removeprefix("move:").partition(">")
+        rows = []
+        for t in traces:
+            path = _path(t)
+            waits = [(at_b - at_a).total_seconds() / 3600 for (x, at_a), (y, at_b) in zip(path, path[1:])
+                     if x == a and y == b]
+            if waits:
+                rows.append((t, round(max(waits), 2)))
+        return sorted(rows, key=lambda row: -row[1])
     if measure == "intake":
         return [(t, None) for t in traces]
     if measure.startswith("intake_"):

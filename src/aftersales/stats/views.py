@@ -4,6 +4,7 @@ orders behind a figure. Both read through the same selectors and engine as the A
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -99,7 +100,7 @@ def _cell(figure: engine.Figure) -> str:
 
 
 def _drill_link(params: dict, measure: str, group: str | None = None) -> str | None:
-    if measure.removesuffix("_attainment") not in engine.DRILLABLE:
+    if measure.removesuffix("_attainment") not in engine.DRILLABLE and not measure.startswith("move:"):
         return None
     query = {k: v for k, v in params.items() if v}
     query["measure"] = measure
@@ -122,6 +123,10 @@ def dashboard(request):
     context["export_href"] = export.href(request)
     context["print_href"] = reverse("stats:print") + ("?" + query.urlencode() if query else "")
     context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
+    today = timezone.localdate()
+    context["periods"] = [(label, "?" + urlencode({"date_from": (today - timedelta(days=days - 1)).isoformat(),
+                                                   "date_to": today.isoformat(), "group_by": context["group_by"]}))
+                          for label, days in ((_("Last 30 days"), 30), (_("Last 12 months"), 365))]
     return render(request, "stats/dashboard.html", context)
 
 
@@ -195,10 +200,8 @@ def _report(request) -> dict:
                                                                                            "awaiting_approval", "cancelled"],
                                        labels=status_labels, title=_("Process map"),
                                        slow_label=_("Amber: the slowest moves")),
-        "pm_edges": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
-                      "target_label": status_labels.get(e["target"], e["target"])} for e in pm.edges],
-        "pm_slowest": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
-                        "target_label": status_labels.get(e["target"], e["target"])} for e in pm.slowest],
+        "pm_edges": [_edge_row(e, status_labels, params) for e in pm.edges],
+        "pm_slowest": [_edge_row(e, status_labels, params) for e in pm.slowest],
         "deviations": [{"code": d.code, "label": DEVIATION_LABELS.get(d.code, d.code), "count": d.count,
                         "examples": d.examples} for d in pm.deviations],
     })
@@ -206,6 +209,14 @@ def _report(request) -> dict:
     context.update({"overall": overall, "table": table, "series": series, "group_by": group_by,
                     "bucket_label": GROUP_LABELS[bucket], "table_measures": TABLE_MEASURES})
     return context
+
+
+def _edge_row(edge: dict, status_labels: dict, params: dict) -> dict:
+    """A move of the process map with its labels and, between two statuses, the link to its orders."""
+    framed = edge["source"] == engine.START or edge["target"] == engine.END
+    return {**edge, "source_label": status_labels.get(edge["source"], edge["source"]),
+            "target_label": status_labels.get(edge["target"], edge["target"]),
+            "link": None if framed else _drill_link(params, f"move:{edge['source']}>{edge['target']}")}
 
 
 def _definitions(status_labels: dict) -> list[dict]:
@@ -247,10 +258,16 @@ def drill(request):
     measure = request.GET.get("measure", "")
     period = _period(form)
     base = measure.removesuffix("_attainment")
-    if base not in engine.DRILLABLE and not measure.startswith("intake"):
+    move = measure.removeprefix("move:").partition(">") if measure.startswith("move:") else None
+    statuses = dict(OrderStatus.choices)
+    if move and not (move[0] in statuses and move[2] in statuses):
+        move = None
+        measure = base = ""
+    if base not in engine.DRILLABLE and not measure.startswith("intake") and not move:
         form.add_error(None, _("Pick a figure of the dashboard."))
         period = None
-    context = {"form": form, "measure_label": MEASURE_LABELS.get(base, measure)}
+    label = (f"{statuses[move[0]]} → {statuses[move[2]]}" if move else MEASURE_LABELS.get(base, measure))
+    context = {"form": form, "measure_label": label}
     if period is None:
         return render(request, "stats/drill.html", context, status=422)
     start, end, date_from, date_to = period
@@ -269,7 +286,8 @@ def drill(request):
                   "late": bool(span and span.target_seconds and value is not None
                                and value * engine.UNIT_SECONDS[span.unit] > span.target_seconds)}
                  for t, value in shown if t.order_id in orders],
-        "total": len(rows), "limit": DRILL_LIMIT, "unit": UNIT_LABELS.get(span.unit, "") if span else "",
+        "total": len(rows), "limit": DRILL_LIMIT,
+        "unit": UNIT_LABELS.get(span.unit, "") if span else (UNIT_LABELS["hours"] if move else ""),
         "group": _group_name(group_by, group) if group is not None else "", "date_from": date_from,
         "date_to": date_to, "back": "?" + urlencode({k: v for k, v in request.GET.items() if k not in ("measure", "group")}),
     })
