@@ -141,30 +141,39 @@ def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "non
     qs = _aggregate_scope(user, DailyAggregate.objects.filter(day__gte=date_from, day__lte=date_to))
     if order_type:
         qs = qs.filter(order_type=order_type)
+    # Each row is added once, to its (group, bucket) cell; the overall figures, the groups and the
+    # buckets are then sums of the few cells (a year network-wide is tens of thousands of rows).
+    cells: dict[tuple, dict] = {}
+    by_dim = group_by in aggregates.DIMENSIONS
+    for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
+            chunk_size=5_000):
+        if group_by == "organization":
+            group = org_id
+        elif group_by == "order_type":
+            group = otype
+        elif group_by in ("week", "month"):
+            group = day.strftime("%Y-%m") if group_by == "month" else "%d-W%02d" % day.isocalendar()[:2]
+        else:
+            group = ""
+        label = (day.strftime("%Y-%m") if bucket == "month" else "%d-W%02d" % day.isocalendar()[:2]) if bucket else ""
+        cell = cells.get((group, label))
+        if cell is None:
+            cell = cells[(group, label)] = {}
+        engine.add_sums(cell, sums)
     overall: dict = {}
     groups: dict[str, dict] = {}
     buckets: dict[str, dict] = {}
-    by_org: dict[int, dict] = {}
-    for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
-            chunk_size=5_000):
+    names = (dict(Organization.objects.filter(pk__in={g for g, _ in cells}).values_list("pk", "name"))
+             if group_by == "organization" else {})
+    for (group, label), sums in cells.items():
         engine.add_sums(overall, sums)
         if bucket:
-            label = day.strftime("%Y-%m") if bucket == "month" else "%d-W%02d" % day.isocalendar()[:2]
             engine.add_sums(buckets.setdefault(label, {}), sums)
         if group_by == "organization":
-            engine.add_sums(by_org.setdefault(org_id, {}), sums)
-        elif group_by == "order_type":
-            engine.add_sums(groups.setdefault(otype, {}), sums)
-        elif group_by in ("week", "month"):
-            label = day.strftime("%Y-%m") if group_by == "month" else "%d-W%02d" % day.isocalendar()[:2]
-            engine.add_sums(groups.setdefault(label, {}), sums)
-        elif group_by == "none":
-            groups[""] = overall
-    if by_org:
-        names = dict(Organization.objects.filter(pk__in=by_org).values_list("pk", "name"))
-        for org_id, sums in by_org.items():
-            engine.add_sums(groups.setdefault(names.get(org_id, "-") if org_id else "-", {}), sums)
-    if group_by in aggregates.DIMENSIONS:
+            group = names.get(group, "-") if group else "-"
+        if not by_dim:
+            engine.add_sums(groups.setdefault(group, {}), sums)
+    if by_dim:
         for value, sums in qs.filter(dim=group_by).values_list("value", "sums").iterator(chunk_size=5_000):
             engine.add_sums(groups.setdefault(value, {}), sums)
     return {"overall": overall, "groups": groups, "buckets": buckets}
