@@ -187,3 +187,23 @@ def test_aggregates_equal_the_recomputation_from_the_events(net, api, monkeypatc
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="from-aggregates"' in html and "山东省" in html and "河南省" in html
+
+
+def test_the_worker_brings_the_aggregates_up_to_date(net, api):
+    from tests.service.helpers import shandong_farmer
+
+    owner, machine = shandong_farmer()
+    status, order = create(api, net, repair_body(owner, machine))
+    assert status == 201 and StatsBacklog.objects.filter(order_id=order["id"]).exists()
+    from django_tasks_db.models import DBTaskResult
+
+    from aftersales.sla.management.commands.worker import schedule_periodic
+    from aftersales.stats.tasks import refresh_aggregates
+
+    schedule_periodic()  # every tick of the worker queues the refresh
+    assert DBTaskResult.objects.filter(task_path=refresh_aggregates.module_path, status="READY").exists()
+    assert refresh_aggregates.call() == 1
+    assert not StatsBacklog.objects.exists()
+    fact = OrderFact.objects.get(order_id=order["id"])
+    assert fact.dims["province"] == "山东省" and fact.sums["intake"] == [1, 1.0]
+    assert DailyAggregate.objects.get(dim="", day=fact.day).orders == 1
