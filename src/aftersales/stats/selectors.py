@@ -159,23 +159,23 @@ def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "non
         cell = cells.get((group, label))
         if cell is None:
             cell = cells[(group, label)] = {}
-        engine.add_sums(cell, sums)
+        engine.merge_sums(cell, sums)
     overall: dict = {}
     groups: dict[str, dict] = {}
     buckets: dict[str, dict] = {}
     names = (dict(Organization.objects.filter(pk__in={g for g, _ in cells}).values_list("pk", "name"))
              if group_by == "organization" else {})
     for (group, label), sums in cells.items():
-        engine.add_sums(overall, sums)
+        engine.merge_sums(overall, sums)
         if bucket:
-            engine.add_sums(buckets.setdefault(label, {}), sums)
+            engine.merge_sums(buckets.setdefault(label, {}), sums)
         if group_by == "organization":
             group = names.get(group, "-") if group else "-"
         if not by_dim:
-            engine.add_sums(groups.setdefault(group, {}), sums)
+            engine.merge_sums(groups.setdefault(group, {}), sums)
     if by_dim:
         for value, sums in qs.filter(dim=group_by).values_list("value", "sums").iterator(chunk_size=5_000):
-            engine.add_sums(groups.setdefault(value, {}), sums)
+            engine.merge_sums(groups.setdefault(value, {}), sums)
     return {"overall": overall, "groups": groups, "buckets": buckets}
 
 
