@@ -135,6 +135,10 @@ def sla_sweep(bench) -> dict:
     return _plugin(bench, "bench.sla_sweep", ("sla_sweep_s", "worker_rss_mb_peak"), "SLA sweep")
 
 
+def stats(bench) -> dict:
+    return _plugin(bench, "bench.stats_bench", ("dashboard_p95_ms", "process_map_s"), "statistics centre")
+
+
 def intake_seq(bench) -> dict:
     client = Client(bench.port, token=bench.token(bench.users["agent"]))
     bodies = bench.intake_bodies[-bench.requests:]
@@ -231,4 +235,4 @@ def cti_events(bench) -> dict:
 
 
 MEASUREMENTS = (queue_p95, order_page_p95, intake_seq, floor_c8, intake_c8, transitions_c8, search_zh, sla_sweep,
-                web_rss, cti_events)
+                web_rss, stats, cti_events)

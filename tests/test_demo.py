@@ -340,3 +340,8 @@ def test_demo_orders_make_a_believable_year():
     # At risk when the demo was loaded (a warning window can be a few minutes long: it may be over by now).
     warned = re.search(r"(\d+) orders moved into warning, (\d+) into breach", out.getvalue())
     assert warned and int(warned[1]) > 0 and int(warned[2]) > 0, out.getvalue()
+    # The planted batch problem: the first scan raises its alarm (quality/demo.py).
+    from aftersales.quality.services import quality_scan
+
+    assert "hydraulic_lift repairs planted" in out.getvalue(), out.getvalue()
+    assert quality_scan().alarms >= 1

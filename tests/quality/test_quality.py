@@ -143,3 +143,14 @@ def test_the_worker_scans_once_a_day(net, field):
     assert quality_scan_if_due(now=now + timedelta(hours=23)) is None
     assert quality_scan_if_due(now=now + timedelta(hours=24)).opened == 0
     assert QualityScan.objects.count() == 2 and QualityScan.objects.first().alarms == 1
+
+
+def test_the_alarm_waits_in_the_technical_centres_queue(net, client, field):
+    quality_scan()
+    issue = QualityIssue.objects.get()
+    client.force_login(net.engineer)
+    html = client.get("/queue/").content.decode()
+    assert 'id="h-quality"' in html and issue.number in html and f"/quality/{issue.pk}/" in html
+    client.force_login(net.agency_tech)  # partners never see the maker's quality issues
+    html = client.get("/queue/").content.decode()
+    assert 'id="h-quality"' not in html and issue.number not in html

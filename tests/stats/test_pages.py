@@ -84,3 +84,48 @@ def test_the_report_subscription_form_saves_and_says_why_not(client, net):
     assert set(net.supervisor.report_subscriptions.values_list("frequency", flat=True)) == {"weekly", "monthly"}
     body = client.get("/stats/").content.decode()
     assert 'value="weekly" checked' in body and 'value="monthly" checked' in body
+
+
+def test_the_dashboard_downloads_as_excel_and_prints_with_the_same_numbers(client, net, two_orders):
+    import io
+
+    from openpyxl import load_workbook
+
+    sd_id, ha_id = two_orders
+    client.force_login(net.supervisor)
+    page = client.get("/stats/", {"group_by": "organization"}).content.decode()
+    assert "export=xlsx" in page and "/stats/print/?group_by=organization" in page
+    resp = client.get("/stats/", {"group_by": "organization", "export": "xlsx"})
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(b"".join(resp.streaming_content)), read_only=True)
+    assert book.sheetnames == ["指标", "按服务单位", "按时间", "流程地图", "偏离"]
+    figures = {row[0]: row for row in book["指标"].iter_rows(min_row=2, values_only=True)}
+    assert figures["受理量"][1] == 2 and figures["受理量"][5] == 2
+    groups = {row[0]: row for row in book["按服务单位"].iter_rows(min_row=2, values_only=True)}
+    assert set(groups) == {"潍坊金丰农机维修站", "郑州直营分店"} and groups["潍坊金丰农机维修站"][1] == 1
+    edges = {(r[0], r[1]): r[2] for r in book["流程地图"].iter_rows(min_row=2, values_only=True)}
+    assert edges[("已派工", "待派工")] == 1  # the rejected dispatch
+    deviations = {r[0]: r for r in book["偏离"].iter_rows(min_row=2, values_only=True)}
+    assert deviations["多次派工"][1:] == (1, f"#{sd_id}")
+
+    printed = client.get("/stats/print/", {"group_by": "organization"})
+    assert printed.status_code == 200
+    html = printed.content.decode()
+    assert "统计报表" in html and "data-print" in html and "潍坊金丰农机维修站" in html and "<script>" not in html
+    client.force_login(net.agency_tech)  # a partner's workbook holds its own orders only
+    book = load_workbook(io.BytesIO(b"".join(client.get("/stats/", {"group_by": "organization", "export": "xlsx"})
+                                             .streaming_content)), read_only=True)
+    assert {row[0] for row in book["按服务单位"].iter_rows(min_row=2, values_only=True)} == {"潍坊金丰农机维修站"}
+
+
+def test_a_slow_hop_of_the_process_map_opens_the_orders_that_waited_there(client, net, two_orders):
+    sd_id, ha_id = two_orders
+    client.force_login(net.supervisor)
+    page = client.get("/stats/", {"group_by": "none"}).content.decode()
+    assert "measure=move%3Adispatched%3Eawaiting_dispatch" in page and "近 12 个月" in page
+    resp = client.get("/stats/orders/", {"measure": "move:dispatched>awaiting_dispatch"})
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "已派工 → 待派工" in html and ServiceOrder.objects.get(pk=sd_id).number in html
+    assert ServiceOrder.objects.get(pk=ha_id).number not in html
+    assert client.get("/stats/orders/", {"measure": "move:nowhere>closed"}).status_code == 422

@@ -54,6 +54,7 @@ PAGES: list[tuple[str | None, str]] = [
     ("admin", "/desk/"),
     ("supervisor", "/stats/"),
     ("supervisor", "/stats/orders/?measure=handoff"),
+    ("supervisor", "/stats/print/"),
     ("supervisor", "/supervisor/phone-reveals/"),
     ("engineer", "/quality/"),
     ("engineer", "/knowledge/"),

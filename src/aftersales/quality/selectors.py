@@ -83,3 +83,16 @@ def campaign_progress(campaign: Campaign) -> dict:
     done = CampaignTarget.objects.filter(campaign=campaign).exclude(order=None).count()
     skipped = CampaignTarget.objects.filter(campaign=campaign, order=None).exclude(skipped="").count()
     return {"total": total, "created": done, "skipped": skipped, "waiting": total - done - skipped}
+
+
+QUEUE_LIMIT = 10
+
+
+def queue_issues(user) -> list[QualityIssue]:
+    """The open quality issues the technical centre works on, for the top of its work queue (the
+    engineers' inbox): none for anyone who does not work on quality."""
+    from aftersales.quality.models import OPEN_ISSUE_STATUSES
+
+    if not policies.may_work_on_quality(user):
+        return []
+    return list(issue_queryset(user).filter(status__in=OPEN_ISSUE_STATUSES)[:QUEUE_LIMIT])

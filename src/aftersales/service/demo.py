@@ -186,7 +186,12 @@ class _Demo:
                          answer="按技术通报检查相关总成，必要时整体更换并寄回旧件分析")
         elif scenario == "rejected":
             order, tech = self.repair(REPAIR_STEPS.index("dispatch") + 1)
-            self.act(s.order_reject, order, tech, reason="技术员外出抢修，无法接单")
+            order = self.act(s.order_reject, order, tech, reason="技术员外出抢修，无法接单")
+            if rng.random() < 0.6:
+                # Dispatched again, to the repair centre: the ping-pong the process map shows as a deviation.
+                self.act(s.order_dispatch, order, self.dispatcher, organization_id=self.net.repair_center.pk,
+                         outside_coverage_reason="原服务站无法接单，转维修中心（演示数据）",
+                         promised_at=timezone.now() + timedelta(hours=24))
         elif scenario == "cancelled":
             order, _tech = self.repair(rng.randint(0, 4))
             self.act(s.order_cancel, order, self.agent, reason="客户已自行修好")
@@ -196,8 +201,9 @@ class _Demo:
             if stage == 1:
                 self.act(s.order_reject_return, order, self.engineer, reason="不符合三包退换条件")
             elif stage >= 2:
-                # The demo machine need not meet the 三包 return conditions: the technical centre's special approval.
-                order = self.act(s.order_approve_return, order, self.engineer, reason="主要部件多次修理仍故障", override=True)
+                # The technical centre's special approval (特批) where the engine found no right to it.
+                order = self.act(s.order_approve_return, order, self.engineer, reason="主要部件多次修理仍故障",
+                                 override=not order.return_request.eligible)
                 if stage == 3 and scenario == "exchange":
                     self.act(s.order_complete_exchange, order, self.engineer,
                              new_serial_number=f"{machine.serial_number}-X")

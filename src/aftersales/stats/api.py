@@ -24,6 +24,9 @@ class StatsQuery(Schema):
     date_to: date | None = Field(None, description="Last day, inclusive. Default: today. At most 366 days in all. / 截止日期")
     order_type: OrderTypeFilter | None = Field(None, description="Only orders of this type. / 任务单类型")
     channel: ChannelFilter | None = Field(None, description="Only orders that came in by this channel. / 受理渠道")
+    source: Literal["auto", "events", "aggregates"] = Field(
+        "auto", description="auto: periods over 92 days from the daily aggregates (means; median and p90 null; "
+        "at most a worker tick behind), shorter ones from the events. / 数据来源")
 
 
 class KpiQuery(StatsQuery):
@@ -47,6 +50,7 @@ class KpiOut(Schema):
     date_from: date
     date_to: date
     group_by: str
+    source: str = Field(..., description="events or aggregates: where these figures were read from.")
     rows: list[KpiRow]
 
 
@@ -57,6 +61,7 @@ class EdgeOut(Schema):
     designed: bool = Field(..., description="On the seed's designed flow; false marks a deviation.")
     median_hours: float | None
     p90_hours: float | None
+    mean_hours: float | None = Field(None, description="From the aggregates (which hold no medians).")
 
 
 class DeviationOut(Schema):
@@ -68,6 +73,7 @@ class DeviationOut(Schema):
 class ProcessMapOut(Schema):
     date_from: date
     date_to: date
+    source: str
     orders: int
     nodes: list[dict]
     edges: list[EdgeOut]
@@ -88,10 +94,17 @@ def kpis(request, filters: Query[KpiQuery]):
     按分组统计的服务指标（来自任务单日志），每个数字附带其依据的单数。"""
     policies.check_read_stats(request.user)
     start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
-    table = engine.kpis(selectors.traces(request.user, start=start, end=end, group_by=filters.group_by,
-                                         order_type=filters.order_type, channel=filters.channel))
+    if selectors.use_aggregates(date_from, date_to, filters.source, filters.channel):
+        sums = selectors.aggregate_sums(request.user, date_from=date_from, date_to=date_to, group_by=filters.group_by,
+                                        order_type=filters.order_type)
+        table = {g: engine.figures_from_sums(s) for g, s in sums["groups"].items()}
+        source = "aggregates"
+    else:
+        table = engine.kpis(selectors.traces(request.user, start=start, end=end, group_by=filters.group_by,
+                                             order_type=filters.order_type, channel=filters.channel))
+        source = "events"
     rows = [{"group": g, "measures": {k: f.as_dict() for k, f in m.items()}} for g, m in sorted(table.items())]
-    return {"date_from": date_from, "date_to": date_to, "group_by": filters.group_by, "rows": rows}
+    return {"date_from": date_from, "date_to": date_to, "group_by": filters.group_by, "source": source, "rows": rows}
 
 
 @router.get("/stats/process-map", response={200: ProcessMapOut, **COMMON_ERRORS}, summary="The process map / 流程地图")
@@ -102,9 +115,10 @@ def process_map(request, filters: Query[StatsQuery]):
     从任务单日志挖掘出的实际流程：节点为状态，边为实际发生的流转（次数、等待时间中位数与 p90）。"""
     policies.check_read_stats(request.user)
     start, end, date_from, date_to = selectors.period(filters.date_from, filters.date_to, today=_today())
-    pm = engine.process_map(selectors.traces(request.user, start=start, end=end, order_type=filters.order_type,
-                                                   channel=filters.channel))
-    return {"date_from": date_from, "date_to": date_to, "orders": pm.orders, "nodes": pm.nodes, "edges": pm.edges,
+    source = "aggregates" if selectors.use_aggregates(date_from, date_to, filters.source, filters.channel) else "events"
+    pm = selectors.process_map(request.user, date_from=date_from, date_to=date_to, start=start, end=end,
+                               order_type=filters.order_type, channel=filters.channel, source=source)
+    return {"date_from": date_from, "date_to": date_to, "source": source, "orders": pm.orders, "nodes": pm.nodes, "edges": pm.edges,
             "deviations": [{"code": d.code, "count": d.count, "examples": list(d.examples)} for d in pm.deviations],
             "slowest": pm.slowest}
 

@@ -6,3 +6,9 @@ class StatsConfig(AppConfig):
     name = "aftersales.stats"
     label = "stats"
     verbose_name = _("Statistics centre")
+
+    def ready(self) -> None:
+        from aftersales.service.hooks import register_order_changed
+        from aftersales.stats.aggregates import on_order_changed
+
+        register_order_changed(on_order_changed)

@@ -85,7 +85,9 @@ def process_map(pm, *, order: list[str], labels: dict[str, str], title: str, slo
             continue
         stroke = 1 + round(log2(1 + e["count"]), 1)
         colour = SLOW if (a, b) in slow else (BAR if e["designed"] else DEVIATION)
-        wait = f'{e["median_hours"]} h' if e["median_hours"] is not None else ""
+        # From the aggregates an edge has a mean wait only (they hold no medians).
+        shown = e["median_hours"] if e["median_hours"] is not None else e.get("mean_hours")
+        wait = f'{shown} h' if shown is not None else ""
         tip = f'{labels.get(a, a)} → {labels.get(b, b)}: {e["count"]}, {wait}'
         y1, y2 = y[a] + box_h, y[b]
         neighbours = statuses.index(b) == statuses.index(a) + 1

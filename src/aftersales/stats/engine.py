@@ -283,6 +283,7 @@ def process_map(traces: Iterable[Trace], *, examples: int = 5, slowest: int = 5)
             "source": a, "target": b, "count": edge.count, "designed": (a, b) in designed,
             "median_hours": round(percentile(waits, 0.5), 2) if waits else None,
             "p90_hours": round(percentile(waits, 0.9), 2) if waits else None,
+            "mean_hours": round(sum(waits) / len(waits), 2) if waits else None,
         })
     node_rows = [{"status": s, "entered": c} for s, c in entered.most_common()]
     timed = [e for e in edge_rows if e["median_hours"] is not None]
@@ -307,6 +308,18 @@ def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | No
         rows = [(t, round(s / per, 2)) for t in traces if not span.order_types or t.order_type in span.order_types
                 if (s := span_seconds(t, span)) is not None]
         return sorted(rows, key=lambda row: -row[1])
+    if measure.startswith("move:"):
+        # A hop of the process map ("move:<a>><b>"): the orders that made it, each with the hours it
+        # waited in <a> before moving (the longest, if it moved so more than once).
+        a, _sep, b = measure.removeprefix("move:").partition(">")
+        rows = []
+        for t in traces:
+            path = _path(t)
+            waits = [(at_b - at_a).total_seconds() / 3600 for (x, at_a), (y, at_b) in zip(path, path[1:])
+                     if x == a and y == b]
+            if waits:
+                rows.append((t, round(max(waits), 2)))
+        return sorted(rows, key=lambda row: -row[1])
     if measure == "intake":
         return [(t, None) for t in traces]
     if measure.startswith("intake_"):
@@ -316,3 +329,136 @@ def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | No
 
 
 DRILLABLE = ("intake", *(s.name for s in SPANS))
+
+
+# --- additive sums: what the daily aggregates hold ---------------------------------------------
+#
+# Each order contributes {key: (n, total)} to the aggregate rows of its creation day; sums of these
+# pairs are exact, so the aggregates of any set of days and groups equal the recomputation from the
+# raw events (what tests/stats/test_aggregates.py proves). Medians and p90 are not additive: figures
+# read from the aggregates give the mean only (`median`/`p90` None). Keys:
+#   intake, intake_<type>   (1, 1)
+#   <span>                  (1, seconds) once the order reached the span's end
+#   handoff_attainment      (1, 1 if within the target else 0), and so for every targeted span
+#   <rate>                  (1 if in the rate's base, 1 if counted)
+#   rating, low_rating_rate (number of scores, sum of scores / number of low scores)
+#   s:<status>              (1, 0) the order entered the status (process-map nodes)
+#   e:<a>><b>               (moves, seconds waited in a) (process-map edges)
+#   d:<code>                (1, 0) the order shows the deviation
+
+
+def contributions(trace: Trace) -> dict[str, tuple[int, float]]:
+    """One order's additive share of every measure and of the process map."""
+    out: dict[str, tuple[int, float]] = {"intake": (1, 1.0), f"intake_{trace.order_type}": (1, 1.0)}
+    for span in SPANS:
+        if span.order_types and trace.order_type not in span.order_types:
+            continue
+        seconds = span_seconds(trace, span)
+        if seconds is None:
+            continue
+        out[span.name] = (1, seconds)
+        if span.target_seconds is not None:
+            out[f"{span.name}_attainment"] = (1, 1.0 if seconds <= span.target_seconds else 0.0)
+    if trace.order_type in REPAIR:
+        a = _actions(trace)
+        if a["check_out"]:
+            out["first_time_fix_rate"] = (1, 1.0 if a["dispatch"] <= 1 and a["check_in"] + a["receive"] <= 1 else 0.0)
+        if a["solve_by_phone"] or a["check_out"]:
+            out["phone_resolution_rate"] = (1, 1.0 if a["solve_by_phone"] else 0.0)
+        out["escalation_rate"] = (1, 1.0 if a["escalate"] else 0.0)
+    scores = [s.score for s in trace.steps if s.action == "rate" and s.score is not None]
+    if scores:
+        out["rating"] = (len(scores), float(sum(scores)))
+        out["low_rating_rate"] = (len(scores), float(sum(1 for s in scores if s <= 2)))
+    path = _path(trace)
+    if path:
+        moves: dict[str, list] = {}
+        for key in [f"e:{START}>{path[0][0]}"] + ([f"e:{path[-1][0]}>{END}"] if path[-1][0] in TERMINAL else []):
+            moves.setdefault(key, [0, 0.0])[0] += 1
+        for (a_, at_a), (b, at_b) in zip(path, path[1:]):
+            m = moves.setdefault(f"e:{a_}>{b}", [0, 0.0])
+            m[0] += 1
+            m[1] += (at_b - at_a).total_seconds()
+        out.update({k: (n, t) for k, (n, t) in moves.items()})
+        entered = Counter(status for status, _ in path)
+        out.update({f"s:{status}": (c, 0.0) for status, c in entered.items()})
+        out.update({f"d:{code}": (1, 0.0) for code in _deviations(trace, path)})
+    return out
+
+
+def add_sums(into: dict[str, list], sums: dict, sign: int = 1) -> None:
+    """into += sign * sums, pairwise; keys that reach (0, 0) are dropped so a removal leaves no trace."""
+    for key, (n, total) in sums.items():
+        cur = into.get(key)
+        if cur is None:
+            cur = into[key] = [0, 0.0]
+        cur[0] += sign * n
+        cur[1] += sign * total
+        if cur[0] == 0 and abs(cur[1]) < 1e-6:
+            del into[key]
+
+
+def merge_sums(into: dict[str, list], sums: dict) -> None:
+    """into += sums for sums that only add (reading stored aggregates): add_sums without the check
+    for pairs that cancel out, the reader's inner loop (a year network-wide is thousands of rows)."""
+    get = into.get
+    for key, pair in sums.items():
+        cur = get(key)
+        if cur is None:
+            into[key] = [pair[0], pair[1]]
+        else:
+            cur[0] += pair[0]
+            cur[1] += pair[1]
+
+
+def figures_from_sums(sums: dict) -> dict[str, Figure]:
+    """The measures of kpis() from additive sums: durations and rates as means, medians None."""
+    def pair(key):
+        n, total = sums.get(key, (0, 0.0))
+        return int(n), float(total)
+
+    out: dict[str, Figure] = {}
+    n_all, _ = pair("intake")
+    out["intake"] = Figure(float(n_all), n_all, "orders")
+    for key in sorted(k for k in sums if k.startswith("intake_")):
+        n, _ = pair(key)
+        if n:
+            out[key] = Figure(float(n), n, "orders")
+    for span in SPANS:
+        n, total = pair(span.name)
+        per = UNIT_SECONDS[span.unit]
+        out[span.name] = Figure(round(total / per / n, 2) if n else None, n, span.unit)
+        if span.target_seconds is not None:
+            n, hits = pair(f"{span.name}_attainment")
+            out[f"{span.name}_attainment"] = _rate(round(hits), n)
+    for rate in ("first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "low_rating_rate"):
+        n, hits = pair(rate)
+        out[rate] = _rate(round(hits), n)
+    n, total = pair("rating")
+    out["rating"] = Figure(round(total / n, 2) if n else None, n, "score")
+    complaints, _ = pair("intake_complaint")
+    out["complaint_rate"] = _rate(complaints, n_all - complaints)
+    return out
+
+
+def process_map_from_sums(sums: dict, examples: dict[str, tuple[int, ...]] | None = None, *,
+                          slowest: int = 5) -> ProcessMap:
+    """The process map from additive sums: counts exact, waiting times as means (median None)."""
+    designed = designed_edges()
+    edge_rows = []
+    for key, (n, total) in sums.items():
+        if not key.startswith("e:") or n <= 0:
+            continue
+        a, b = key[2:].split(">", 1)
+        timed = a != START and b != END
+        mean = round(total / n / 3600, 2) if timed else None
+        edge_rows.append({"source": a, "target": b, "count": int(n), "designed": (a, b) in designed,
+                          "median_hours": None, "p90_hours": None, "mean_hours": mean})
+    edge_rows.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
+    nodes = sorted(({"status": k[2:], "entered": int(n)} for k, (n, _) in sums.items() if k.startswith("s:") and n > 0),
+                   key=lambda r: -r["entered"])
+    devs = sorted((Deviation(k[2:], int(n), tuple((examples or {}).get(k[2:], ())))
+                   for k, (n, _) in sums.items() if k.startswith("d:") and n > 0), key=lambda d: -d.count)
+    slow = sorted((e for e in edge_rows if e["mean_hours"] is not None), key=lambda e: -e["mean_hours"])[:slowest]
+    orders = int(sum(n for k, (n, _) in sums.items() if k.startswith(f"e:{START}>")))
+    return ProcessMap(nodes, edge_rows, devs, slow, orders)

@@ -40,3 +40,59 @@ class ReportDelivery(models.Model):
         verbose_name = _("report sent")
         verbose_name_plural = _("reports sent")
         constraints = [models.UniqueConstraint(fields=["subscription", "period_start"], name="report_delivery_once")]
+
+
+# --- the incremental aggregates (docs/kpis.md "Aggregates") ----------------------------------
+
+class StatsBacklog(models.Model):
+    """An order whose events changed since the aggregates last counted it: one INSERT per action,
+    in the action's own transaction (the order-changed hook), so a mark exists exactly when the
+    event committed. The worker's ``aggregates_refresh`` recounts the marked orders and deletes the
+    marks it read, by id: a mark written meanwhile stays for the next run."""
+
+    order_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("order to recount")
+        verbose_name_plural = _("orders to recount")
+
+
+class AggregateState(models.Model):
+    """One row: locked by every refresh and rebuild, so two workers never apply one change twice."""
+
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+
+class OrderFact(models.Model):
+    """What one order adds to the aggregates, as last counted: a recount subtracts this and adds the
+    new share, so a changed order (a new event, another serving organization) moves its figures."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    day = models.DateField()
+    assigned_org_id = models.BigIntegerField(default=0)  # 0: not dispatched
+    owning_org_id = models.BigIntegerField(default=0)
+    order_type = models.CharField(max_length=20)
+    dims = models.JSONField(default=dict)  # {dimension: value} of DIMENSIONS
+    sums = models.JSONField(default=dict)  # engine.contributions(): {key: [n, total]}
+    deviations = models.CharField(max_length=200, blank=True, default="")  # ",code,code," for examples
+
+
+class DailyAggregate(models.Model):
+    """The sums of the orders created on one day (Asia/Shanghai) per serving and owning organization
+    (the two columns a partner's scope filters on) and order type; ``dim`` = "" is the whole of that
+    cell, ``dim`` = province/model/... splits it by one more dimension."""
+
+    day = models.DateField()
+    assigned_org_id = models.BigIntegerField(default=0)
+    owning_org_id = models.BigIntegerField(default=0)
+    order_type = models.CharField(max_length=20)
+    dim = models.CharField(max_length=20, blank=True, default="")
+    value = models.CharField(max_length=100, blank=True, default="")
+    orders = models.IntegerField(default=0)
+    sums = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["day", "assigned_org_id", "owning_org_id", "order_type", "dim", "value"], name="daily_aggregate_cell")]
+        indexes = [models.Index(fields=["dim", "day"], name="daily_aggregate_dim_day")]

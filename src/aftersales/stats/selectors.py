@@ -108,3 +108,106 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
     for pk, order_type, created_at, value in batch:
         yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at)
+
+
+# --- reading the daily aggregates (stats/aggregates.py) -------------------------------------
+
+# A period longer than this is read from the daily aggregates (means, no medians) unless the caller
+# asks for the events; shorter ones are computed from the events themselves (fresh, with medians).
+AGGREGATE_FROM_DAYS = 92
+
+
+def use_aggregates(date_from: date, date_to: date, source: str = "auto", channel: str | None = None) -> bool:
+    if channel:
+        return False  # the aggregates are kept per channel for grouping, not for filtering: the events answer it
+    if source in ("events", "aggregates"):
+        return source == "aggregates"
+    return (date_to - date_from).days + 1 > AGGREGATE_FROM_DAYS
+
+
+def _aggregate_scope(user, qs):
+    """The orders' own visibility rule, applied to rows that carry the order's two organization
+    columns under the same names (assigned_org_id, owning_org_id): one rule, no second copy."""
+    from aftersales.service import policies as order_policies
+
+    q = order_policies.order_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "none",
+                   order_type: str | None = None, bucket: str | None = None) -> dict:
+    """The additive sums of the orders the user may see, created from date_from to date_to:
+    ``{"overall": sums, "groups": {group: sums}, "buckets": {week-or-month: sums}}``."""
+    from aftersales.accounts.models import Organization
+    from aftersales.stats import aggregates, engine
+    from aftersales.stats.models import DailyAggregate
+
+    qs = _aggregate_scope(user, DailyAggregate.objects.filter(day__gte=date_from, day__lte=date_to))
+    if order_type:
+        qs = qs.filter(order_type=order_type)
+    # Each row is added once, to its (group, bucket) cell; the overall figures, the groups and the
+    # buckets are then sums of the few cells (a year network-wide is tens of thousands of rows).
+    cells: dict[tuple, dict] = {}
+    by_dim = group_by in aggregates.DIMENSIONS
+    for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
+            chunk_size=5_000):
+        if group_by == "organization":
+            group = org_id
+        elif group_by == "order_type":
+            group = otype
+        elif group_by in ("week", "month"):
+            group = day.strftime("%Y-%m") if group_by == "month" else "%d-W%02d" % day.isocalendar()[:2]
+        else:
+            group = ""
+        label = (day.strftime("%Y-%m") if bucket == "month" else "%d-W%02d" % day.isocalendar()[:2]) if bucket else ""
+        cell = cells.get((group, label))
+        if cell is None:
+            cell = cells[(group, label)] = {}
+        engine.merge_sums(cell, sums)
+    overall: dict = {}
+    groups: dict[str, dict] = {}
+    buckets: dict[str, dict] = {}
+    names = (dict(Organization.objects.filter(pk__in={g for g, _ in cells}).values_list("pk", "name"))
+             if group_by == "organization" else {})
+    for (group, label), sums in cells.items():
+        engine.merge_sums(overall, sums)
+        if bucket:
+            engine.merge_sums(buckets.setdefault(label, {}), sums)
+        if group_by == "organization":
+            group = names.get(group, "-") if group else "-"
+        if not by_dim:
+            engine.merge_sums(groups.setdefault(group, {}), sums)
+    if by_dim:
+        for value, sums in qs.filter(dim=group_by).values_list("value", "sums").iterator(chunk_size=5_000):
+            engine.merge_sums(groups.setdefault(value, {}), sums)
+    return {"overall": overall, "groups": groups, "buckets": buckets}
+
+
+def deviation_examples(user, *, date_from: date, date_to: date, codes, order_type: str | None = None,
+                       limit: int = 5) -> dict[str, tuple[int, ...]]:
+    """A few orders showing each deviation, read from the orders' recorded shares."""
+    from aftersales.stats.models import OrderFact
+
+    out = {}
+    for code in codes:
+        qs = _aggregate_scope(user, OrderFact.objects.filter(day__gte=date_from, day__lte=date_to,
+                                                             deviations__contains=f",{code},"))
+        if order_type:
+            qs = qs.filter(order_type=order_type)
+        out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
+    return out
+
+
+def process_map(user, *, date_from: date, date_to: date, start: datetime, end: datetime,
+                order_type: str | None = None, channel: str | None = None, source: str = "events", traces_read=None):
+    """The process map from the events (medians) or from the aggregates (means, a few examples per
+    deviation from the orders' recorded shares)."""
+    from aftersales.stats import engine
+
+    if source == "aggregates":
+        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type)["overall"]
+        codes = [k[2:] for k in sums if k.startswith("d:")]
+        return engine.process_map_from_sums(sums, deviation_examples(
+            user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type))
+    return engine.process_map(traces_read if traces_read is not None
+                              else traces(user, start=start, end=end, order_type=order_type, channel=channel))

@@ -89,3 +89,20 @@ def reports_send(*, now: datetime | None = None) -> int:
             continue  # another worker made this report at the same moment
         queued += 1
     return queued
+
+
+def aggregates_refresh() -> int:
+    """The worker's tick: recount the changed orders into the daily aggregates (stats/aggregates.py)."""
+    from aftersales.stats import aggregates
+
+    total = 0
+    while (done := aggregates.refresh()) > 0:
+        total += done
+    return total
+
+
+def aggregates_rebuild(progress=None) -> int:
+    """`aftersales stats rebuild`: every aggregate recomputed from the orders' events."""
+    from aftersales.stats import aggregates
+
+    return aggregates.rebuild(progress)

@@ -11,3 +11,11 @@ def send_reports() -> int:
     from aftersales.stats.services import reports_send
 
     return reports_send()
+
+
+@task()
+def refresh_aggregates() -> int:
+    """Recount the orders changed since the last run into the daily aggregates (docs/kpis.md)."""
+    from aftersales.stats.services import aggregates_refresh
+
+    return aggregates_refresh()

@@ -7,5 +7,6 @@ app_name = "stats"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("orders/", views.drill, name="drill"),
+    path("print/", views.dashboard_print, name="print"),
     path("subscribe", views.subscribe, name="subscribe"),
 ]

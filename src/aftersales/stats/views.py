@@ -4,8 +4,10 @@ orders behind a figure. Both read through the same selectors and engine as the A
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.contrib import messages
@@ -20,7 +22,8 @@ from aftersales.core.errors import ValidationFailed
 from aftersales.service import selectors as order_selectors
 from aftersales.service import workflow
 from aftersales.service.models import Channel, OrderStatus, OrderType
-from aftersales.stats import charts, engine, policies, selectors, services
+from aftersales.stats import charts, engine, policies, reports, selectors, services
+from aftersales.web import export
 
 MEASURE_LABELS = {
     "intake": gettext_lazy("Orders received"),
@@ -99,7 +102,7 @@ def _cell(figure: engine.Figure) -> str:
 
 
 def _drill_link(params: dict, measure: str, group: str | None = None) -> str | None:
-    if measure.removesuffix("_attainment") not in engine.DRILLABLE:
+    if measure.removesuffix("_attainment") not in engine.DRILLABLE and not measure.startswith("move:"):
         return None
     query = {k: v for k, v in params.items() if v}
     query["measure"] = measure
@@ -112,42 +115,87 @@ def _drill_link(params: dict, measure: str, group: str | None = None) -> str | N
 @require_GET
 def dashboard(request):
     _check(request)
+    context = _report(request)
+    if context.get("tiles") is None:
+        return render(request, "stats/dashboard.html", context, status=422)
+    if export.wants_xlsx(request):
+        return reports.dashboard_xlsx(context)
+    query = request.GET.copy()
+    query.pop("export", None)
+    context["export_href"] = export.href(request)
+    context["print_href"] = reverse("stats:print") + ("?" + query.urlencode() if query else "")
+    context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
+    today = timezone.localdate()
+    context["periods"] = [(label, "?" + urlencode({"date_from": (today - timedelta(days=days - 1)).isoformat(),
+                                                   "date_to": today.isoformat(), "group_by": context["group_by"]}))
+                          for label, days in ((_("Last 30 days"), 30), (_("Last 12 months"), 365))]
+    return render(request, "stats/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_print(request):
+    """The dashboard on paper (A4 landscape from the browser's print dialogue): the figures, the
+    tables and the charts, without the filters and the forms."""
+    _check(request)
+    context = _report(request)
+    if context.get("tiles") is None:
+        return render(request, "stats/dashboard.html", context, status=422)
+    context.update(company=settings.COMPANY_NAME, printed_at=timezone.now(),
+                   back=reverse("stats:dashboard") + ("?" + request.GET.urlencode() if request.GET else ""))
+    return render(request, "stats/print.html", context)
+
+
+def _report(request) -> dict:
+    """What the dashboard, its print view and its workbook show; ``tiles`` is None when the
+    filters are invalid (the form carries the errors)."""
     form = StatsFilter(request.GET or None)
-    if not request.GET:
+    if not request.GET or set(request.GET) <= {"export", "source"}:
         form = StatsFilter({"group_by": "organization"})
     period = _period(form)
-    context = {"form": form, "labels": MEASURE_LABELS}
+    context = {"form": form, "labels": MEASURE_LABELS, "tiles": None}
     if period is None:
-        return render(request, "stats/dashboard.html", context, status=422)
+        return context
     start, end, date_from, date_to = period
     group_by = form.cleaned_data.get("group_by") or "none"
     order_type = form.cleaned_data.get("order_type") or None
     channel = form.cleaned_data.get("channel") or None
-    traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type,
-                                   channel=channel))
-    overall = engine.summary(traces)
+    span_days = (date_to - date_from).days + 1
+    bucket = "week" if span_days <= 92 else "month"
+    from_aggregates = selectors.use_aggregates(date_from, date_to, request.GET.get("source", "auto"), channel)
+    if from_aggregates:
+        # A long period: the daily aggregates (means), not every order's timeline.
+        sums = selectors.aggregate_sums(request.user, date_from=date_from, date_to=date_to, group_by=group_by,
+                                        order_type=order_type, bucket=bucket)
+        overall = engine.figures_from_sums(sums["overall"])
+        table = {g: engine.figures_from_sums(s) for g, s in sums["groups"].items()} if group_by != "none" else {}
+        series = sorted((label, float(s.get("intake", (0, 0))[0])) for label, s in sums["buckets"].items())
+        pm = selectors.process_map(request.user, date_from=date_from, date_to=date_to, start=start, end=end,
+                                   order_type=order_type, source="aggregates")
+        order_count = overall["intake"].n
+    else:
+        traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type,
+                                       channel=channel))
+        overall = engine.summary(traces)
+        table = engine.kpis(traces) if group_by != "none" else {}
+        over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
+        series = sorted((label, m["intake"].value) for label, m in over_time.items())
+        pm = engine.process_map(traces)
+        order_count = len(traces)
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
               "channel": channel or "", "group_by": group_by}
     tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
               "link": _drill_link(params, m)} for m in TILES if m in overall]
 
     rows = []
-    if group_by != "none":
-        table = engine.kpis(traces)
-        for group, measures in sorted(table.items(), key=lambda kv: -kv[1]["intake"].n):
-            rows.append({"group": _group_name(group_by, group), "cells": [
-                {"value": _cell(measures[m]), "n": measures[m].n, "link": _drill_link(params, m, group)}
-                for m in TABLE_MEASURES]})
-
-    span_days = (date_to - date_from).days + 1
-    bucket = "week" if span_days <= 92 else "month"
-    over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
-    series = sorted((label, m["intake"].value) for label, m in over_time.items())
-    pm = engine.process_map(traces)
+    for group, measures in sorted(table.items(), key=lambda kv: -kv[1]["intake"].n):
+        rows.append({"group": _group_name(group_by, group), "cells": [
+            {"value": _cell(measures[m]), "n": measures[m].n, "link": _drill_link(params, m, group)}
+            for m in TABLE_MEASURES]})
     status_labels = dict(OrderStatus.choices) | {"start": _("Start"), "end": _("End")}
     context.update({
         "tiles": tiles, "rows": rows, "columns": [MEASURE_LABELS[m] for m in TABLE_MEASURES],
-        "group_label": GROUP_LABELS[group_by], "orders": len(traces), "date_from": date_from, "date_to": date_to,
+        "group_label": GROUP_LABELS[group_by], "orders": order_count, "from_aggregates": from_aggregates, "date_from": date_from, "date_to": date_to,
         "intake_chart": charts.columns(series, title=_("Orders received per %(bucket)s") % {"bucket": GROUP_LABELS[bucket]}),
         "group_chart": charts.bars([(r["group"], r["cells"][0]["n"]) for r in rows[:15]],
                                    title=_("Orders received by %(group)s") % {"group": GROUP_LABELS[group_by]}),
@@ -156,16 +204,23 @@ def dashboard(request):
                                                                                            "awaiting_approval", "cancelled"],
                                        labels=status_labels, title=_("Process map"),
                                        slow_label=_("Amber: the slowest moves")),
-        "pm_edges": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
-                      "target_label": status_labels.get(e["target"], e["target"])} for e in pm.edges],
-        "pm_slowest": [{**e, "source_label": status_labels.get(e["source"], e["source"]),
-                        "target_label": status_labels.get(e["target"], e["target"])} for e in pm.slowest],
+        "pm_edges": [_edge_row(e, status_labels, params) for e in pm.edges],
+        "pm_slowest": [_edge_row(e, status_labels, params) for e in pm.slowest],
         "deviations": [{"code": d.code, "label": DEVIATION_LABELS.get(d.code, d.code), "count": d.count,
                         "examples": d.examples} for d in pm.deviations],
     })
     context["definitions"] = _definitions(status_labels)
-    context["subscribed"] = set(request.user.report_subscriptions.values_list("frequency", flat=True))
-    return render(request, "stats/dashboard.html", context)
+    context.update({"overall": overall, "table": table, "series": series, "group_by": group_by,
+                    "bucket_label": GROUP_LABELS[bucket], "table_measures": TABLE_MEASURES})
+    return context
+
+
+def _edge_row(edge: dict, status_labels: dict, params: dict) -> dict:
+    """A move of the process map with its labels and, between two statuses, the link to its orders."""
+    framed = edge["source"] == engine.START or edge["target"] == engine.END
+    return {**edge, "source_label": status_labels.get(edge["source"], edge["source"]),
+            "target_label": status_labels.get(edge["target"], edge["target"]),
+            "link": None if framed else _drill_link(params, f"move:{edge['source']}>{edge['target']}")}
 
 
 def _definitions(status_labels: dict) -> list[dict]:
@@ -209,10 +264,16 @@ def drill(request):
     measure = request.GET.get("measure", "")
     period = _period(form)
     base = measure.removesuffix("_attainment")
-    if base not in engine.DRILLABLE and not measure.startswith("intake"):
+    move = measure.removeprefix("move:").partition(">") if measure.startswith("move:") else None
+    statuses = dict(OrderStatus.choices)
+    if move and not (move[0] in statuses and move[2] in statuses):
+        move = None
+        measure = base = ""
+    if base not in engine.DRILLABLE and not measure.startswith("intake") and not move:
         form.add_error(None, _("Pick a figure of the dashboard."))
         period = None
-    context = {"form": form, "measure_label": MEASURE_LABELS.get(base, measure)}
+    label = (f"{statuses[move[0]]} → {statuses[move[2]]}" if move else MEASURE_LABELS.get(base, measure))
+    context = {"form": form, "measure_label": label}
     if period is None:
         return render(request, "stats/drill.html", context, status=422)
     start, end, date_from, date_to = period
@@ -232,7 +293,8 @@ def drill(request):
                   "late": bool(span and span.target_seconds and value is not None
                                and value * engine.UNIT_SECONDS[span.unit] > span.target_seconds)}
                  for t, value in shown if t.order_id in orders],
-        "total": len(rows), "limit": DRILL_LIMIT, "unit": UNIT_LABELS.get(span.unit, "") if span else "",
+        "total": len(rows), "limit": DRILL_LIMIT,
+        "unit": UNIT_LABELS.get(span.unit, "") if span else (UNIT_LABELS["hours"] if move else ""),
         "group": _group_name(group_by, group) if group is not None else "", "date_from": date_from,
         "date_to": date_to, "back": "?" + urlencode({k: v for k, v in request.GET.items() if k not in ("measure", "group")}),
     })

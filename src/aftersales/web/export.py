@@ -97,14 +97,21 @@ def write_rows(sheet, columns: tuple[Column, ...], rows: Iterable) -> int:
 def xlsx_response(*, filename: str, title: str, columns: tuple[Column, ...], rows: Iterable) -> FileResponse:
     """The workbook as a download. ``rows`` is iterated once; pass ``queryset.iterator(CHUNK)``
     (or ``chunked(queryset)``) so that the rows are not all held at once."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])  # Excel's limit for a sheet name
-    sheet.freeze_panes = "A2"
+    return workbook_response(filename=filename, sheets=[(title, columns, rows)])
+
+
+def workbook_response(*, filename: str, sheets: list[tuple[str, tuple[Column, ...], Iterable]]) -> FileResponse:
+    """A workbook of several sheets (title, columns, rows), each written as ``xlsx_response`` writes one."""
     from openpyxl.utils import get_column_letter
 
-    for i, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = column.width
-    count = write_rows(sheet, columns, rows)
+    workbook = Workbook(write_only=True)
+    count = 0
+    for title, columns, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])  # Excel's limit for a sheet name
+        sheet.freeze_panes = "A2"
+        for i, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = column.width
+        count += write_rows(sheet, columns, rows)
     # Deleted when closed: FileResponse closes it after the last byte has been sent.
     out = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(out)
@@ -115,7 +122,7 @@ def xlsx_response(*, filename: str, title: str, columns: tuple[Column, ...], row
     # RFC 6266 with a UTF-8 name: browsers save 工单-20260601.xlsx, not a mangled ASCII name.
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["Cache-Control"] = "no-store"  # customer data: no copy in a shared cache
-    response.export_rows = count  # for the exports app's record of a background export
+    response.export_rows = count  # for the exports app's record of a background export (rows of all sheets)
     return response
 
 

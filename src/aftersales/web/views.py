@@ -22,6 +22,7 @@ from aftersales.notify import inbox as notify_inbox
 from aftersales.notify import selectors as notify_selectors
 from aftersales.calls import selectors as calls_selectors
 from aftersales.parts import selectors as parts_selectors
+from aftersales.quality import selectors as quality_selectors
 from aftersales.service import selectors, workflow
 from aftersales.service.models import (
     OPEN_STATUSES,
@@ -168,6 +169,7 @@ def queue(request):
     mine_total = sum(min(counts.get(s, 0), COUNT_CAP) for s in mine)
     capped = any(counts.get(s, 0) > COUNT_CAP for s in mine)
     context["mine_total"] = f"{mine_total}+" if capped else str(mine_total)
+    context["quality_issues"] = quality_selectors.queue_issues(user)  # the technical centre's inbox
     return render(request, "web/queue.html", context)
 
 

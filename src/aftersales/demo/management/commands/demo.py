@@ -15,9 +15,11 @@ from aftersales.demo.build import DEMO_PASSWORD, build_demo, stage_rng
 from aftersales.calls import demo as calls_demo
 from aftersales.knowledge import demo as knowledge_demo
 from aftersales.parts import demo as parts_demo
+from aftersales.quality import demo as quality_demo
 from aftersales.service import demo as service_demo
 from aftersales.sla import demo as sla_demo
 from aftersales.standards import demo as standards_demo
+from aftersales.stats.services import aggregates_rebuild
 from aftersales.visits import demo as visits_demo
 
 
@@ -71,11 +73,13 @@ class Command(BaseCommand):
             if orders:
                 service_demo.build_orders(stage_rng(seed, "orders"), orders, result.network, self.stdout)
                 sla_demo.build(self.stdout)
+                quality_demo.build(network=result.network, rng=stage_rng(seed, "quality"), stdout=self.stdout)
                 visits_demo.build(self.stdout)  # the next morning's return visits
             knowledge_demo.build(network=result.network)
             standards_demo.build(network=result.network, rng=stage_rng(seed, "standards"))
             parts_demo.build(network=result.network, stdout=self.stdout)
             calls_demo.build(network=result.network)
+            aggregates_rebuild()  # last: the statistics' daily aggregates, so /stats/ reads a full year at once
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (seed {seed}) in {time.monotonic() - started:.1f} s."))
         self._print_logins(result.network.logins())
 

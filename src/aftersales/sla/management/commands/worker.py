@@ -32,7 +32,7 @@ from aftersales.inbox.tasks import poll_inbox
 from aftersales.quality.tasks import scan_batches
 from aftersales.standards.tasks import remind_stalled_owners
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
-from aftersales.stats.tasks import send_reports
+from aftersales.stats.tasks import refresh_aggregates, send_reports
 from aftersales.visits.tasks import plan_visits
 
 logger = logging.getLogger("aftersales.worker")
@@ -46,7 +46,7 @@ def schedule_periodic() -> int:
     # once per period and subscriber; the next morning's return visits once a day), so queuing them
     # every tick costs one query each.
     for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners, plan_visits,
-                 poll_inbox, prune_signatures):
+                 poll_inbox, prune_signatures, refresh_aggregates):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1
