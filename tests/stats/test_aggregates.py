@@ -61,7 +61,7 @@ def _history(net, api, rng, clock, count):
                 s.ok(oid, action, **data)
             later.append((oid, [(net.agent, "customer_accept", {})]))
             continue
-        status, o = create(api, net, repair_body(owner, machine, channel=rng.choice(["phone", "web"])))
+        status, o = create(api, net, repair_body(owner, machine, channel=rng.choice(["phone", "email"])))
         assert status == 201, o
         oid = o["id"]
         clock.tick(rng, 1, 30)

@@ -46,13 +46,13 @@ class PartOut(Schema):
     prices: list[PriceOut]
 
 
-def part_out(p) -> dict:
-    return {"id": p.pk, "number": p.number, "name_zh": p.name_zh, "name_en": p.name_en, "unit": p.unit,
-            "component": p.component, "wear_part": p.wear_part, "serial_tracked": p.serial_tracked,
-            "return_required": p.return_required, "superseded_by": p.superseded_by.number if p.superseded_by else None,
-            "standard_cost": p.standard_cost, "model_codes": [m.code for m in p.models_fitted.all()],
+def part_out(part) -> dict:
+    return {"id": part.pk, "number": part.number, "name_zh": part.name_zh, "name_en": part.name_en, "unit": part.unit,
+            "component": part.component, "wear_part": part.wear_part, "serial_tracked": part.serial_tracked,
+            "return_required": part.return_required, "superseded_by": part.superseded_by.number if part.superseded_by else None,
+            "standard_cost": part.standard_cost, "model_codes": [m.code for m in part.models_fitted.all()],
             "prices": [{"audience": x.audience, "level": x.level, "price": x.price, "valid_from": x.valid_from,
-                        "valid_until": x.valid_until} for x in p.prices.all()]}
+                        "valid_until": x.valid_until} for x in part.prices.all()]}
 
 
 @router.get("/parts", response={200: list[PartOut], **COMMON_ERRORS}, summary="Parts catalogue / 备件目录")

@@ -28,18 +28,10 @@ from django.utils import timezone
 
 from aftersales.service.models import ServiceOrder
 from aftersales.stats import engine
+from aftersales.stats.selectors import DIMENSIONS
 from aftersales.stats.models import AggregateState, DailyAggregate, OrderFact, StatsBacklog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# The group_by dimensions stored as their own rows (organization, order_type and time come from the
-# cell's own columns), each with the order field that names the group.
-DIMENSIONS = {
-    "province": "customer__province",
-    "model": "machine__model__code",
-    "category": "machine__model__category",
-    "channel": "channel",
-    "service_level": "service_level",
-}
 BATCH = 2_000
 _ORDER_FIELDS = ("pk", "order_type", "created_at", "assigned_org_id", "owning_org_id", *DIMENSIONS.values())
 

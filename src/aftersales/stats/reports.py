@@ -20,7 +20,7 @@ def _unit(figure, unit_labels) -> str:
 
 
 def dashboard_xlsx(context: dict):
-    from aftersales.stats.views import MEASURE_LABELS, UNIT_LABELS
+    from aftersales.stats.labels import MEASURE_LABELS, UNIT_LABELS
 
     overall = context["overall"]
     period = f"{context['date_from']:%Y%m%d}-{context['date_to']:%Y%m%d}"

@@ -110,6 +110,17 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
         yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at)
 
 
+# The group_by dimensions stored as their own rows (organization, order_type and time come from the
+# cell's own columns), each with the order field that names the group.
+DIMENSIONS = {
+    "province": "customer__province",
+    "model": "machine__model__code",
+    "category": "machine__model__category",
+    "channel": "channel",
+    "service_level": "service_level",
+}
+
+
 # --- reading the daily aggregates (stats/aggregates.py) -------------------------------------
 
 # A period longer than this is read from the daily aggregates (means, no medians) unless the caller
@@ -139,7 +150,7 @@ def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "non
     """The additive sums of the orders the user may see, created from date_from to date_to:
     ``{"overall": sums, "groups": {group: sums}, "buckets": {week-or-month: sums}}``."""
     from aftersales.accounts.models import Organization
-    from aftersales.stats import aggregates, engine
+    from aftersales.stats import engine
     from aftersales.stats.models import DailyAggregate
 
     qs = _aggregate_scope(user, DailyAggregate.objects.filter(day__gte=date_from, day__lte=date_to))
@@ -148,7 +159,7 @@ def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "non
     # Each row is added once, to its (group, bucket) cell; the overall figures, the groups and the
     # buckets are then sums of the few cells (a year network-wide is tens of thousands of rows).
     cells: dict[tuple, dict] = {}
-    by_dim = group_by in aggregates.DIMENSIONS
+    by_dim = group_by in DIMENSIONS
     for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
             chunk_size=5_000):
         if group_by == "organization":

@@ -24,26 +24,8 @@ from aftersales.service import workflow
 from aftersales.service.models import Channel, OrderStatus, OrderType
 from aftersales.stats import charts, engine, policies, reports, selectors, services
 from aftersales.web import export
+from aftersales.stats.labels import MEASURE_LABELS, UNIT_LABELS
 
-MEASURE_LABELS = {
-    "intake": gettext_lazy("Orders received"),
-    "handoff": gettext_lazy("Handoff time"),
-    "handoff_attainment": gettext_lazy("Handed on within 15 minutes"),
-    "callback": gettext_lazy("Callback time"),
-    "dispatch_acceptance": gettext_lazy("Dispatch acceptance time"),
-    "arrival": gettext_lazy("Arrival time"),
-    "fix": gettext_lazy("Fix time"),
-    "turnaround": gettext_lazy("Total turnaround"),
-    "escalation_answer": gettext_lazy("Escalation answer time"),
-    "complaint_resolution": gettext_lazy("Complaint resolution time"),
-    "first_time_fix_rate": gettext_lazy("First-time fix rate"),
-    "phone_resolution_rate": gettext_lazy("Solved by phone"),
-    "escalation_rate": gettext_lazy("Escalation rate"),
-    "rating": gettext_lazy("Average rating"),
-    "low_rating_rate": gettext_lazy("Ratings of 2 or lower"),
-    "complaint_rate": gettext_lazy("Complaint rate"),
-}
-UNIT_LABELS = {"minutes": gettext_lazy("min"), "hours": gettext_lazy("h"), "orders": "", "ratio": "", "score": ""}
 GROUP_LABELS = {
     "none": gettext_lazy("No grouping"),
     "organization": gettext_lazy("Serving organization"),

@@ -1,0 +1,23 @@
+"""The names of the statistics centre's figures and units, shared by the pages and the report workbook."""
+
+from django.utils.translation import gettext_lazy
+
+MEASURE_LABELS = {
+    "intake": gettext_lazy("Orders received"),
+    "handoff": gettext_lazy("Handoff time"),
+    "handoff_attainment": gettext_lazy("Handed on within 15 minutes"),
+    "callback": gettext_lazy("Callback time"),
+    "dispatch_acceptance": gettext_lazy("Dispatch acceptance time"),
+    "arrival": gettext_lazy("Arrival time"),
+    "fix": gettext_lazy("Fix time"),
+    "turnaround": gettext_lazy("Total turnaround"),
+    "escalation_answer": gettext_lazy("Escalation answer time"),
+    "complaint_resolution": gettext_lazy("Complaint resolution time"),
+    "first_time_fix_rate": gettext_lazy("First-time fix rate"),
+    "phone_resolution_rate": gettext_lazy("Solved by phone"),
+    "escalation_rate": gettext_lazy("Escalation rate"),
+    "rating": gettext_lazy("Average rating"),
+    "low_rating_rate": gettext_lazy("Ratings of 2 or lower"),
+    "complaint_rate": gettext_lazy("Complaint rate"),
+}
+UNIT_LABELS = {"minutes": gettext_lazy("min"), "hours": gettext_lazy("h"), "orders": "", "ratio": "", "score": ""}
