@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone
 
 from aftersales.service.models import Attachment, OrderStatus, ServiceOrder
@@ -56,7 +57,7 @@ def test_a_customer_scans_reports_with_a_photo_and_follows_to_the_rating(browser
     page.check("input[name=stopped]")
     page.fill("input[name=address]", "寿光市田柳镇东地")
     page.click("#locate")  # the browser's geolocation fills the hidden fields
-    page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
+    expect(page.locator("input[name=latitude]")).not_to_have_value("")
     photo = tmp_path / "fault.png"
     photo.write_bytes(png_bytes())
     page.set_input_files("input[name=photos]", str(photo))
