@@ -42,3 +42,21 @@ def test_a_failing_hook_rolls_the_action_back(net, api):
     finally:
         hooks._order_changed.remove(broken)
     assert state(order["id"]) == before
+
+
+def test_every_app_that_must_know_of_an_order_change_is_registered():
+    """The hooks are a seam that would degrade quietly: an app whose ready() stopped registering would
+    simply never hear of an order again (no clocks, no search, no aggregates, no claims). Every app
+    ships in every installation, so each registration is named here and a missing one fails."""
+    from aftersales.knowledge import documents
+    from aftersales.notify import services as notify_services
+    from aftersales.parts import claims
+    from aftersales.sla import services as sla_services
+    from aftersales.standards import cases
+    from aftersales.standards import services as standards_services
+    from aftersales.stats import aggregates
+
+    expected = {sla_services.on_order_changed, documents.on_order_changed, notify_services.on_order_changed,
+                aggregates.on_order_changed, claims.on_order_changed, cases.on_order_changed}
+    assert expected <= set(hooks._order_changed)
+    assert standards_services.uncertified_concern in hooks._assignment_checks
