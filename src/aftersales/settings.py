@@ -309,7 +309,11 @@ LOGGING = {
                    "json": {"()": "aftersales.ops.logs.JsonLogFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("AFTERSALES_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The worker runs its periodic tasks every half minute; their start and success lines would bury
+    # everything else an operator reads. Failures are logged at ERROR and still show.
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django_tasks": {"level": os.environ.get("AFTERSALES_TASK_LOG_LEVEL", "WARNING")},
+                "django_tasks_db": {"level": os.environ.get("AFTERSALES_TASK_LOG_LEVEL", "WARNING")}},
 }
 
 # --- Domain settings ------------------------------------------------------------------------

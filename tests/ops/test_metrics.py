@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks import task
 from prometheus_client.parser import text_string_to_metric_families
 
 from aftersales.notify.models import OutboxMessage
@@ -142,3 +143,21 @@ def test_a_task_queued_in_a_request_logs_the_request_id_and_runs_under_its_own(d
     assert current_request_id() == f"task-{result.id}"
     signals._finished(None, task_result=result)
     assert current_request_id() == ""
+
+
+@task()
+def _task_that_fails():
+    raise RuntimeError("打印机卡纸")
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection between tasks
+def test_the_worker_log_shows_failed_tasks_not_each_periodic_success(caplog):
+    """Every half minute the worker runs nine periodic tasks; at the default level their start and
+    success lines are not logged (they buried everything else), a failure still is, with its error."""
+    _task_that_fails.enqueue()
+    with caplog.at_level(logging.DEBUG):
+        call_command("worker", "--once")
+    tasks = [r for r in caplog.records if r.name.startswith("django_tasks")]
+    assert not [r for r in tasks if "state=SUCCESSFUL" in r.getMessage() or "state=RUNNING" in r.getMessage()]
+    failed = [r for r in tasks if r.levelno >= logging.ERROR]
+    assert failed and "打印机卡纸" in "".join(str(r.exc_info[1]) for r in failed if r.exc_info), [r.getMessage() for r in tasks]
