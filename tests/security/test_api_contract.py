@@ -351,3 +351,19 @@ def test_duplicate_of_a_closed_order_does_not_call_it_still_being_handled(net, a
     ServiceOrder.objects.filter(pk=second["id"]).update(status="new", closed_at=None)
     status, body = create(api, net, repair_body(customer, machine))
     assert status == 409 and "正在处理" in body["message"]
+
+
+def test_the_schema_is_built_once_per_language_and_answers_in_each(client):
+    from django.utils import translation
+
+    from aftersales.api.main import api
+
+    with translation.override("en"):
+        english = api.get_openapi_schema(path_prefix="/api/v1/")
+        assert api.get_openapi_schema(path_prefix="/api/v1/") is english
+    with translation.override("zh-hans"):
+        assert api.get_openapi_schema(path_prefix="/api/v1/") is not english
+    # What a client fetches is that same document, whichever request builds it first.
+    first = client.get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert client.get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="en").json() == first
+    assert first["paths"] and "/api/v1/orders/{order_id}/actions/dispatch" in first["paths"]
