@@ -10,7 +10,7 @@ PORT   ?= 8000
 PYTEST_WORKERS ?= 2
 
 .PHONY: install run test demo clean lint messages browser proxy bench mailserver
-.PHONY: pgserver cluster bench-cluster
+.PHONY: pgserver cluster bench-cluster bench-export
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ SCALE ?= 100000
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run.py --scale $(SCALE)
+
+# The export figure alone (issue 13): SCALE rows through ?export=xlsx, the worker's peak memory
+# merged into bench/results.json as export_rss_mb_peak (bench/export_bench.py).
+bench-export: install
+	$(BIN)/python bench/export_bench.py --scale $(SCALE)
 
 # tests/security/test_ops_deploy.py starts docs/deploy.md's topology: nginx (Debian's) in front.
 proxy:

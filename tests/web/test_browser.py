@@ -53,6 +53,8 @@ def session(browser, live_server, user, viewport=OFFICE):
     context = browser.new_context(viewport=viewport, locale="zh-CN", is_mobile=viewport is PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # The live server's first answer imports every app (over 10 s on a machine loaded five times over).
+    page.set_default_navigation_timeout(40_000)
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", f"pass-{user.username}")
@@ -159,7 +161,8 @@ def test_from_the_call_to_the_rating(browser, live_server, net):
     page = context.new_page()
     page.goto(f"{live_server.url}/t/{order.tracking_token}")
     assert "服务已完成" in page.content()
-    page.click("label[for=star5]")
+    assert page.url == f"{live_server.url}/track/"
+    page.click(f"label[for=o{order.pk}-star5]")
     page.fill("textarea[name=comment]", "师傅很专业")
     with page.expect_navigation():
         page.click("main button[type=submit]")

@@ -225,39 +225,94 @@ def test_desk_lookup_keeps_a_bounded_number_of_queries(client, net, farmer, djan
         client.get(reverse("web:desk-lookup"), {"q": "刘"})
 
 
-def test_tracking_page_by_token_and_rating_by_the_customer(client, net, farmer):
+def test_the_sms_link_signs_in_and_the_order_is_shown_on_the_indexable_track_page(client, net, farmer):
+    """/t/<token> is a one-step sign-in: 303 to /track/, which shows the order without the token in
+    the address; the rating is posted from /track/ and closes the order once."""
     order = record(net, *farmer)
-    assert client.get(reverse("web:track", args=[order.tracking_token])).status_code == 200
+    resp = client.get(reverse("web:track", args=[order.tracking_token]))
+    assert resp.status_code == 303 and resp["Location"] == reverse("web:track-find")
+    page = client.get(reverse("web:track-find"))
+    html = page.content.decode()
+    assert page.status_code == 200 and order.number in html and "name=\"robots\"" not in html
+    assert order.tracking_token not in html  # not in the page either: the form names the order by its number
+    assert "Cookie" in page["Vary"] and "no-store" in page["Cache-Control"]
     ServiceOrder.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
     order.refresh_from_db()
-    html = client.get(reverse("web:track", args=[order.tracking_token])).content.decode()
-    assert "满意" in html
-    resp = client.post(reverse("web:track-rate", args=[order.tracking_token]), {"score": "5", "version": order.version,
-                                                                                "comment": "很好"})
-    assert resp.status_code == 302
+    html = client.get(reverse("web:track-find")).content.decode()
+    assert "满意" in html and f'name="order" value="{order.number}"' in html
+    resp = client.post(reverse("web:track-rate-here"), {"order": order.number, "score": "5", "version": order.version,
+                                                        "comment": "很好"})
+    assert resp.status_code == 303 and resp["Location"] == reverse("web:track-find")
     order.refresh_from_db()
     assert order.status == OrderStatus.CLOSED and Rating.objects.get(order=order).score == 5
     event = order.events.order_by("-seq").first()
     assert event.action == "rate" and event.actor_id is None and event.data["by"] == "customer"
-    again = client.post(reverse("web:track-rate", args=[order.tracking_token]), {"score": "1", "version": order.version})
-    assert again.status_code == 302 and Rating.objects.get(order=order).score == 5
+    again = client.post(reverse("web:track-rate-here"), {"order": order.number, "score": "1", "version": order.version})
+    assert again.status_code == 303 and Rating.objects.get(order=order).score == 5
+    assert "感谢您的评价" in client.get(reverse("web:track-find")).content.decode()
 
 
-def test_a_low_customer_rating_opens_a_complaint(net, farmer):
+def test_the_old_rating_address_still_rates_and_signs_in(client, net, farmer):
     order = record(net, *farmer)
     ServiceOrder.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
     order.refresh_from_db()
-    services.order_rate_by_customer(token=order.tracking_token, version=order.version, score=1, comment="太慢了")
-    complaint = ServiceOrder.objects.get(order_type="complaint")
-    assert complaint.related_order_id == order.pk and complaint.complaint.category == "low_rating"
+    resp = client.post(reverse("web:track-rate", args=[order.tracking_token]), {"score": "4", "version": order.version})
+    assert resp.status_code == 303 and resp["Location"] == reverse("web:track-find")
+    assert Rating.objects.get(order=order).score == 4
+    assert order.number in client.get(reverse("web:track-find")).content.decode()
 
 
-def test_tracking_by_number_and_phone_redirects_to_the_token_and_is_rate_limited(client, net, farmer):
+def test_the_tracked_order_stays_in_its_own_session(client, net, farmer):
+    """Another browser (or the same one after "forget") sees the public form, never the order; a
+    planted session id is replaced at the sign-in; the session holds no token."""
+    from django.test import Client
+
+    cache.clear()
+    order = record(net, *farmer)
+    planted = client.session.session_key  # the test client stores a session and sets its cookie
+    assert client.cookies["sessionid"].value == planted
+    client.get(reverse("web:track", args=[order.tracking_token]))
+    assert client.cookies["sessionid"].value != planted
+    assert order.tracking_token not in str(dict(client.session))
+    other = Client()
+    html = other.get(reverse("web:track-find")).content.decode()
+    assert order.number not in html and 'name="phone"' in html
+    # Posting a rating for an order the session may not see: refused, nothing recorded.
+    ServiceOrder.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED)
+    refused = other.post(reverse("web:track-rate-here"), {"order": order.number, "score": "5", "version": order.version + 1})
+    assert refused.status_code == 403 and not Rating.objects.filter(order=order).exists()
+    assert order.number in client.get(reverse("web:track-find")).content.decode()
+    assert client.post(reverse("web:track-forget")).status_code == 303
+    assert order.number not in client.get(reverse("web:track-find")).content.decode()
+    cache.clear()
+
+
+def test_several_orders_in_one_session_and_the_access_lapses(client, net, farmer, monkeypatch):
+    from aftersales.web import track_access
+
+    first = record(net, *farmer)
+    second = record(net, *farmer, duplicate_reason="另一个问题")
+    client.get(reverse("web:track", args=[first.tracking_token]))
+    client.get(reverse("web:track", args=[second.tracking_token]))
+    html = client.get(reverse("web:track-find")).content.decode()
+    assert html.index(second.number) < html.index(first.number)  # the latest link first
+    # A replaced token ends the access it gave.
+    ServiceOrder.objects.filter(pk=first.pk).update(tracking_token="replaced-token-0001")
+    html = client.get(reverse("web:track-find")).content.decode()
+    assert first.number not in html and second.number in html
+    # Past its lifetime the access is gone, and the page says why.
+    later = track_access.time.time() + track_access.ACCESS_SECONDS + 1
+    monkeypatch.setattr(track_access.time, "time", lambda: later)
+    html = client.get(reverse("web:track-find")).content.decode()
+    assert second.number not in html and "权限已到期" in html
+
+
+def test_tracking_by_number_and_phone_signs_in_and_is_rate_limited(client, net, farmer):
     cache.clear()
     order = record(net, *farmer)
     resp = client.post(reverse("web:track-find"), {"number": order.number, "phone": "139 1234 5678"})
-    assert resp.status_code == 302 and resp["Location"] == reverse("web:track", args=[order.tracking_token])
-    assert "13912345678" not in resp["Location"]
+    assert resp.status_code == 303 and resp["Location"] == reverse("web:track-find")
+    assert order.number in client.get(resp["Location"]).content.decode()
     for _ in range(10):
         assert client.post(reverse("web:track-find"), {"number": order.number, "phone": "13900000000"}).status_code == 404
     blocked = client.post(reverse("web:track-find"), {"number": order.number, "phone": "139 1234 5678"})
@@ -266,9 +321,11 @@ def test_tracking_by_number_and_phone_redirects_to_the_token_and_is_rate_limited
     cache.clear()
 
 
-def test_an_unknown_token_is_not_found(client, db):
+def test_an_unknown_token_is_a_clear_page_not_found(client, db):
     cache.clear()
-    assert client.get(reverse("web:track", args=["x" * 22])).status_code == 404
+    resp = client.get(reverse("web:track", args=["x" * 22]))
+    assert resp.status_code == 404 and "此链接无效" in resp.content.decode() and 'name="phone"' in resp.content.decode()
+    assert client.post(reverse("web:track-rate", args=["x" * 40]), {"score": "5"}).status_code == 404
     cache.clear()
 
 

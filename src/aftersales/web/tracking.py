@@ -1,6 +1,9 @@
-"""The customer's tracking page (no account): opened from the SMS link (an unguessable token per
-order) or found by order number + phone. Failed look-ups are counted per client address and
-refused for a while after too many, so neither tokens nor phone numbers can be tried in bulk."""
+"""The customer's tracking page (no account), ``/track/``: the SMS link ``/t/<token>`` (an
+unguessable token per order) and the look-up by order number + phone are one-step sign-ins that
+give this browser's session access to the order (track_access) and redirect to ``/track/``, which
+shows the session's orders, or the public look-up form to anyone else. Failed look-ups are counted
+per client address and refused for a while after too many, so neither tokens nor phone numbers can
+be tried in bulk."""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ import re
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +23,7 @@ from aftersales.core.errors import Conflict, DomainError, Throttled, ValidationF
 from aftersales.core.phones import normalize_phone, public_number
 from aftersales.service import services
 from aftersales.service.models import OrderStatus as S, ServiceOrder
+from aftersales.web import track_access
 from aftersales.web.orders import error_message
 
 FAILURE_LIMIT = 10
@@ -109,10 +115,15 @@ def _too_many(request):
 
 @require_http_methods(["GET", "POST"])
 def find(request):
-    """Order number + phone; the answer is a redirect to the token page, so the phone never
-    appears in a URL."""
+    """``/track/``: the orders this session may see (from the SMS link or an earlier look-up), or the
+    public look-up form. Order number + phone is a sign-in like the SMS link: the answer is a
+    redirect back here, so the phone never appears in a URL."""
     if request.method == "GET":
-        return _find_page(request, {})
+        orders, lapsed = track_access.orders(request)
+        if orders:
+            return _page(request, orders)
+        return _find_page(request, {"error": _("Your access to the order has ended on this phone. Open the link "
+                                               "in the SMS again, or enter the order number and phone.")} if lapsed else {})
     if _throttled(request):
         return _too_many(request)
     order = _order_by_number_and_phone(request.POST.get("number", "")[:20], request.POST.get("phone", "")[:30])
@@ -121,7 +132,16 @@ def find(request):
         return _find_page(request, {
             "error": _("No order matches this number and phone."), "number": request.POST.get("number", "")[:20],
         }, status=404)
-    return redirect("web:track", order.tracking_token)
+    track_access.grant(request, order)
+    return redirect_303("web:track-find")
+
+
+@require_POST
+def forget(request):
+    """"Forget these orders on this phone": for a phone that is lent or shared."""
+    track_access.forget(request)
+    messages.info(request, _("The orders are no longer shown on this phone."))
+    return redirect_303("web:track-find")
 
 
 def _call(label, number: str, *, as_configured: bool = False) -> dict | None:
@@ -156,58 +176,105 @@ def _steps(order) -> list[dict]:
     return [{"label": label, "done": i < current, "current": i == current} for i, (_c, label, _s) in enumerate(STEPS)]
 
 
-@require_http_methods(["GET"])
-def track(request, token: str):
+def _by_link(request, token: str):
+    """The SMS link's order, or the answer to give instead (throttled, or a link that is not valid)."""
     if _throttled(request):
-        return _too_many(request)
+        return None, _too_many(request)
     order = _order_by_token(token)
     if order is None:
         _failed(request)
-        return _find_page(request, {"error": _("This link is not valid.")}, status=404)
-    return _page(request, order)
+        return None, _find_page(request, {"error": _("This link is not valid. Check that the whole link from the "
+                                                     "SMS was opened, or enter the order number and phone.")},
+                                status=404)
+    return order, None
 
 
-def _page(request, order, *, status: int = 200, **extra):
+@require_http_methods(["GET"])
+def track(request, token: str):
+    """The SMS link: a one-step sign-in to the order, then ``/track/`` (see track_access)."""
+    order, answer = _by_link(request, token)
+    if answer:
+        return answer
+    track_access.grant(request, order)
+    return redirect_303("web:track-find")
+
+
+def _entry(order, **extra) -> dict:
     rating = getattr(order, "rating", None) if order.status == S.CLOSED else None
-    return render(request, "web/track.html", {
+    return {
         "order": order, "steps": _steps(order), "plain": PLAIN.get(order.status, ""), "rating": rating,
-        "rating_label": STAR_LABELS.get(rating.score) if rating else "", "stars": list(STAR_LABELS.items()),
-        "may_rate": order.status == S.COMPLETED, "cancelled": order.status == S.CANCELLED,
-        "calls": _calls(order), **extra,
+        "rating_label": STAR_LABELS.get(rating.score) if rating else "",
+        "may_rate": order.status == S.COMPLETED, "cancelled": order.status == S.CANCELLED, **extra,
+    }
+
+
+def _page(request, orders, *, status: int = 200, extra: dict | None = None):
+    """The session's orders; ``extra`` adds what one order's form needs back (its pk → context)."""
+    extra = extra or {}
+    calls, seen = [], set()
+    for order in orders:
+        for call in _calls(order):
+            if call["href"] not in seen:
+                seen.add(call["href"])
+                calls.append(call)
+    return render(request, "web/track.html", {
+        "entries": [_entry(o, **extra.get(o.pk, {})) for o in orders], "stars": list(STAR_LABELS.items()),
+        "calls": calls, "hotline": _hotline(),
     }, status=status)
 
 
 @require_POST
 def rate(request, token: str):
+    """The rating form as first sent (from pages opened before the session sign-in): signs in too."""
+    order, answer = _by_link(request, token)
+    if answer:
+        return answer
+    track_access.grant(request, order)
+    return _rate(request, order)
+
+
+@require_POST
+def rate_here(request):
+    """The rating form of ``/track/``: the order by its number, allowed only if this session may see it."""
     if _throttled(request):
         return _too_many(request)
+    order = track_access.order(request, request.POST.get("order", "")[:20])
+    if order is None:
+        _failed(request)
+        return _find_page(request, {"error": _("This order is not open on this phone. Open the link in the SMS "
+                                               "again, or enter the order number and phone.")}, status=403)
+    return _rate(request, order)
+
+
+def _rate(request, order):
     try:
         score = int(request.POST.get("score", ""))
     except ValueError:
         score = 0
-    if score not in STAR_LABELS:
+    if score not in STAR_LABELS and order.status == S.COMPLETED:
         # No star chosen (the browser's own check is skipped by some phones): say so beside the
         # stars and keep what the customer wrote, instead of a redirect that loses it.
-        order = _order_by_token(token)
-        if order is None:
-            _failed(request)
-            return _find_page(request, {"error": _("This link is not valid.")}, status=404)
-        if order.status == S.COMPLETED:
-            return _page(request, order, status=400, score_error=_("Please choose from 1 to 5 stars."),
-                         comment=request.POST.get("comment", "")[:2000])
+        return _page(request, track_access.orders(request)[0] or [order], status=400, extra={order.pk: {
+            "score_error": _("Please choose from 1 to 5 stars."), "comment": request.POST.get("comment", "")[:2000]}})
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = 0
     try:
-        services.order_rate_by_customer(token=token, version=version, score=score,
+        services.order_rate_by_customer(token=order.tracking_token, version=version, score=score,
                                         comment=request.POST.get("comment", "")[:2000])
     except Conflict as exc:
         messages.warning(request, error_message(exc))
     except DomainError as exc:
-        if exc.code == "not_found":
-            _failed(request)
         messages.error(request, error_message(exc))
     else:
         messages.success(request, _("Thank you for your rating!"))
-    return redirect("web:track", token)
+    return redirect_303("web:track-find")
+
+
+def redirect_303(name: str) -> HttpResponseRedirect:
+    """303 See Other: after a POST (and the link's sign-in) the browser GETs the page, and Back or
+    reload never repeats the POST."""
+    response = HttpResponseRedirect(reverse(name))
+    response.status_code = 303
+    return response

@@ -42,6 +42,8 @@ urlpatterns = [
     path("knowledge/<int:pk>/attach", knowledge.article_attach, name="article-attach"),
     path("knowledge/<int:pk>/files/<int:attachment_id>", knowledge.article_file, name="article-file"),
     path("track/", tracking.find, name="track-find"),
+    path("track/rate", tracking.rate_here, name="track-rate-here"),
+    path("track/forget", tracking.forget, name="track-forget"),
     path("t/<str:token>", tracking.track, name="track"),
     path("t/<str:token>/rate", tracking.rate, name="track-rate"),
 ]
