@@ -90,7 +90,11 @@ def grow(target: int) -> float:
     return time.monotonic() - started
 
 
-def timed(client: Client, url: str, runs: int = 20) -> dict:
+RUNS = 20
+
+
+def timed(client: Client, url: str, runs: int | None = None) -> dict:
+    runs = runs or RUNS
     assert client.get(url).status_code == 200, url  # warm-up
     times = []
     for _ in range(runs):
@@ -99,33 +103,49 @@ def timed(client: Client, url: str, runs: int = 20) -> dict:
         times.append((time.perf_counter() - t) * 1000)
         assert resp.status_code == 200, (url, resp.status_code)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}
+    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(int(len(times) * 0.95) - 1, 0)], 1),
+            "runs": runs, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def measure() -> dict:
+def measure(pages: list[str] | None = None, partial: Path | None = None) -> dict:
+    """Time each page per user; with ``partial``, the figures so far are written after every page, so a
+    run cut short (the 10,000,000 archive on a shared machine) still leaves what it measured."""
     from aftersales.accounts.models import User
 
-    figures = {}
+    urls = {
+        "queue_page": "/queue/",
+        "orders_api_list": "/api/v1/orders",
+        "orders_api_closed_list": "/api/v1/orders?status=closed",
+        "search_page": "/search/?q=%E5%8F%91%E5%8A%A8%E6%9C%BA",  # 发动机
+        "stats_dashboard": "/stats/",
+        "stats_kpis_api": "/api/v1/stats/kpis",
+    }
+    figures: dict = {}
     for username in ("supervisor", "tech_he"):
         user = User.objects.filter(username=username).first() or User.objects.filter(
             roles__code="field_technician").first()
         client = Client()
         client.force_login(user)
-        figures[user.username] = {
-            "queue_page": timed(client, "/queue/"),
-            "orders_api_list": timed(client, "/api/v1/orders"),
-            "orders_api_closed_list": timed(client, "/api/v1/orders?status=closed"),
-            "search_page": timed(client, "/search/?q=%E5%8F%91%E5%8A%A8%E6%9C%BA"),  # 发动机
-            "stats_dashboard": timed(client, "/stats/"),
-            "stats_kpis_api": timed(client, "/api/v1/stats/kpis"),
-        }
+        figures[user.username] = {}
+        for name, url in urls.items():
+            if pages and name not in pages:
+                continue
+            figures[user.username][name] = timed(client, url)
+            print(f"  {user.username} {name}: {figures[user.username][name]}", flush=True)
+            if partial:
+                partial.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=20, help="timed requests per page after the warm-up")
+    parser.add_argument("--grow-only", action="store_true", help="build the archive, measure nothing")
+    parser.add_argument("--pages", nargs="*", help="measure only these pages (names as in the JSON)")
     args = parser.parse_args()
+    global RUNS
+    RUNS = args.runs
     assert connection.vendor == "postgresql", "bench/scale.py measures PostgreSQL: set DATABASE_URL"
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
@@ -139,11 +159,14 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - the demo rolled back; try the next seed
                 print(f"demo seed {seed} failed: {exc}", flush=True)
     seconds = grow(args.orders)
+    if args.grow_only:
+        return
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_total_relation_size('service_serviceorder'))")
         size = cur.fetchone()[0]
     result = {"orders": orders(), "build_seconds": round(seconds), "order_table_with_indexes": size,
-              "figures": measure(), "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPU, shared"}
+              "figures": measure(args.pages, ROOT / f"bench/scale-{args.orders}.partial.json"),
+              "runs_per_page": args.runs, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPU, shared"}
     out = ROOT / f"bench/scale-{args.orders}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "aftersales.ops",  # metrics, readiness, request ids, the replica router (issue 19)
     "aftersales.calls",  # the phone system (CTI): call events, the desk's pop, callbacks (issue 16)
     "aftersales.inbox",  # fax and e-mail: the IMAP inbox read by the worker into intake drafts (issue 16)
+    "aftersales.retention",  # what is kept how long; the daily purge (issue 19)
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
@@ -366,6 +367,17 @@ READY_WORKER_STALE_SECONDS = env_int("AFTERSALES_READY_WORKER_STALE", max(3 * SL
 # Repair records are kept this many years after an order closes (docs/deploy.md, "Retention": the
 # 三包 repair-record rule and product-quality liability); nothing in the application deletes earlier.
 RETENTION_YEARS = env_int("AFTERSALES_RETENTION_YEARS", 6)
+# What only serves a moment is kept days, not years (aftersales.retention.policy; 0 = keep forever):
+# the phone-number reveal log (an audit trail: long enough to investigate a leak reported late), the
+# delivered messages (recipients' numbers; the order's timeline keeps what happened), the intake
+# idempotency keys (a retry comes within minutes), the portal's SMS codes, the exported workbooks.
+RETENTION_REVEAL_DAYS = env_int("AFTERSALES_RETENTION_REVEAL_DAYS", 3 * 365)
+RETENTION_OUTBOX_DAYS = env_int("AFTERSALES_RETENTION_OUTBOX_DAYS", 180)
+RETENTION_IDEMPOTENCY_DAYS = env_int("AFTERSALES_RETENTION_IDEMPOTENCY_DAYS", 30)
+RETENTION_LOGIN_CODE_DAYS = env_int("AFTERSALES_RETENTION_LOGIN_CODE_DAYS", 30)
+RETENTION_EXPORT_DAYS = env_int("AFTERSALES_RETENTION_EXPORT_DAYS", 7)
+# The worker runs the purge once a day (0: only `aftersales retention purge --apply` by hand).
+RETENTION_PURGE_DAILY = env_int("AFTERSALES_RETENTION_PURGE_DAILY", 1) == 1
 # --- Every way a customer reaches us (issue 16) ----------------------------------------------
 # The phone system's events (aftersales.calls): a signed request older or newer than the window is
 # refused; an answer after THREE_RINGS seconds is late (a Chinese ring cadence is 1 s on, 4 s off);
