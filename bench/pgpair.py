@@ -89,8 +89,9 @@ class PgPair:
         docs/deploy.md "Failover" step 4 after a promotion)."""
         replica = self.data("replica")
         # -R writes standby.signal and primary_conninfo: a streaming replica, as in docs/deploy.md.
+        # -c fast: checkpoint at once (the default spreads it over minutes, as after a promotion).
         self._run(self.bin / "pg_basebackup", "-h", "127.0.0.1", "-p", self.ports["primary"], "-U", "postgres",
-                  "-D", replica, "-R", "-X", "stream", "--no-sync")
+                  "-D", replica, "-R", "-X", "stream", "-c", "fast", "--no-sync")
         with open(replica / "postgresql.auto.conf", "a") as conf:
             conf.write(f"port = {self.ports['replica']}\n")
         self.pg_ctl("replica", "start")

@@ -288,6 +288,10 @@ if PRODUCTION:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]  # preload is a decision, not an oversight
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The probes and the scrape come straight to each node over the private network, not through the
+    # TLS proxy: HAProxy's health check (/readyz?scope=node) and Prometheus (/metrics, per node, with its
+    # bearer token) would otherwise get a redirect to https on a port that speaks only HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Phone and customer look-ups (a fragment of 4+ digits) per minute, counted in the database so
 # every worker and node shares the count: per user and per client address.
