@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -131,7 +132,7 @@ def timed(client: Client, url: str, runs: int | None = None) -> dict:
         times.append((time.perf_counter() - t) * 1000)
         assert resp.status_code == 200, (url, resp.status_code)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[max(int(len(times) * 0.95) - 1, 0)], 1),
+    return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[math.ceil(len(times) * 0.95) - 1], 1),
             "runs": runs, "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
