@@ -193,7 +193,12 @@ def main() -> None:
     seconds = 0.0 if args.measure_only else grow(args.orders)
     if args.grow_only:
         return
-    aggregates = fill_aggregates() if args.fill_aggregates else None
+    if args.fill_aggregates:
+        aggregates = fill_aggregates()
+    else:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM stats_dailyaggregate")
+            aggregates = cur.fetchone()[0]
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_total_relation_size('service_serviceorder'))")
         size = cur.fetchone()[0]
