@@ -477,7 +477,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"http://127.0.0.1:{cluster.lb.stats_port}/)")
             print(f"  primary {cluster.pg.url(cluster.site.db)}  replica {cluster.pg.url(cluster.site.db, 'replica')}")
             print(f"  web nodes {[n.port for n in cluster.nodes]}, workers 2, logs in {tmp}; demo users as `make run`")
-            print(f"  metrics: curl -H 'Authorization: Bearer {METRICS_TOKEN}' http://127.0.0.1:{args.port}/metrics")
+            # Per node, as Prometheus scrapes them (docs/deploy/prometheus.yml): through HAProxy a scrape
+            # sees whichever node answered.
+            for node in cluster.nodes:
+                print(f"  metrics of {node.log.stem}: curl -H 'Authorization: Bearer {METRICS_TOKEN}' "
+                      f"http://127.0.0.1:{node.port}/metrics")
+            print(f"  HAProxy's exporter: curl http://127.0.0.1:{cluster.lb.stats_port}/metrics")
             sys.stdout.flush()
             try:
                 while True:

@@ -21,6 +21,10 @@ from pathlib import Path
 import psycopg
 
 
+# docs/deploy.md "Failover" runs exactly this on the replica (tests/cluster/test_failover.py checks).
+PROMOTE_SQL = "SELECT pg_promote(wait => true, wait_seconds => 60)"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -42,6 +46,8 @@ class PgPair:
         self.root_user = os.geteuid() == 0
         self.dir = Path(tempfile.mkdtemp(prefix="aftersales-pg-"))
         self.ports = {"primary": free_port(), "replica": free_port()}
+        # The data directory of each role; a promotion hands the replica's to "primary".
+        self.dirs = {"primary": self.dir / "primary", "replica": self.dir / "replica"}
         if self.root_user:
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
@@ -55,9 +61,12 @@ class PgPair:
                               env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"})
 
     def data(self, node: str) -> Path:
-        return self.dir / node
+        return self.dirs[node]
 
-    def start(self) -> "PgPair":
+    def start(self, *, synchronous: bool = False) -> "PgPair":
+        """``synchronous``: the primary's commits wait for the replica to have the WAL on disk
+        (synchronous_standby_names, docs/deploy.md "Failover"): an acknowledged write survives the
+        primary's loss once the replica is promoted."""
         primary = self.data("primary")
         self._run(self.bin / "initdb", "-D", primary, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
@@ -69,15 +78,23 @@ class PgPair:
                 "wal_level = replica\nmax_wal_senders = 5\nhot_standby = on\nmax_connections = 60\n"
                 "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\nlogging_collector = off\n"
             )
+            if synchronous:
+                conf.write("synchronous_standby_names = '*'\nsynchronous_commit = on\n")
         self.pg_ctl("primary", "start")
+        self.make_replica()
+        return self
+
+    def make_replica(self) -> None:
+        """A streaming replica of the current primary, in a fresh directory (the beginning, and
+        docs/deploy.md "Failover" step 4 after a promotion)."""
         replica = self.data("replica")
         # -R writes standby.signal and primary_conninfo: a streaming replica, as in docs/deploy.md.
+        # -c fast: checkpoint at once (the default spreads it over minutes, as after a promotion).
         self._run(self.bin / "pg_basebackup", "-h", "127.0.0.1", "-p", self.ports["primary"], "-U", "postgres",
-                  "-D", replica, "-R", "-X", "stream", "--no-sync")
+                  "-D", replica, "-R", "-X", "stream", "-c", "fast", "--no-sync")
         with open(replica / "postgresql.auto.conf", "a") as conf:
             conf.write(f"port = {self.ports['replica']}\n")
         self.pg_ctl("replica", "start")
-        return self
 
     def pg_ctl(self, node: str, action: str) -> None:
         args = [self.bin / "pg_ctl", "-D", self.data(node), "-w", "-t", "60", action]
@@ -86,6 +103,20 @@ class PgPair:
         if action in ("stop", "restart"):
             args += ["-m", "fast"]
         self._run(*args)
+
+    def crash(self, node: str) -> None:
+        """The machine is lost: the server stops at once, without a checkpoint or a goodbye to clients."""
+        self._run(self.bin / "pg_ctl", "-D", self.data(node), "-w", "-t", "60", "stop", "-m", "immediate")
+
+    def promote(self) -> None:
+        """docs/deploy.md "Failover", step 2 on the replica: end recovery and accept writes. Afterwards
+        "primary" names the promoted server and "replica" names none (the old primary is gone; a new
+        replica is made from the promoted one with pg_basebackup, as in the beginning)."""
+        assert self.sql("replica", PROMOTE_SQL)[0][0] is True, "pg_promote did not finish"
+        assert self.sql("replica", "SELECT pg_is_in_recovery()")[0][0] is False
+        n = len(list(self.dir.glob("replica*")))
+        self.dirs = {"primary": self.dirs["replica"], "replica": self.dir / f"replica{n + 1}"}
+        self.ports = {"primary": self.ports["replica"], "replica": free_port()}
 
     def url(self, db: str, node: str = "primary") -> str:
         return f"postgres://postgres@127.0.0.1:{self.ports[node]}/{db}"

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "aftersales.ops",  # metrics, readiness, request ids, the replica router (issue 19)
     "aftersales.calls",  # the phone system (CTI): call events, the desk's pop, callbacks (issue 16)
     "aftersales.inbox",  # fax and e-mail: the IMAP inbox read by the worker into intake drafts (issue 16)
+    "aftersales.retention",  # what is kept how long; the daily purge (issue 19)
     "aftersales.demo",  # last: it calls every app's demo builder
 ]
 
@@ -287,6 +288,10 @@ if PRODUCTION:
     if not SECURE_HSTS_PRELOAD:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]  # preload is a decision, not an oversight
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The probes and the scrape come straight to each node over the private network, not through the
+    # TLS proxy: HAProxy's health check (/readyz?scope=node) and Prometheus (/metrics, per node, with its
+    # bearer token) would otherwise get a redirect to https on a port that speaks only HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Phone and customer look-ups (a fragment of 4+ digits) per minute, counted in the database so
 # every worker and node shares the count: per user and per client address.
@@ -370,6 +375,17 @@ READY_WORKER_STALE_SECONDS = env_int("AFTERSALES_READY_WORKER_STALE", max(3 * SL
 # Repair records are kept this many years after an order closes (docs/deploy.md, "Retention": the
 # 三包 repair-record rule and product-quality liability); nothing in the application deletes earlier.
 RETENTION_YEARS = env_int("AFTERSALES_RETENTION_YEARS", 6)
+# What only serves a moment is kept days, not years (aftersales.retention.policy; 0 = keep forever):
+# the phone-number reveal log (an audit trail: long enough to investigate a leak reported late), the
+# delivered messages (recipients' numbers; the order's timeline keeps what happened), the intake
+# idempotency keys (a retry comes within minutes), the portal's SMS codes, the exported workbooks.
+RETENTION_REVEAL_DAYS = env_int("AFTERSALES_RETENTION_REVEAL_DAYS", 3 * 365)
+RETENTION_OUTBOX_DAYS = env_int("AFTERSALES_RETENTION_OUTBOX_DAYS", 180)
+RETENTION_IDEMPOTENCY_DAYS = env_int("AFTERSALES_RETENTION_IDEMPOTENCY_DAYS", 30)
+RETENTION_LOGIN_CODE_DAYS = env_int("AFTERSALES_RETENTION_LOGIN_CODE_DAYS", 30)
+RETENTION_EXPORT_DAYS = env_int("AFTERSALES_RETENTION_EXPORT_DAYS", 7)
+# The worker runs the purge once a day (0: only `aftersales retention purge --apply` by hand).
+RETENTION_PURGE_DAILY = env_int("AFTERSALES_RETENTION_PURGE_DAILY", 1) == 1
 # --- Every way a customer reaches us (issue 16) ----------------------------------------------
 # The phone system's events (aftersales.calls): a signed request older or newer than the window is
 # refused; an answer after THREE_RINGS seconds is late (a Chinese ring cadence is 1 s on, 4 s off);

@@ -397,7 +397,8 @@ def perform(user, order_id: int, action: str, version: int, note: str, data: dic
 
 # "Recorded" is also the queue's column of the time an order was received (受理时间); the event is the act (受理).
 EVENT_LABELS = {"create": pgettext_lazy("event", "Recorded"), "attach": _("File added"),
-                "promise_change": _("Promised time changed")}  # workflow.PROMISE_CHANGE
+                "promise_change": _("Promised time changed"),  # workflow.PROMISE_CHANGE
+                "anonymise": _("Retention period over: personal data removed")}  # retention.policy.ANONYMISE
 
 
 def label_of(action: str) -> str:

@@ -30,6 +30,7 @@ from aftersales.ops.services import worker_beat
 from aftersales.calls.tasks import prune_signatures
 from aftersales.inbox.tasks import poll_inbox
 from aftersales.quality.tasks import scan_batches
+from aftersales.retention.tasks import purge_expired
 from aftersales.standards.tasks import remind_stalled_owners
 from aftersales.sla.tasks import deliver_outbox, sweep_clocks
 from aftersales.stats.tasks import refresh_aggregates, send_reports
@@ -46,7 +47,7 @@ def schedule_periodic() -> int:
     # once per period and subscriber; the next morning's return visits once a day), so queuing them
     # every tick costs one query each.
     for task in (sweep_clocks, deliver_outbox, scan_batches, send_reports, remind_stalled_owners, plan_visits,
-                 poll_inbox, prune_signatures, refresh_aggregates):
+                 poll_inbox, prune_signatures, refresh_aggregates, purge_expired):
         if not DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
             task.enqueue()
             queued += 1
