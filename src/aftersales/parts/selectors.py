@@ -103,6 +103,53 @@ def order_requisitions(user, order) -> list[Requisition]:
     return list(requisition_queryset(user).filter(order=order).prefetch_related("lines__part"))
 
 
+def parts_waits(machine) -> list:
+    """待件 as the warranty engine counts it: each requisition for a repair order of this machine,
+    from the day it was requested to the day the parts arrived (still open: up to today; refused:
+    up to the refusal). A paid repair's wait is the user's own and extends nothing. Not scoped to
+    a user: it is a fact about the machine, read for whoever asks about its cover."""
+    from django.utils import timezone
+
+    from aftersales.service.models import OrderStatus, OrderType, ServiceMode
+    from aftersales.warranty.engine import PartsWait
+
+    rows = (Requisition.objects.filter(order__machine=machine, order__order_type=OrderType.REPAIR)
+            .exclude(order__status=OrderStatus.CANCELLED).order_by("created_at", "pk")
+            .values_list("number", "created_at", "received_at", "decided_at", "status", "order__service_mode"))
+    out = []
+    for number, created_at, received_at, decided_at, status, mode in rows:
+        end = received_at or (decided_at if status == "rejected" else None)
+        started = timezone.localdate(created_at)
+        out.append(PartsWait(started=started, finished=max(timezone.localdate(end), started) if end else None,
+                             reference=number, under_warranty=mode != ServiceMode.PAID))
+    return out
+
+
+def warranty_now(order) -> dict | None:
+    """The machine's 三包 today, for an order that waited for parts: the whole machine's end date with
+    the days the waiting added and the engine's reason for them (the order keeps its intake answer;
+    this is the machine's answer now). None without a machine or with facts the engine refuses."""
+    from aftersales.core.errors import DomainError
+    from aftersales.service.services.common import _shanghai_today
+    from aftersales.warranty.services import evaluate_machine
+
+    if order.machine_id is None:
+        return None
+    try:
+        answer = evaluate_machine(machine=order.machine, on=_shanghai_today())
+    except DomainError:
+        return None
+    return warranty_summary(answer)
+
+
+def warranty_summary(answer: dict) -> dict:
+    """The whole machine's cover from an evaluation, with the 待件 reason (empty when none)."""
+    whole = answer["coverage"]["whole_machine"]
+    reason = next((r for r in answer["reasons"] if r["code"] == "extension_parts_wait"), None)
+    return {"state": whole.get("state", ""), "end": whole.get("end"), "extension_days": whole.get("extension_days", 0),
+            "parts_wait_days": whole.get("parts_wait_days", 0), "reason": reason}
+
+
 def old_part_queryset(user) -> QuerySet[OldPart]:
     return _org_scoped(user, OldPart.objects.select_related("order", "part", "batch", "organization"))
 
