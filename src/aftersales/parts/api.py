@@ -120,6 +120,14 @@ def my_van(request):
     return _balances(request.user, van) if van else []
 
 
+@router.post("/my-van/open", response={200: WarehouseOut, **COMMON_ERRORS}, summary="Open my van's stock / 开通车载库")
+def my_van_open(request):
+    """A field technician's van stock, made once; asking again answers the same van."""
+    w = services.van_open(actor=request.user)
+    return {"id": w.pk, "code": w.code, "name": w.name, "kind": w.kind, "organization_id": w.organization_id,
+            "technician_id": w.technician_id}
+
+
 class MoveOut(Schema):
     id: int
     warehouse_id: int

@@ -45,6 +45,14 @@ def _page(view):
     return wrapped
 
 
+def _render(request, template: str, context: dict):
+    """A page; after a refused form (``act``), with that form's errors and typed values, and the
+    error's status (422 for bad input) so nothing reads it as a success."""
+    form = getattr(request, "parts_form", None)
+    return render(request, template, {**context, "form": form, "page_path": form["path"] if form else request.path},
+                  status=form["status"] if form else 200)
+
+
 def _flags(claim) -> list[tuple[str, str, bool]]:
     return [(f, str(claims.FLAG_LABELS.get(f, f)), f in claims.SOFT_FLAGS) for f in claim.flags]
 
@@ -71,12 +79,14 @@ def _open_orders(user):
 def van_page(request):
     """The technician's phone: what is on the van, what is on its way, what must go back."""
     _need(policies.may_use_parts(request.user))
-    van = services.van_ensure(technician=request.user) if request.user.has_role("field_technician") else None
+    # Reading the page writes nothing: a technician without a van sees the 开通车载库 button (van_open).
+    van = selectors.van_of(request.user)
     balances = list(selectors.balance_queryset(request.user).filter(warehouse=van).order_by("part__number")) if van else []
     reqs = list(selectors.requisition_queryset(request.user).filter(requested_by=request.user)[:20])
     old = list(selectors.old_part_queryset(request.user).filter(order__assigned_technician=request.user,
                                                                 status=OldPartStatus.AWAITING)[:50])
-    return render(request, "parts/van.html", {"van": van, "balances": balances, "requisitions": reqs,
+    return _render(request, "parts/van.html", {"van": van, "may_open_van": van is None and request.user.has_role("field_technician"),
+                                              "balances": balances, "requisitions": reqs,
                                               "old_parts": old, "parts": _parts_choice(request.user),
                                               "orders": _open_orders(request.user)})
 
@@ -93,7 +103,7 @@ def stock_page(request):
     reqs = list(selectors.requisition_queryset(request.user).filter(organization_id=request.user.organization_id)[:50])
     old = list(selectors.old_part_queryset(request.user).filter(organization_id=request.user.organization_id,
                                                                 status=OldPartStatus.AWAITING)[:100])
-    return render(request, "parts/stock.html", {
+    return _render(request, "parts/stock.html", {
         "warehouses": warehouses, "balances": balances, "requisitions": reqs, "old_parts": old,
         "suggestions": selectors.replenishment(request.user) if warehouses else [],
         "parts": _parts_choice(request.user)})
@@ -106,7 +116,7 @@ def desk_page(request):
     arriving and to inspect."""
     _need(policies.is_parts_desk(request.user) or policies.may_inspect(request.user))
     reqs = selectors.requisition_queryset(request.user).prefetch_related("lines__part")
-    return render(request, "parts/desk.html", {
+    return _render(request, "parts/desk.html", {
         "to_decide": list(reqs.filter(status=RequisitionStatus.REQUESTED)[:50]),
         "to_ship": list(reqs.filter(status=RequisitionStatus.APPROVED)[:50]),
         "in_transit": list(reqs.filter(status=RequisitionStatus.SHIPPED)[:50]),
@@ -131,7 +141,7 @@ def claim_list(request):
         rows = [c for c in rows if set(c.flags) - claims.SOFT_FLAGS]
     for c in rows:
         c.flag_list = _flags(c)
-    return render(request, "parts/claims.html", {"claims": rows, "show": show, "statuses": ClaimStatus.choices,
+    return _render(request, "parts/claims.html", {"claims": rows, "show": show, "statuses": ClaimStatus.choices,
                                                  "flagged": bool(request.GET.get("flagged")),
                                                  "reviewer": policies.may_review_claims(request.user)})
 
@@ -141,7 +151,7 @@ def claim_list(request):
 @_page
 def claim_page(request, pk: int):
     claim = selectors.claim_get(request.user, pk)
-    return render(request, "parts/claim.html", {
+    return _render(request, "parts/claim.html", {
         "claim": claim, "lines": list(claim.lines.all()), "flags": _flags(claim),
         "old_parts": list(claim.order.old_parts.select_related("part")),
         "reviewer": policies.may_review_claims(request.user) and claim.status == ClaimStatus.SUBMITTED,
@@ -169,7 +179,7 @@ def settlement_list(request):
 
     rows = list(selectors.settlement_queryset(request.user)[:100])
     reviewer = policies.may_review_claims(request.user)
-    return render(request, "parts/settlements.html", {
+    return _render(request, "parts/settlements.html", {
         "settlements": rows, "reviewer": reviewer,
         "organizations": list(Organization.objects.filter(is_active=True, kind__in=["direct_branch", "authorized_agency"]))
         if reviewer else [], "last_month": (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)})
@@ -183,7 +193,7 @@ def settlement_page(request, pk: int):
     rows = list(s.claims.select_related("order").prefetch_related("lines").order_by("number"))
     if wants_xlsx(request):
         return xlsx_response(filename=f"settlement-{s.number}", title=s.number, columns=SETTLEMENT_COLUMNS, rows=rows)
-    return render(request, "parts/settlement.html", {
+    return _render(request, "parts/settlement.html", {
         "s": s, "claims": rows,
         "may_confirm": s.status == SettlementStatus.ISSUED and request.user.organization_id == s.organization_id,
         "may_pay": s.status == SettlementStatus.CONFIRMED and policies.may_review_claims(request.user)})
@@ -205,6 +215,9 @@ def _act(request, action: str):
         r = services.requisition_create(actor=u, lines=lines, order_id=_int(p.get("order_id")),
                                         to_warehouse_id=_int(p.get("to_warehouse_id")), note=p.get("note", ""))
         return _("Requisition %(number)s sent.") % {"number": r.number}
+    if action == "open_van":
+        w = services.van_open(actor=u)
+        return _("Van stock %(name)s opened.") % {"name": w.name}
     if action == "approve":
         approved = {int(k[9:]): v for k, v in p.items() if k.startswith("approved_") and k[9:].isdigit() and v != ""}
         r = services.requisition_approve(actor=u, requisition_id=_int(p.get("id"), 0), version=_int(p.get("version"), 0),
@@ -267,6 +280,40 @@ def _act(request, action: str):
     raise PermissionDenied
 
 
+# The pages a refused form is shown again on (the page it was sent from).
+REDISPLAY = frozenset({"van", "stock", "desk", "claim", "settlements", "settlement"})
+
+
+def _redisplay(request, back: str, action: str, exc: DomainError):
+    """The page the form came from, drawn again with the form's errors per field and what was typed,
+    so a technician on a phone does not type it all again. None when the page cannot be drawn."""
+    import inspect
+    import re
+    from urllib.parse import urlsplit
+
+    from django.http import Http404
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(urlsplit(back).path)
+    except Resolver404:
+        return None
+    if match.app_name != "parts" or match.url_name not in REDISPLAY:
+        return None
+    errors: dict[str, str] = {}
+    for key, message in exc.fields.items():
+        errors[key] = message
+        # "lines[0].quantity" is the one line's "quantity" input of the form.
+        errors.setdefault(re.sub(r"\[\d+\]", "", key).split(".")[-1], message)
+    request.parts_form = {"action": action, "status": exc.status, "path": urlsplit(back).path, "message": exc.message,
+                          "messages": list(exc.fields.values()), "errors": errors,
+                          "values": {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}}
+    try:
+        return inspect.unwrap(match.func)(request, *match.args, **match.kwargs)
+    except (Http404, PermissionDenied, DomainError):
+        return None
+
+
 @login_required
 @require_POST
 def act(request, action: str):
@@ -276,6 +323,9 @@ def act(request, action: str):
     try:
         messages.success(request, _act(request, action))
     except DomainError as exc:
+        page = _redisplay(request, back, action, exc)
+        if page is not None:
+            return page
         text = exc.message
         if exc.fields:
             text += " " + "；".join(f"{v}" for v in exc.fields.values())
