@@ -150,3 +150,32 @@ def test_a_refused_form_comes_back_with_the_errors_beside_the_fields_and_what_wa
                                               "quantity": "abc", "unit_cost": "12.50", "next": "/parts/desk/"})
     html = resp.content.decode()
     assert resp.status_code == 422 and 'data-field-error="quantity"' in html and 'value="12.50"' in html
+
+
+def test_a_shipped_requisition_shows_in_transit_until_it_is_received(net, client, api):
+    parts = catalogue()
+    cw = stocked(net, parts, qty=5)
+    my_van = van(net.agency_tech)
+    req = services.requisition_create(actor=net.agency_tech, lines=[services.LineInput(part_id=parts["pump"].pk, quantity=2)])
+    req = services.requisition_approve(actor=net.repair_coordinator, requisition_id=req.pk, version=req.version)
+    req = services.requisition_ship(actor=net.repair_coordinator, requisition_id=req.pk, version=req.version,
+                                    tracking_number="SF123")
+    # A transfer made in one step (out and in together) is never in transit.
+    services.stock_transfer(actor=net.repair_coordinator, from_warehouse_id=cw.pk, to_warehouse_id=my_van.pk,
+                            part_id=parts["filter"].pk, quantity=1)
+    t_tech = net.token(net.agency_tech)
+    status, rows = api.get("/in-transit", token=t_tech)
+    assert status == 200 and rows == [{"to_warehouse_id": my_van.pk, "from_warehouse_id": cw.pk,
+                                       "part_id": parts["pump"].pk, "part_number": "4110001", "quantity": "2.00"}]
+    assert api.get("/in-transit", token=net.token(net.other_agency_tech))[1] == []
+    assert api.get("/in-transit", token=net.token(net.repair_coordinator), warehouse_id=cw.pk)[1][0]["quantity"] == "2.00"
+    status, body = api.get(f"/requisitions/{req.pk}", token=t_tech)
+    assert body["lines"][0]["in_transit"] == "2.00"
+    _login(client, net.agency_tech)
+    page = client.get("/parts/van/").content.decode()
+    assert 'data-transit="4110001">2 ' in page and 'data-in-transit="4110001"' in page
+    assert StockBalance.objects.get(warehouse=cw, part=parts["pump"]).quantity == 3  # left the centre
+    services.requisition_receive(actor=net.agency_tech, requisition_id=req.pk, version=req.version)
+    assert api.get("/in-transit", token=t_tech)[1] == []
+    assert api.get(f"/requisitions/{req.pk}", token=t_tech)[1]["lines"][0]["in_transit"] == "0"
+    assert 'data-transit="4110001"' not in client.get("/parts/van/").content.decode()

@@ -150,6 +150,61 @@ def warranty_summary(answer: dict) -> dict:
             "parts_wait_days": whole.get("parts_wait_days", 0), "reason": reason}
 
 
+def _qty(q) -> Decimal:
+    # SQLite sums decimals as floats: back to the ledger's two places.
+    return Decimal(str(q)).quantize(Decimal("0.01"))
+
+
+def in_transit(user, *, warehouse: Warehouse | None = None) -> list[dict]:
+    """在途: what left one warehouse for another and has not arrived, from the ledger alone (every
+    transfer out names its destination; what that warehouse took in from the sender is subtracted),
+    per destination, sender and part; only rows where the user may see either warehouse."""
+    from django.db.models import Q
+
+    from aftersales.parts.models import MoveKind
+
+    seen = warehouse_queryset(user)
+    if warehouse is not None:
+        seen = seen.filter(pk=warehouse.pk)
+    ids = list(seen.values_list("pk", flat=True))
+    if not ids:
+        return []
+    moves = StockMove.objects.filter(Q(warehouse_id__in=ids) | Q(counterpart_id__in=ids),
+                                     kind__in=[MoveKind.TRANSFER_OUT, MoveKind.TRANSFER_IN]).order_by()
+    totals: dict[tuple[int, int, int], Decimal] = {}
+    for kind, at, other, part_id, q in (moves.values("kind", "warehouse_id", "counterpart_id", "part_id")
+                                        .annotate(q=Sum("quantity"))
+                                        .values_list("kind", "warehouse_id", "counterpart_id", "part_id", "q")):
+        # Keyed (destination, sender, part): an out line (negative) counts up, the matching in line down.
+        key = (other, at, part_id) if kind == MoveKind.TRANSFER_OUT else (at, other, part_id)
+        totals[key] = totals.get(key, Decimal(0)) - _qty(q)
+    rows = [(k, v) for k, v in totals.items()
+            if v > 0 and None not in k[:2] and (warehouse is None or warehouse.pk in k[:2])]
+    if not rows:
+        return []
+    names = {w.pk: w for w in Warehouse.objects.filter(pk__in={x for k, _v in rows for x in k[:2]})}
+    parts = {p.pk: p for p in Part.objects.filter(pk__in={k[2] for k, _v in rows})}
+    return [{"to_warehouse": names.get(k[0]), "from_warehouse": names.get(k[1]), "part": parts[k[2]], "quantity": v}
+            for k, v in sorted(rows, key=lambda kv: (kv[0][0] or 0, parts[kv[0][2]].number))]
+
+
+def requisition_transit(requisitions) -> dict[int, dict[int, Decimal]]:
+    """Per requisition and part, what was shipped and not yet received, from its ledger lines."""
+    from aftersales.parts.models import MoveKind
+
+    out: dict[int, dict[int, Decimal]] = {}
+    ids = [r.pk for r in requisitions if r.status == "shipped"]
+    if not ids:
+        return out
+    for req_id, part_id, q in (StockMove.objects.filter(requisition_id__in=ids, kind__in=[MoveKind.TRANSFER_OUT,
+                                                                                          MoveKind.TRANSFER_IN])
+                               .order_by().values("requisition_id", "part_id").annotate(q=Sum("quantity"))
+                               .values_list("requisition_id", "part_id", "q")):
+        if q and -_qty(q) > 0:
+            out.setdefault(req_id, {})[part_id] = -_qty(q)
+    return out
+
+
 def old_part_queryset(user) -> QuerySet[OldPart]:
     return _org_scoped(user, OldPart.objects.select_related("order", "part", "batch", "organization"))
 

@@ -53,6 +53,16 @@ def _render(request, template: str, context: dict):
                   status=form["status"] if form else 200)
 
 
+def _with_transit(qs) -> list:
+    """The requisitions with each line's quantity on its way (from the ledger) as ``ln.in_transit``."""
+    reqs = list(qs.prefetch_related("lines__part"))
+    transit = selectors.requisition_transit(reqs)
+    for r in reqs:
+        for ln in r.lines.all():
+            ln.in_transit = transit.get(r.pk, {}).get(ln.part_id)
+    return reqs
+
+
 def _flags(claim) -> list[tuple[str, str, bool]]:
     return [(f, str(claims.FLAG_LABELS.get(f, f)), f in claims.SOFT_FLAGS) for f in claim.flags]
 
@@ -82,11 +92,12 @@ def van_page(request):
     # Reading the page writes nothing: a technician without a van sees the 开通车载库 button (van_open).
     van = selectors.van_of(request.user)
     balances = list(selectors.balance_queryset(request.user).filter(warehouse=van).order_by("part__number")) if van else []
-    reqs = list(selectors.requisition_queryset(request.user).filter(requested_by=request.user)[:20])
+    reqs = _with_transit(selectors.requisition_queryset(request.user).filter(requested_by=request.user)[:20])
     old = list(selectors.old_part_queryset(request.user).filter(order__assigned_technician=request.user,
                                                                 status=OldPartStatus.AWAITING)[:50])
     return _render(request, "parts/van.html", {"van": van, "may_open_van": van is None and request.user.has_role("field_technician"),
                                               "balances": balances, "requisitions": reqs,
+                                              "transit": selectors.in_transit(request.user, warehouse=van) if van else [],
                                               "old_parts": old, "parts": _parts_choice(request.user),
                                               "orders": _open_orders(request.user)})
 
@@ -100,11 +111,12 @@ def stock_page(request):
     warehouses = list(selectors.warehouse_queryset(request.user).filter(organization_id=request.user.organization_id))
     balances = list(selectors.balance_queryset(request.user).filter(warehouse__in=warehouses)
                     .order_by("warehouse__code", "part__number"))
-    reqs = list(selectors.requisition_queryset(request.user).filter(organization_id=request.user.organization_id)[:50])
+    reqs = _with_transit(selectors.requisition_queryset(request.user).filter(organization_id=request.user.organization_id)[:50])
     old = list(selectors.old_part_queryset(request.user).filter(organization_id=request.user.organization_id,
                                                                 status=OldPartStatus.AWAITING)[:100])
     return _render(request, "parts/stock.html", {
         "warehouses": warehouses, "balances": balances, "requisitions": reqs, "old_parts": old,
+        "transit": [t for t in selectors.in_transit(request.user) if t["to_warehouse"] in warehouses],
         "suggestions": selectors.replenishment(request.user) if warehouses else [],
         "parts": _parts_choice(request.user)})
 
@@ -119,7 +131,7 @@ def desk_page(request):
     return _render(request, "parts/desk.html", {
         "to_decide": list(reqs.filter(status=RequisitionStatus.REQUESTED)[:50]),
         "to_ship": list(reqs.filter(status=RequisitionStatus.APPROVED)[:50]),
-        "in_transit": list(reqs.filter(status=RequisitionStatus.SHIPPED)[:50]),
+        "in_transit": _with_transit(reqs.filter(status=RequisitionStatus.SHIPPED)[:50]),
         "suggestions": selectors.replenishment(request.user),
         "warehouses": list(selectors.warehouse_queryset(request.user).exclude(kind="van")),
         "parts": _parts_choice(request.user),
