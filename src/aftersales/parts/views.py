@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import DomainError
-from aftersales.parts import claims, policies, returns, selectors, services
+from aftersales.parts import catalogue, claims, policies, returns, selectors, services
 from aftersales.parts.models import (
     ClaimStatus,
     OldPartStatus,
@@ -143,6 +143,31 @@ def desk_page(request):
 
 @login_required
 @require_GET
+def catalogue_page(request):
+    """The centre's parts desk keeps the catalogue, the prices and the claim rates here."""
+    from aftersales.accounts.models import OrganizationKind
+    from aftersales.parts.models import ClaimRate, Part, PriceAudience
+    from aftersales.registry.models import CustomerClass
+    from aftersales.warranty.services import known_components
+
+    _need(policies.is_parts_desk(request.user))
+    rows = list(Part.objects.order_by("number").prefetch_related("prices")[:500])
+    today = timezone.localdate()
+    for part in rows:
+        current = [p for p in part.prices.all() if p.valid_from <= today and (p.valid_until is None or p.valid_until >= today)]
+        part.current_prices = sorted(current, key=lambda p: (p.audience, p.level))
+    editing = next((p for p in rows if str(p.pk) == request.GET.get("edit", "")), None)
+    return _render(request, "parts/catalogue.html", {
+        "parts": rows, "editing": editing, "components": sorted(known_components()),
+        "audiences": PriceAudience.choices,
+        "levels": [("", _("All"))] + list(CustomerClass.choices) + [
+            (OrganizationKind.DIRECT_BRANCH, OrganizationKind.DIRECT_BRANCH.label),
+            (OrganizationKind.AUTHORIZED_AGENCY, OrganizationKind.AUTHORIZED_AGENCY.label)],
+        "rates": list(ClaimRate.objects.order_by("province", "-valid_from")[:200]), "today": today})
+
+
+@login_required
+@require_GET
 def claim_list(request):
     show = request.GET.get("status", "")
     qs = selectors.claim_queryset(request.user)
@@ -227,6 +252,22 @@ def _act(request, action: str):
         r = services.requisition_create(actor=u, lines=lines, order_id=_int(p.get("order_id")),
                                         to_warehouse_id=_int(p.get("to_warehouse_id")), note=p.get("note", ""))
         return _("Requisition %(number)s sent.") % {"number": r.number}
+    if action == "part_save":
+        part = catalogue.part_save(
+            actor=u, part_id=_int(p.get("id")), number=p.get("number", ""), name_zh=p.get("name_zh", ""),
+            name_en=p.get("name_en", ""), unit=p.get("unit", ""), component=p.get("component", ""),
+            wear_part="wear_part" in p, serial_tracked="serial_tracked" in p, return_required="return_required" in p,
+            standard_cost=p.get("standard_cost", "") or "0", is_active="is_active" in p)
+        return _("Part %(number)s saved.") % {"number": part.number}
+    if action == "price_set":
+        catalogue.price_set(actor=u, part_id=_int(p.get("part_id"), 0), audience=p.get("audience", ""),
+                            level=p.get("level", ""), price=p.get("price", ""), valid_from=p.get("valid_from", ""))
+        return _("Price saved.")
+    if action == "rate_set":
+        catalogue.rate_set(actor=u, province=p.get("province", ""), labour_per_hour=p.get("labour_per_hour", ""),
+                           travel_per_km=p.get("travel_per_km", ""), filing_days=p.get("filing_days", ""),
+                           valid_from=p.get("valid_from", ""))
+        return _("Claim rates saved.")
     if action == "open_van":
         w = services.van_open(actor=u)
         return _("Van stock %(name)s opened.") % {"name": w.name}
@@ -293,7 +334,7 @@ def _act(request, action: str):
 
 
 # The pages a refused form is shown again on (the page it was sent from).
-REDISPLAY = frozenset({"van", "stock", "desk", "claim", "settlements", "settlement"})
+REDISPLAY = frozenset({"van", "stock", "desk", "claim", "settlements", "settlement", "catalogue"})
 
 
 def _redisplay(request, back: str, action: str, exc: DomainError):

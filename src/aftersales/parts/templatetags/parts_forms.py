@@ -52,3 +52,10 @@ def fmsg(context, action: str, row=None) -> str:
     items = format_html_join("", "<li>{}</li>", ((m,) for m in form["messages"]))
     return format_html('<div class="errors" role="alert" data-form-error="{}"><p>{}</p><ul class="flush">{}</ul></div>',
                        action, form["message"], items)
+
+
+@register.simple_tag(takes_context=True)
+def fchk(context, action: str, field: str, default=False, row=None) -> str:
+    """``checked`` as the refused form had it, else as the page would."""
+    form = _mine(context, action, row)
+    return "checked" if (field in form["values"] if form else default) else ""
