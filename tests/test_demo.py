@@ -345,3 +345,13 @@ def test_demo_orders_make_a_believable_year():
 
     assert "hydraulic_lift repairs planted" in out.getvalue(), out.getvalue()
     assert quality_scan().alarms >= 1
+    # The planted suspicious claims (parts/demo.py): the automatic checks flag them for the reviewer,
+    # the same part claimed twice for one machine among them (a repeat pump repair, every run).
+    from aftersales.parts.models import Claim
+
+    submitted = list(Claim.objects.filter(status="submitted").select_related("order"))
+    twice = [c for c in submitted if "duplicate_part" in c.flags]
+    assert len(twice) == 2 and len({c.order.machine_id for c in twice}) == 1, [c.flags for c in submitted]
+    assert any("filed_late" in c.flags for c in submitted)
+    assert re.search(r"\((\d+) flagged for review\)", out.getvalue()) and int(
+        re.search(r"\((\d+) flagged for review\)", out.getvalue())[1]) >= 3

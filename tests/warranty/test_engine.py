@@ -23,6 +23,7 @@ from aftersales.warranty.engine import (
     Evaluation,
     FaultFacts,
     MachineFacts,
+    PartsWait,
     RepairRecord,
     evaluate,
 )
@@ -371,6 +372,7 @@ def test_to_dict_shape_and_iso_dates() -> None:
         "start": "2026-03-01",
         "end": "2027-03-01",
         "extension_days": 0,
+        "parts_wait_days": 0,
         "rule": "CN2010-Annex",
     }
     assert d["coverage"]["components"]["gearbox"]["end"] == "2028-03-01"
@@ -576,3 +578,40 @@ def test_policy_error_names_the_bad_key(path: str, value: Any, key: str) -> None
 def test_policy_error_on_non_object() -> None:
     with pytest.raises(PolicyError):
         Regime.from_dict(["not", "a", "regime"])
+
+
+# --- waiting for parts (待件) ------------------------------------------------------------------
+
+
+def test_parts_wait_outside_a_repair_extends_the_periods_with_the_request_named() -> None:
+    # Parts requested on 06-01 arrived on 06-08 (7 days); the repair itself ran 06-08..06-10.
+    waits = (PartsWait(D("2026-06-01"), D("2026-06-08"), reference="RQ-202606-0001"),)
+    repairs = (repair("gearbox", "2026-06-08", "2026-06-10"),)
+    ev = evaluate(machine=tractor(), on=D("2027-03-10"), regime=REGIME, repairs=repairs, waits=waits)
+    whole = ev.coverage.whole_machine
+    assert (whole.state, whole.extension_days, whole.parts_wait_days) == ("covered", 9, 7)
+    assert whole.end == D("2027-03-10")
+    (why,) = [r for r in ev.reasons if r.code == "extension_parts_wait"]
+    assert why.params == {"days": 7, "references": "RQ-202606-0001"}
+    assert "等待配件 7 天" in why.text_zh and "RQ-202606-0001" in why.text_en
+    # Without the wait the same machine is out of cover that day.
+    bare = evaluate(machine=tractor(), on=D("2027-03-10"), regime=REGIME, repairs=repairs)
+    assert bare.coverage.whole_machine.state == "expired" and "extension_parts_wait" not in bare.codes()
+
+
+def test_parts_wait_inside_a_repair_counts_once_and_an_open_wait_runs_to_today() -> None:
+    repairs = (repair("gearbox", "2026-06-01", "2026-06-11"),)
+    inside = (PartsWait(D("2026-06-03"), D("2026-06-08"), reference="RQ-1"),)
+    ev = evaluate(machine=tractor(), on=D("2027-01-01"), regime=REGIME, repairs=repairs, waits=inside)
+    assert (ev.coverage.whole_machine.extension_days, ev.coverage.whole_machine.parts_wait_days) == (10, 5)
+    # Two components on one order are the same ten days, not twenty.
+    both = repairs + (repair("hydraulic_lift", "2026-06-01", "2026-06-11"),)
+    assert evaluate(machine=tractor(), on=D("2027-01-01"), regime=REGIME, repairs=both).coverage.whole_machine.extension_days == 10
+    still = (PartsWait(D("2026-12-20"), None, reference="RQ-2"),)
+    ev = evaluate(machine=tractor(), on=D("2027-01-01"), regime=REGIME, waits=still)
+    assert ev.coverage.whole_machine.parts_wait_days == 12 and ev.coverage.whole_machine.end == D("2027-03-15")
+    # A paid repair's wait and a wait before an exchange extend nothing.
+    paid = (PartsWait(D("2026-06-01"), D("2026-06-20"), under_warranty=False),)
+    assert evaluate(machine=tractor(), on=D("2027-01-01"), regime=REGIME, waits=paid).coverage.whole_machine.extension_days == 0
+    with pytest.raises(ValueError, match="parts wait"):
+        evaluate(machine=tractor(), on=D("2027-01-01"), regime=REGIME, waits=(PartsWait(D("2026-06-05"), D("2026-06-01")),))

@@ -120,6 +120,14 @@ def my_van(request):
     return _balances(request.user, van) if van else []
 
 
+@router.post("/my-van/open", response={200: WarehouseOut, **COMMON_ERRORS}, summary="Open my van's stock / 开通车载库")
+def my_van_open(request):
+    """A field technician's van stock, made once; asking again answers the same van."""
+    w = services.van_open(actor=request.user)
+    return {"id": w.pk, "code": w.code, "name": w.name, "kind": w.kind, "organization_id": w.organization_id,
+            "technician_id": w.technician_id}
+
+
 class MoveOut(Schema):
     id: int
     warehouse_id: int
@@ -262,6 +270,7 @@ class LineOut(Schema):
     quantity: Decimal
     approved: Decimal | None
     serials: list[str]
+    in_transit: Decimal = Field(Decimal(0), description="Shipped and not yet received (from the ledger).")
 
 
 class RequisitionOut(Schema):
@@ -284,14 +293,16 @@ class RequisitionOut(Schema):
     lines: list[LineOut]
 
 
-def requisition_out(r: Requisition) -> dict:
+def requisition_out(r: Requisition, transit: dict | None = None) -> dict:
+    transit = (selectors.requisition_transit([r]) if transit is None else transit).get(r.pk, {})
     return {"id": r.pk, "number": r.number, "status": r.status, "organization_id": r.organization_id,
             "to_warehouse_id": r.to_warehouse_id, "from_warehouse_id": r.from_warehouse_id, "order_id": r.order_id,
             "note": r.note, "decision_note": r.decision_note, "tracking_number": r.tracking_number,
             "clock_paused": r.clock_paused, "waiting_days": r.waiting_days, "created_at": r.created_at,
             "shipped_at": r.shipped_at, "received_at": r.received_at, "version": r.version,
             "lines": [{"id": ln.pk, "part_id": ln.part_id, "part_number": ln.part.number, "quantity": ln.quantity,
-                       "approved": ln.approved, "serials": ln.serials} for ln in r.lines.select_related("part")]}
+                       "approved": ln.approved, "serials": ln.serials, "in_transit": transit.get(ln.part_id, Decimal(0))}
+                      for ln in r.lines.select_related("part")]}
 
 
 @router.get("/requisitions", response={200: list[RequisitionOut], **COMMON_ERRORS}, summary="Requisitions / 备件申请")
@@ -299,7 +310,27 @@ def requisition_list(request, status: str = Query("", max_length=10), limit: int
     qs = selectors.requisition_queryset(request.user)
     if status:
         qs = qs.filter(status=status)
-    return [requisition_out(r) for r in qs[:limit]]
+    rows = list(qs[:limit])
+    transit = selectors.requisition_transit(rows)
+    return [requisition_out(r, transit) for r in rows]
+
+
+class TransitOut(Schema):
+    to_warehouse_id: int
+    from_warehouse_id: int
+    part_id: int
+    part_number: str
+    quantity: Decimal
+
+
+@router.get("/in-transit", response={200: list[TransitOut], **COMMON_ERRORS}, summary="Stock in transit / 在途库存")
+def in_transit(request, warehouse_id: DbInt | None = None):
+    """What left one warehouse for another and has not been received, from the ledger, per destination,
+    sender and part (a warehouse given: to or from it)."""
+    warehouse = selectors.warehouse_get(request.user, warehouse_id) if warehouse_id is not None else None
+    return [{"to_warehouse_id": t["to_warehouse"].pk, "from_warehouse_id": t["from_warehouse"].pk,
+             "part_id": t["part"].pk, "part_number": t["part"].number, "quantity": t["quantity"]}
+            for t in selectors.in_transit(request.user, warehouse=warehouse)]
 
 
 @router.post("/requisitions", response={200: RequisitionOut, 201: RequisitionOut, **WRITE},

@@ -13,3 +13,8 @@ class PartsConfig(AppConfig):
         from aftersales.service import hooks
 
         hooks.register_order_changed(claims.on_order_changed)
+        # The days an order waited for parts extend the machine's 三包 periods (warranty engine facts).
+        from aftersales.parts.selectors import parts_waits
+        from aftersales.warranty.services import register_parts_waits
+
+        register_parts_waits(parts_waits)

@@ -261,19 +261,32 @@ def build(*, network, stdout=None) -> dict:
         file(far, timezone.now())
     if plain:  # 缺少小时计读数和照片
         ServiceRecord.objects.filter(order=plain[0].order).update(hours_meter=None)
-    # 同一机器短期内重复索赔同一备件: the pump on two claims of one machine, when the demo's orders hold such a
-    # pair (orders are not rewritten to make one: an order's machine, customer and symptom belong together).
+    # 同一机器短期内重复索赔同一备件: the pump on two claims of one machine. The demo's orders seldom hold
+    # such a pair (orders are not rewritten to make one: an order's machine, customer and symptom belong
+    # together), so the pump "fails again" on the machine of one of this month's claims: a repeat repair
+    # through the same services as any order, whose claim the hook drafts as it completes.
+    # Only claims not yet filed can take the line: the others were reviewed as they were.
+    drafted = set(Claim.objects.filter(status=ClaimStatus.DRAFT).values_list("pk", flat=True))
     by_machine: dict[int, list] = {}
     for c in drafts:
-        if c.order.machine_id:
+        if c.order.machine_id and c.pk in drafted:
             by_machine.setdefault(c.order.machine_id, []).append(c)
     pair = next((cs[-2:] for cs in by_machine.values() if len(cs) > 1
                  and cs[-1].completed_at - cs[-2].completed_at < claims.DUPLICATE_WINDOW), None)
     from aftersales.parts.models import ClaimLine
 
+    if pair is None:
+        # One of this month's claims not planted already; early in a month, an older draft.
+        planted = {c.pk for c in with_km[:2] + plain[:1] + late}
+        pool = [c for c in reversed(this_month)] + [c for c in reversed(drafts) if c not in this_month]
+        earlier = next((c for c in pool if c.pk not in planted and c.pk in drafted and c.order.machine_id), None)
+        repeat = _repeat_pump_repair(earlier, pump, network, desk=desk, centre=centre) if earlier is not None else None
+        if repeat is not None:
+            pair = [earlier]
+            this_month.extend([repeat] + ([earlier] if earlier not in this_month else []))
     if pair is not None:
         for c in pair:
-            if c.status == ClaimStatus.DRAFT:
+            if c.status == ClaimStatus.DRAFT and not c.lines.filter(part=pump).exists():
                 ClaimLine.objects.create(claim=c, kind="part", part=pump, description=f"{pump.number} {pump.name_zh}",
                                          quantity=1, unit_price=_d("1350.00"), amount=_d("1350.00"))
                 claims._totals(c)
@@ -290,3 +303,63 @@ def build(*, network, stdout=None) -> dict:
                      f"{OldPart.objects.count()} old parts, {Claim.objects.count()} claims ({flagged} flagged for review), "
                      f"{settled} settlements")
     return {"claims": Claim.objects.count(), "flagged": flagged, "settlements": settled}
+
+
+def _repeat_pump_repair(earlier: Claim, pump: Part, network, *, desk, centre):
+    """The injection pump replaced again on the machine of ``earlier`` (返修): the order goes from the
+    hotline to the same organization's technician and through the field services, the record names
+    the catalogue's pump (issued from the partner's stock) and the customer confirms. Its claim, or
+    None when the flow cannot run (no technician left at that organization)."""
+    from aftersales.service import demo as service_demo
+    from aftersales.service import services as s
+    from aftersales.notify.models import OutboxMessage
+
+    machine = earlier.order.machine
+    run = service_demo._Demo(random.Random(170), network)
+    run.machines, run.used = [machine], 1  # this machine, with the reason for a second order on it
+    steps = service_demo.REPAIR_STEPS
+    order, tech = run.repair(stop=steps.index("record_service"))
+    if order.assigned_technician_id is None or order.service_mode == "paid":
+        return None
+    # The pump comes from the centre to the technician's van (his organization may keep no stock).
+    van = services.van_ensure(technician=tech)
+    services.stock_transfer(actor=desk, from_warehouse_id=centre.pk, to_warehouse_id=van.pk, part_id=pump.pk, quantity=1,
+                            tracking_number="SF%010d" % run.rng.randrange(10**10))
+    order = run.act(s.order_record_service, order, tech, fault_found="喷油泵再次漏油，供油不足", cause="柱塞偶件磨损",
+                    solution="更换喷油泵总成", labour_hours="2.5", hours_meter="640.0",
+                    component="fuel_injection_pump", parts=[s.PartInput(
+                        part_number=pump.number, quantity=1, component="fuel_injection_pump", action="replaced")])
+    order = run.act(s.order_check_out, order, tech, outbound_tracking="SF%010d" % run.rng.randrange(10**10)
+                    if order.service_mode == "mail_in" else "")
+    code = OutboxMessage.objects.filter(order=order, template="confirmation_code").latest("id").context["code"]
+    order = run.act(s.order_confirm, order, tech, code=code)
+    _into_the_past(order, after=earlier.completed_at)
+    claim = Claim.objects.filter(order=order).select_related("order").first()
+    if claim is not None:
+        claim.completed_at = claim.created_at = claim.order.completed_at
+        claim.save(update_fields=["completed_at", "created_at"])
+    return claim
+
+
+def _into_the_past(order, *, after) -> None:
+    """The repeat repair happened in the days after the earlier one, in working hours like every demo
+    order (demo_history's rules), numbered from the day it was received."""
+    from aftersales.service import demo_history, hooks
+    from aftersales.service.models import OrderNumberSequence, ServiceOrder
+
+    history = demo_history.History(random.Random(171), now=timezone.now())
+    events = list(order.events.order_by("seq"))
+    old = [e.at for e in events]
+    day = min(timezone.localdate(after) + timedelta(days=3), history.today - timedelta(days=2))
+    new, appointment = history.steps(events, history.received_on(max(day, timezone.localdate(after))))
+    while new[-1] > history.now - timedelta(minutes=1):
+        new = [t - timedelta(days=1) for t in new]
+        appointment = appointment - timedelta(days=1) if appointment else None
+    history._apply(order, events, old, new, appointment)
+    received = timezone.localdate(new[0])
+    seq, _ = OrderNumberSequence.objects.get_or_create(day=received, defaults={"last": 0})
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    ServiceOrder.objects.filter(pk=order.pk).update(number=f"FW{received:%Y%m%d}-{seq.last:05d}")
+    order.refresh_from_db()
+    hooks.order_changed(order, [])

@@ -103,6 +103,108 @@ def order_requisitions(user, order) -> list[Requisition]:
     return list(requisition_queryset(user).filter(order=order).prefetch_related("lines__part"))
 
 
+def parts_waits(machine) -> list:
+    """待件 as the warranty engine counts it: each requisition for a repair order of this machine,
+    from the day it was requested to the day the parts arrived (still open: up to today; refused:
+    up to the refusal). A paid repair's wait is the user's own and extends nothing. Not scoped to
+    a user: it is a fact about the machine, read for whoever asks about its cover."""
+    from django.utils import timezone
+
+    from aftersales.service.models import OrderStatus, OrderType, ServiceMode
+    from aftersales.warranty.engine import PartsWait
+
+    rows = (Requisition.objects.filter(order__machine=machine, order__order_type=OrderType.REPAIR)
+            .exclude(order__status=OrderStatus.CANCELLED).order_by("created_at", "pk")
+            .values_list("number", "created_at", "received_at", "decided_at", "status", "order__service_mode"))
+    out = []
+    for number, created_at, received_at, decided_at, status, mode in rows:
+        end = received_at or (decided_at if status == "rejected" else None)
+        started = timezone.localdate(created_at)
+        out.append(PartsWait(started=started, finished=max(timezone.localdate(end), started) if end else None,
+                             reference=number, under_warranty=mode != ServiceMode.PAID))
+    return out
+
+
+def warranty_now(order) -> dict | None:
+    """The machine's 三包 today, for an order that waited for parts: the whole machine's end date with
+    the days the waiting added and the engine's reason for them (the order keeps its intake answer;
+    this is the machine's answer now). None without a machine or with facts the engine refuses."""
+    from aftersales.core.errors import DomainError
+    from aftersales.service.services.common import _shanghai_today
+    from aftersales.warranty.services import evaluate_machine
+
+    if order.machine_id is None:
+        return None
+    try:
+        answer = evaluate_machine(machine=order.machine, on=_shanghai_today())
+    except DomainError:
+        return None
+    return warranty_summary(answer)
+
+
+def warranty_summary(answer: dict) -> dict:
+    """The whole machine's cover from an evaluation, with the 待件 reason (empty when none)."""
+    whole = answer["coverage"]["whole_machine"]
+    reason = next((r for r in answer["reasons"] if r["code"] == "extension_parts_wait"), None)
+    return {"state": whole.get("state", ""), "end": whole.get("end"), "extension_days": whole.get("extension_days", 0),
+            "parts_wait_days": whole.get("parts_wait_days", 0), "reason": reason}
+
+
+def _qty(q) -> Decimal:
+    # SQLite sums decimals as floats: back to the ledger's two places.
+    return Decimal(str(q)).quantize(Decimal("0.01"))
+
+
+def in_transit(user, *, warehouse: Warehouse | None = None) -> list[dict]:
+    """在途: what left one warehouse for another and has not arrived, from the ledger alone (every
+    transfer out names its destination; what that warehouse took in from the sender is subtracted),
+    per destination, sender and part; only rows where the user may see either warehouse."""
+    from django.db.models import Q
+
+    from aftersales.parts.models import MoveKind
+
+    seen = warehouse_queryset(user)
+    if warehouse is not None:
+        seen = seen.filter(pk=warehouse.pk)
+    ids = list(seen.values_list("pk", flat=True))
+    if not ids:
+        return []
+    moves = StockMove.objects.filter(Q(warehouse_id__in=ids) | Q(counterpart_id__in=ids),
+                                     kind__in=[MoveKind.TRANSFER_OUT, MoveKind.TRANSFER_IN]).order_by()
+    totals: dict[tuple[int, int, int], Decimal] = {}
+    for kind, at, other, part_id, q in (moves.values("kind", "warehouse_id", "counterpart_id", "part_id")
+                                        .annotate(q=Sum("quantity"))
+                                        .values_list("kind", "warehouse_id", "counterpart_id", "part_id", "q")):
+        # Keyed (destination, sender, part): an out line (negative) counts up, the matching in line down.
+        key = (other, at, part_id) if kind == MoveKind.TRANSFER_OUT else (at, other, part_id)
+        totals[key] = totals.get(key, Decimal(0)) - _qty(q)
+    rows = [(k, v) for k, v in totals.items()
+            if v > 0 and None not in k[:2] and (warehouse is None or warehouse.pk in k[:2])]
+    if not rows:
+        return []
+    names = {w.pk: w for w in Warehouse.objects.filter(pk__in={x for k, _v in rows for x in k[:2]})}
+    parts = {p.pk: p for p in Part.objects.filter(pk__in={k[2] for k, _v in rows})}
+    return [{"to_warehouse": names.get(k[0]), "from_warehouse": names.get(k[1]), "part": parts[k[2]], "quantity": v}
+            for k, v in sorted(rows, key=lambda kv: (kv[0][0] or 0, parts[kv[0][2]].number))]
+
+
+def requisition_transit(requisitions) -> dict[int, dict[int, Decimal]]:
+    """Per requisition and part, what was shipped and not yet received, from its ledger lines."""
+    from aftersales.parts.models import MoveKind
+
+    out: dict[int, dict[int, Decimal]] = {}
+    ids = [r.pk for r in requisitions if r.status == "shipped"]
+    if not ids:
+        return out
+    for req_id, part_id, q in (StockMove.objects.filter(requisition_id__in=ids, kind__in=[MoveKind.TRANSFER_OUT,
+                                                                                          MoveKind.TRANSFER_IN])
+                               .order_by().values("requisition_id", "part_id").annotate(q=Sum("quantity"))
+                               .values_list("requisition_id", "part_id", "q")):
+        if q and -_qty(q) > 0:
+            out.setdefault(req_id, {})[part_id] = -_qty(q)
+    return out
+
+
 def old_part_queryset(user) -> QuerySet[OldPart]:
     return _org_scoped(user, OldPart.objects.select_related("order", "part", "batch", "organization"))
 

@@ -147,14 +147,32 @@ def _part(actor, part_id: int, field: str = "part_id") -> Part:
 # --- warehouses ---------------------------------------------------------------------------------------
 
 def van_ensure(*, technician) -> Warehouse:
-    """The technician's van (服务车), made on first use."""
+    """The technician's van (服务车): the one he has, else a new one of his organization. Called where a
+    van is opened on purpose (``van_open``, the demo), never by a page that only reads."""
     van = Warehouse.objects.filter(technician=technician).first()
-    if van is None:
-        van = Warehouse.objects.create(code=f"VAN-{technician.username}"[:40],
-                                       name=_("Van of %(name)s") % {"name": technician.display_name or technician.username},
-                                       kind=WarehouseKind.VAN, organization_id=technician.organization_id,
-                                       technician=technician)
-    return van
+    if van is not None:
+        return van
+    try:
+        with transaction.atomic():
+            return Warehouse.objects.create(
+                code=f"VAN-{technician.username}"[:40],
+                name=_("Van of %(name)s") % {"name": technician.display_name or technician.username},
+                kind=WarehouseKind.VAN, organization_id=technician.organization_id, technician=technician)
+    except IntegrityError:
+        # The same request twice at once (a double tap): the other one made it; one van either way.
+        return Warehouse.objects.get(technician=technician)
+
+
+def van_open(*, actor, technician=None) -> Warehouse:
+    """开通车载库: a field technician opens his own van, or the parts desk or his organization's
+    coordinator opens one for him. Opening an open van again gives the same van."""
+    technician = technician or actor
+    policies.check(technician.has_role("field_technician") and technician.organization_id is not None,
+                   _("Only a field technician of an organization has a van."))
+    if technician.pk != actor.pk:
+        policies.check(policies.is_parts_desk(actor) or (
+            actor.organization_id == technician.organization_id and actor.has_role("repair_coordinator", "supervisor")))
+    return van_ensure(technician=technician)
 
 
 def warehouse_create(*, actor, organization, code: str, name: str, kind: str) -> Warehouse:

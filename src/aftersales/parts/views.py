@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from aftersales.core.errors import DomainError
-from aftersales.parts import claims, policies, returns, selectors, services
+from aftersales.parts import catalogue, claims, policies, returns, selectors, services
 from aftersales.parts.models import (
     ClaimStatus,
     OldPartStatus,
@@ -45,6 +45,24 @@ def _page(view):
     return wrapped
 
 
+def _render(request, template: str, context: dict):
+    """A page; after a refused form (``act``), with that form's errors and typed values, and the
+    error's status (422 for bad input) so nothing reads it as a success."""
+    form = getattr(request, "parts_form", None)
+    return render(request, template, {**context, "form": form, "page_path": form["path"] if form else request.path},
+                  status=form["status"] if form else 200)
+
+
+def _with_transit(qs) -> list:
+    """The requisitions with each line's quantity on its way (from the ledger) as ``ln.in_transit``."""
+    reqs = list(qs.prefetch_related("lines__part"))
+    transit = selectors.requisition_transit(reqs)
+    for r in reqs:
+        for ln in r.lines.all():
+            ln.in_transit = transit.get(r.pk, {}).get(ln.part_id)
+    return reqs
+
+
 def _flags(claim) -> list[tuple[str, str, bool]]:
     return [(f, str(claims.FLAG_LABELS.get(f, f)), f in claims.SOFT_FLAGS) for f in claim.flags]
 
@@ -71,12 +89,15 @@ def _open_orders(user):
 def van_page(request):
     """The technician's phone: what is on the van, what is on its way, what must go back."""
     _need(policies.may_use_parts(request.user))
-    van = services.van_ensure(technician=request.user) if request.user.has_role("field_technician") else None
+    # Reading the page writes nothing: a technician without a van sees the 开通车载库 button (van_open).
+    van = selectors.van_of(request.user)
     balances = list(selectors.balance_queryset(request.user).filter(warehouse=van).order_by("part__number")) if van else []
-    reqs = list(selectors.requisition_queryset(request.user).filter(requested_by=request.user)[:20])
+    reqs = _with_transit(selectors.requisition_queryset(request.user).filter(requested_by=request.user)[:20])
     old = list(selectors.old_part_queryset(request.user).filter(order__assigned_technician=request.user,
                                                                 status=OldPartStatus.AWAITING)[:50])
-    return render(request, "parts/van.html", {"van": van, "balances": balances, "requisitions": reqs,
+    return _render(request, "parts/van.html", {"van": van, "may_open_van": van is None and request.user.has_role("field_technician"),
+                                              "balances": balances, "requisitions": reqs,
+                                              "transit": selectors.in_transit(request.user, warehouse=van) if van else [],
                                               "old_parts": old, "parts": _parts_choice(request.user),
                                               "orders": _open_orders(request.user)})
 
@@ -90,11 +111,12 @@ def stock_page(request):
     warehouses = list(selectors.warehouse_queryset(request.user).filter(organization_id=request.user.organization_id))
     balances = list(selectors.balance_queryset(request.user).filter(warehouse__in=warehouses)
                     .order_by("warehouse__code", "part__number"))
-    reqs = list(selectors.requisition_queryset(request.user).filter(organization_id=request.user.organization_id)[:50])
+    reqs = _with_transit(selectors.requisition_queryset(request.user).filter(organization_id=request.user.organization_id)[:50])
     old = list(selectors.old_part_queryset(request.user).filter(organization_id=request.user.organization_id,
                                                                 status=OldPartStatus.AWAITING)[:100])
-    return render(request, "parts/stock.html", {
+    return _render(request, "parts/stock.html", {
         "warehouses": warehouses, "balances": balances, "requisitions": reqs, "old_parts": old,
+        "transit": [t for t in selectors.in_transit(request.user) if t["to_warehouse"] in warehouses],
         "suggestions": selectors.replenishment(request.user) if warehouses else [],
         "parts": _parts_choice(request.user)})
 
@@ -106,10 +128,10 @@ def desk_page(request):
     arriving and to inspect."""
     _need(policies.is_parts_desk(request.user) or policies.may_inspect(request.user))
     reqs = selectors.requisition_queryset(request.user).prefetch_related("lines__part")
-    return render(request, "parts/desk.html", {
+    return _render(request, "parts/desk.html", {
         "to_decide": list(reqs.filter(status=RequisitionStatus.REQUESTED)[:50]),
         "to_ship": list(reqs.filter(status=RequisitionStatus.APPROVED)[:50]),
-        "in_transit": list(reqs.filter(status=RequisitionStatus.SHIPPED)[:50]),
+        "in_transit": _with_transit(reqs.filter(status=RequisitionStatus.SHIPPED)[:50]),
         "suggestions": selectors.replenishment(request.user),
         "warehouses": list(selectors.warehouse_queryset(request.user).exclude(kind="van")),
         "parts": _parts_choice(request.user),
@@ -117,6 +139,31 @@ def desk_page(request):
         "to_inspect": list(selectors.old_part_queryset(request.user).filter(status=OldPartStatus.RECEIVED)[:100]),
         "verdicts": Verdict.choices, "is_desk": policies.is_parts_desk(request.user),
         "may_inspect": policies.may_inspect(request.user)})
+
+
+@login_required
+@require_GET
+def catalogue_page(request):
+    """The centre's parts desk keeps the catalogue, the prices and the claim rates here."""
+    from aftersales.accounts.models import OrganizationKind
+    from aftersales.parts.models import ClaimRate, Part, PriceAudience
+    from aftersales.registry.models import CustomerClass
+    from aftersales.warranty.services import known_components
+
+    _need(policies.is_parts_desk(request.user))
+    rows = list(Part.objects.order_by("number").prefetch_related("prices")[:500])
+    today = timezone.localdate()
+    for part in rows:
+        current = [p for p in part.prices.all() if p.valid_from <= today and (p.valid_until is None or p.valid_until >= today)]
+        part.current_prices = sorted(current, key=lambda p: (p.audience, p.level))
+    editing = next((p for p in rows if str(p.pk) == request.GET.get("edit", "")), None)
+    return _render(request, "parts/catalogue.html", {
+        "parts": rows, "editing": editing, "components": sorted(known_components()),
+        "audiences": PriceAudience.choices,
+        "levels": [("", _("All"))] + list(CustomerClass.choices) + [
+            (OrganizationKind.DIRECT_BRANCH, OrganizationKind.DIRECT_BRANCH.label),
+            (OrganizationKind.AUTHORIZED_AGENCY, OrganizationKind.AUTHORIZED_AGENCY.label)],
+        "rates": list(ClaimRate.objects.order_by("province", "-valid_from")[:200]), "today": today})
 
 
 @login_required
@@ -131,7 +178,7 @@ def claim_list(request):
         rows = [c for c in rows if set(c.flags) - claims.SOFT_FLAGS]
     for c in rows:
         c.flag_list = _flags(c)
-    return render(request, "parts/claims.html", {"claims": rows, "show": show, "statuses": ClaimStatus.choices,
+    return _render(request, "parts/claims.html", {"claims": rows, "show": show, "statuses": ClaimStatus.choices,
                                                  "flagged": bool(request.GET.get("flagged")),
                                                  "reviewer": policies.may_review_claims(request.user)})
 
@@ -141,7 +188,7 @@ def claim_list(request):
 @_page
 def claim_page(request, pk: int):
     claim = selectors.claim_get(request.user, pk)
-    return render(request, "parts/claim.html", {
+    return _render(request, "parts/claim.html", {
         "claim": claim, "lines": list(claim.lines.all()), "flags": _flags(claim),
         "old_parts": list(claim.order.old_parts.select_related("part")),
         "reviewer": policies.may_review_claims(request.user) and claim.status == ClaimStatus.SUBMITTED,
@@ -169,7 +216,7 @@ def settlement_list(request):
 
     rows = list(selectors.settlement_queryset(request.user)[:100])
     reviewer = policies.may_review_claims(request.user)
-    return render(request, "parts/settlements.html", {
+    return _render(request, "parts/settlements.html", {
         "settlements": rows, "reviewer": reviewer,
         "organizations": list(Organization.objects.filter(is_active=True, kind__in=["direct_branch", "authorized_agency"]))
         if reviewer else [], "last_month": (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)})
@@ -183,7 +230,7 @@ def settlement_page(request, pk: int):
     rows = list(s.claims.select_related("order").prefetch_related("lines").order_by("number"))
     if wants_xlsx(request):
         return xlsx_response(filename=f"settlement-{s.number}", title=s.number, columns=SETTLEMENT_COLUMNS, rows=rows)
-    return render(request, "parts/settlement.html", {
+    return _render(request, "parts/settlement.html", {
         "s": s, "claims": rows,
         "may_confirm": s.status == SettlementStatus.ISSUED and request.user.organization_id == s.organization_id,
         "may_pay": s.status == SettlementStatus.CONFIRMED and policies.may_review_claims(request.user)})
@@ -205,6 +252,25 @@ def _act(request, action: str):
         r = services.requisition_create(actor=u, lines=lines, order_id=_int(p.get("order_id")),
                                         to_warehouse_id=_int(p.get("to_warehouse_id")), note=p.get("note", ""))
         return _("Requisition %(number)s sent.") % {"number": r.number}
+    if action == "part_save":
+        part = catalogue.part_save(
+            actor=u, part_id=_int(p.get("id")), number=p.get("number", ""), name_zh=p.get("name_zh", ""),
+            name_en=p.get("name_en", ""), unit=p.get("unit", ""), component=p.get("component", ""),
+            wear_part="wear_part" in p, serial_tracked="serial_tracked" in p, return_required="return_required" in p,
+            standard_cost=p.get("standard_cost", "") or "0", is_active="is_active" in p)
+        return _("Part %(number)s saved.") % {"number": part.number}
+    if action == "price_set":
+        catalogue.price_set(actor=u, part_id=_int(p.get("part_id"), 0), audience=p.get("audience", ""),
+                            level=p.get("level", ""), price=p.get("price", ""), valid_from=p.get("valid_from", ""))
+        return _("Price saved.")
+    if action == "rate_set":
+        catalogue.rate_set(actor=u, province=p.get("province", ""), labour_per_hour=p.get("labour_per_hour", ""),
+                           travel_per_km=p.get("travel_per_km", ""), filing_days=p.get("filing_days", ""),
+                           valid_from=p.get("valid_from", ""))
+        return _("Claim rates saved.")
+    if action == "open_van":
+        w = services.van_open(actor=u)
+        return _("Van stock %(name)s opened.") % {"name": w.name}
     if action == "approve":
         approved = {int(k[9:]): v for k, v in p.items() if k.startswith("approved_") and k[9:].isdigit() and v != ""}
         r = services.requisition_approve(actor=u, requisition_id=_int(p.get("id"), 0), version=_int(p.get("version"), 0),
@@ -267,6 +333,40 @@ def _act(request, action: str):
     raise PermissionDenied
 
 
+# The pages a refused form is shown again on (the page it was sent from).
+REDISPLAY = frozenset({"van", "stock", "desk", "claim", "settlements", "settlement", "catalogue"})
+
+
+def _redisplay(request, back: str, action: str, exc: DomainError):
+    """The page the form came from, drawn again with the form's errors per field and what was typed,
+    so a technician on a phone does not type it all again. None when the page cannot be drawn."""
+    import inspect
+    import re
+    from urllib.parse import urlsplit
+
+    from django.http import Http404
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(urlsplit(back).path)
+    except Resolver404:
+        return None
+    if match.app_name != "parts" or match.url_name not in REDISPLAY:
+        return None
+    errors: dict[str, str] = {}
+    for key, message in exc.fields.items():
+        errors[key] = message
+        # "lines[0].quantity" is the one line's "quantity" input of the form.
+        errors.setdefault(re.sub(r"\[\d+\]", "", key).split(".")[-1], message)
+    request.parts_form = {"action": action, "status": exc.status, "path": urlsplit(back).path, "message": exc.message,
+                          "messages": list(exc.fields.values()), "errors": errors,
+                          "values": {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}}
+    try:
+        return inspect.unwrap(match.func)(request, *match.args, **match.kwargs)
+    except (Http404, PermissionDenied, DomainError):
+        return None
+
+
 @login_required
 @require_POST
 def act(request, action: str):
@@ -276,6 +376,9 @@ def act(request, action: str):
     try:
         messages.success(request, _act(request, action))
     except DomainError as exc:
+        page = _redisplay(request, back, action, exc)
+        if page is not None:
+            return page
         text = exc.message
         if exc.fields:
             text += " " + "；".join(f"{v}" for v in exc.fields.values())

@@ -23,4 +23,5 @@ def machine_status(machine) -> dict:
     whole = answer["coverage"]["whole_machine"]
     engine = answer["coverage"]["components"].get(ENGINE, {})
     return {"covered": whole.get("state") == "covered", "end": whole.get("end"),
-            "engine_covered": engine.get("state") == "covered", "engine_end": engine.get("end"), "note": ""}
+            "engine_covered": engine.get("state") == "covered", "engine_end": engine.get("end"), "note": "",
+            "parts_wait_days": whole.get("parts_wait_days", 0)}

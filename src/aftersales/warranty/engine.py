@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import date, timedelta
 
 from .dates import FIXED_DATE_HOLIDAYS, add_months, is_rest_day
+from .extension import _extension_days
 # The facts and the decision (facts.py) and the reasons' texts (messages.py) live in rooms of their
 # own; their public names are the engine's and stay importable from here.
 from .facts import (  # noqa: F401
@@ -43,6 +44,7 @@ from .facts import (  # noqa: F401
     Evaluation,
     FaultFacts,
     MachineFacts,
+    PartsWait,
     Reason,
     RepairRecord,
     WholeMachineCoverage,
@@ -65,6 +67,7 @@ __all__ = [
     "Evaluation",
     "FaultFacts",
     "MachineFacts",
+    "PartsWait",
     "Reason",
     "RepairRecord",
     "WholeMachineCoverage",
@@ -131,6 +134,7 @@ def evaluate(
     workdays: frozenset[date] = frozenset(),
     calendar_years: Mapping[int, str] | None = None,
     known_components: Set[str] | None = None,
+    waits: Sequence[PartsWait] = (),
 ) -> Evaluation:
     """Evaluate the warranty of ``machine`` as of ``on`` under ``regime``.
 
@@ -140,12 +144,14 @@ def evaluate(
     how surely (see ``_Calendar``). ``known_components``: the component vocabulary; a component
     outside it (and outside the machine's own part lists) is answered with an ``unknown_component``
     reason. Records dated after ``on`` are ignored, so re-running an old evaluation with today's
-    full history gives the old answer.
+    full history gives the old answer. ``waits``: the days the machine waited for parts (待件), which
+    extend the periods like repair days (counted once where the two overlap).
     """
-    _check_facts(machine, repairs, fault)
+    _check_facts(machine, repairs, fault, waits)
     why = _Explainer()
     cal = _Calendar(holidays, workdays, calendar_years)
     repairs = [r for r in repairs if r.started <= on]
+    waits = [w for w in waits if w.started <= on]
 
     period_class = _period_class(machine, regime, why)
     terms = regime.periods.by_class[period_class]
@@ -153,9 +159,10 @@ def evaluate(
     start, restart = _start(machine, repairs, on, regime, why)
     # Records from before the last exchange are about the machine that was taken back.
     current = [r for r in repairs if restart is None or r.started >= restart]
+    current_waits = [w for w in waits if restart is None or w.started >= restart]
 
-    extension = _extension_days(current, start, on)
-    whole = _whole_machine(start, period_class, terms.whole_machine_months, extension, on, regime, cal, why)
+    extension, waited = _extension_days(current, current_waits, start, on)
+    whole = _whole_machine(start, period_class, terms.whole_machine_months, extension, on, regime, cal, why, waited)
     whole = _apply_workshop(whole, WHOLE_MACHINE, current, on, regime, cal, why)
 
     # The machine's own category, not the host's: an engine's main parts are its crankshaft and
@@ -267,21 +274,6 @@ def _start(
     return base, None
 
 
-def _extension_days(current: Sequence[RepairRecord], start: date | None, on: date) -> int:
-    if start is None:
-        return 0
-    total = 0
-    for r in current:
-        if not r.under_warranty or r.kind == "exchange" or r.started < start:
-            continue
-        # An open repair has cost the user every day up to today.
-        until = min(r.finished or on, on)
-        # Civil Code counting: the day the machine came in is not counted (Art. 201), so a repair
-        # finished the same day extends nothing.
-        total += max((until - r.started).days, 0) + r.days_waiting_parts
-    return total
-
-
 def _end(
     start: date,
     months: int,
@@ -291,6 +283,7 @@ def _end(
     why: _Explainer,
     *,
     explain_counting: bool = True,
+    waited: tuple[int, tuple[str, ...]] = (0, ()),
 ) -> date:
     nominal = add_months(start, months)
     extended = nominal + timedelta(days=extension)
@@ -301,6 +294,9 @@ def _end(
         why.add(regime.rule("counting"), "period_counting", start=start, nominal_end=nominal)
         if extension:
             why.add(regime.rule("extension"), "extension", days=extension)
+        if waited[0]:
+            why.add(regime.rule("extension"), "extension_parts_wait", days=waited[0],
+                    references="、".join(waited[1]) or "—")
     if end != extended:
         why.add(regime.rule("holiday_rollover"), "holiday_rollover", last_day=extended, end=end)
     return end
@@ -315,20 +311,22 @@ def _whole_machine(
     regime: Regime,
     cal: _Calendar,
     why: _Explainer,
+    waited: tuple[int, tuple[str, ...]] = (0, ()),
 ) -> WholeMachineCoverage:
     rule = regime.rule("periods")
     if start is None:
         return WholeMachineCoverage("unknown", None, None, 0, regime.rule("start"))
     why.add(rule, "period_whole_machine", period_class=period_class, months=months)
-    end = _end(start, months, extension, regime, cal, why)
+    end = _end(start, months, extension, regime, cal, why, waited=waited)
+    wait_days = waited[0]
     if on < start:
         # Before the sale (a dealer's stock, a date typed wrong): not "covered", which would
         # promise free service on a machine nobody has bought yet, and not "expired" either.
         why.add(regime.rule("start"), "whole_machine_not_started", start=start, on=on)
-        return WholeMachineCoverage("not_started", start, end, extension, regime.rule("start"))
+        return WholeMachineCoverage("not_started", start, end, extension, regime.rule("start"), wait_days)
     state = "covered" if on <= end else "expired"
     why.add(rule, f"whole_machine_{state}", end=end)
-    return WholeMachineCoverage(state, start, end, extension, rule)
+    return WholeMachineCoverage(state, start, end, extension, rule, wait_days)
 
 
 def _workshop_end(
@@ -373,8 +371,8 @@ def _apply_workshop(
         end=end,
     )
     if on <= end:
-        return WholeMachineCoverage("covered", whole.start, end, whole.extension_days, rule)
-    return WholeMachineCoverage(whole.state, whole.start, end, whole.extension_days, whole.rule)
+        return WholeMachineCoverage("covered", whole.start, end, whole.extension_days, rule, whole.parts_wait_days)
+    return WholeMachineCoverage(whole.state, whole.start, end, whole.extension_days, whole.rule, whole.parts_wait_days)
 
 
 def _component(
@@ -461,7 +459,8 @@ def _apply_exclusions(
             comp[target] = ComponentCoverage("excluded", c.end, rule, c.part)
         return whole, comp
     if whole.state == "covered":
-        whole = WholeMachineCoverage("excluded", whole.start, whole.end, whole.extension_days, rule)
+        whole = WholeMachineCoverage("excluded", whole.start, whole.end, whole.extension_days, rule,
+                                     whole.parts_wait_days)
     for name, c in comp.items():
         if c.state == "covered":
             comp[name] = ComponentCoverage("excluded", c.end, rule, c.part)

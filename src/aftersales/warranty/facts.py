@@ -75,6 +75,21 @@ class RepairRecord:
 
 
 @dataclass(frozen=True)
+class PartsWait:
+    """Days the machine stood waiting for parts (待件) for a warranty repair: from ``started`` (the
+    parts were requested) to ``finished`` (they arrived; None while still waiting, which counts up
+    to the day of evaluation). ``reference`` names the request (a requisition number) so the reason
+    can say which. The days count once even where they overlap a repair's own days: the period is
+    extended by the days the user lost, not by the records that describe them.
+    """
+
+    started: date
+    finished: date | None = None
+    reference: str = ""
+    under_warranty: bool = True
+
+
+@dataclass(frozen=True)
 class FaultFacts:
     """The fault being handled now. ``component`` None means the machine as a whole."""
 
@@ -116,6 +131,8 @@ class WholeMachineCoverage:
     end: date | None
     extension_days: int
     rule: str
+    # Of ``extension_days``, the days spent waiting for parts (shown with the extended end date).
+    parts_wait_days: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +140,7 @@ class WholeMachineCoverage:
             "start": _iso(self.start),
             "end": _iso(self.end),
             "extension_days": self.extension_days,
+            "parts_wait_days": self.parts_wait_days,
             "rule": self.rule,
         }
 
@@ -177,7 +195,9 @@ class Evaluation:
 # --- checks and conversions -------------------------------------------------------------------
 
 
-def _check_facts(machine: MachineFacts, repairs: Sequence[RepairRecord], fault: FaultFacts | None) -> None:
+def _check_facts(
+    machine: MachineFacts, repairs: Sequence[RepairRecord], fault: FaultFacts | None, waits: Sequence[PartsWait] = ()
+) -> None:
     """Refuse facts the engine cannot reason about, rather than answer confidently and wrongly."""
     if machine.category not in CATEGORIES:
         raise ValueError(f"unknown product category {machine.category!r}")
@@ -193,6 +213,9 @@ def _check_facts(machine: MachineFacts, repairs: Sequence[RepairRecord], fault: 
             raise ValueError(f"repair of {r.component!r} finished before it started")
         if r.days_waiting_parts < 0:
             raise ValueError("days_waiting_parts must not be negative")
+    for w in waits:
+        if w.finished is not None and w.finished < w.started:
+            raise ValueError(f"parts wait {w.reference!r} ended before it started")
     if fault is not None:
         unknown = set(fault.exclusions) - set(EXCLUSION_CODES)
         if unknown:

@@ -60,6 +60,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "三包期内修理及等待配件 {days} 天不计入三包有效期，期间顺延。",
         "{days} days in warranty repair or waiting for parts are not counted; the period is extended by them.",
     ),
+    "extension_parts_wait": (
+        "其中等待配件 {days} 天（备件申请 {references}），三包有效期相应顺延。",
+        "Of these, {days} days were spent waiting for parts (parts requisition {references}); the period is extended accordingly.",
+    ),
     "holiday_rollover": (
         "期间最后一日 {last_day} 为法定休假日（公休日或节假日），以休假日结束的次日 {end} 为最后一日。",
         "The last day {last_day} is a rest day (a weekend or a public holiday); the period ends on the first working day after it, {end}.",

@@ -16,7 +16,7 @@ from aftersales.core import config
 from aftersales.core.calendar import adjusted_workdays, statutory_holidays, years_covered
 from aftersales.core.errors import Conflict, ValidationFailed
 from aftersales.warranty import engine
-from aftersales.warranty.engine import FaultFacts, MachineFacts, RepairRecord
+from aftersales.warranty.engine import FaultFacts, MachineFacts, PartsWait, RepairRecord
 from aftersales.warranty.models import WarrantyPolicy
 from aftersales.warranty.parts import part_labels
 from aftersales.warranty.policy import PolicyError, Regime, default_regime
@@ -130,6 +130,21 @@ def register_repair_history(provider: Callable[[object], list[RepairRecord]]) ->
         _repair_history.append(provider)
 
 
+# The parts app knows when a machine waited for parts (its requisitions); it registers here the
+# same way, so the days extend the periods (三包: 无维修配件待修的时间不计入) without this app importing it.
+_parts_waits: list[Callable[[object], list[PartsWait]]] = []
+
+
+def register_parts_waits(provider: Callable[[object], list[PartsWait]]) -> None:
+    if provider not in _parts_waits:
+        _parts_waits.append(provider)
+
+
+def machine_waits(machine) -> list[PartsWait]:
+    """The days a stored machine waited for parts, as the engine counts them."""
+    return [w for provider in _parts_waits for w in provider(machine)]
+
+
 def machine_facts(machine) -> MachineFacts:
     """The engine's facts about a stored machine (设备档案 + its product model). Its exchange is
     part of its history (``machine_history``), with the fault that caused it."""
@@ -187,15 +202,17 @@ def evaluate(
         if machine is not None:
             subject = machine_facts(machine)
             history = machine_history(machine)
+            waits = machine_waits(machine)
         else:
             subject = MachineFacts(**facts)
-            history = []
+            history, waits = [], []
         holidays, workdays = calendar_sets()
         result = engine.evaluate(
             machine=subject, on=on, regime=regime, components=tuple(components),
             repairs=history + _repairs(repairs), fault=_fault(fault), holidays=holidays, workdays=workdays,
             calendar_years=calendar_years(),
             known_components=known_components(model=machine.model if machine is not None else None),
+            waits=tuple(waits),
         )
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(_("The warranty cannot be evaluated from these facts."), fields={"facts": str(exc)})

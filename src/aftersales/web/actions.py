@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -178,7 +179,7 @@ def build(user, order, *, posted=None, failed: str = "", errors: dict | None = N
             if kind == "checkbox":
                 form_field.value = (name in again) if again is not None else bool(default)
             elif kind in ("parts", "items"):
-                form_field.rows = _typed_rows(again, name)
+                form_field.rows = _typed_rows(again, name, errors if again is not None else {})
             elif kind == "photos":
                 # Every photo already stored stays ticked; after a failed save the ones it stored too.
                 form_field.checked = [str(v) for v, _l in choices] if again is None else again.getlist("photo_ids")
@@ -241,7 +242,8 @@ def _field_error(errors: dict, name: str) -> str:
     return prefixed[0] if prefixed else ""
 
 
-ROW_NAMES = {"parts": ("part_number", "name", "quantity", "unit_price", "warranty", "component", "action", "serious"),
+ROW_NAMES = {"parts": ("part_number", "name", "quantity", "unit_price", "warranty", "component", "action", "serious",
+                       "serial", "fit_reason"),
              "items": ("kind", "part_number", "description", "quantity", "unit_price")}
 MAX_ROWS = 50
 
@@ -255,10 +257,18 @@ def _row_count(post, prefix: str) -> int:
     return min(max(indices) + 1, MAX_ROWS) if indices else 0
 
 
-def _typed_rows(post, prefix: str) -> list[dict]:
+def _typed_rows(post, prefix: str, errors: dict | None = None) -> list[dict]:
     names = ROW_NAMES[prefix]
     rows = [{n: (post.get(f"{prefix}-{i}-{n}", "") if post is not None else "") for n in names}
             for i in range(_row_count(post, prefix))]
+    # The service numbers the lines it was sent (blank rows left out): each error goes back to the row
+    # it was typed in, beside the field it names (the fit reason of the third row, not "a part").
+    key = "part_number" if prefix == "parts" else "kind"
+    sent = [i for i, row in enumerate(rows) if row[key].strip() or (prefix == "items" and row.get("description"))]
+    for field, message in (errors or {}).items():
+        found = re.match(rf"^{prefix}[\[.](\d+)\]?\.(\w+)$", field)
+        if found and int(found[1]) < len(sent):
+            rows[sent[int(found[1])]].setdefault("errors", {})[found[2]] = message
     if post is not None and prefix == "parts":
         for i, row in enumerate(rows):
             row["warranty"] = f"parts-{i}-warranty" in post
@@ -322,8 +332,7 @@ def parse(user, order, action: str, post, files) -> dict:
                 except ValueError:
                     data[name] = raw  # the schema says which field and why
         elif kind == "parts":
-            rows = _rows(post, "parts", ("part_number", "name", "quantity", "unit_price", "warranty", "component",
-                                         "action", "serious"), "part_number")
+            rows = _rows(post, "parts", ROW_NAMES["parts"], "part_number")
             # serious unticked: as the record says (None), so one tick on the record covers all lines.
             data[name] = [{**r, "quantity": r["quantity"] or "1", "unit_price": r["unit_price"] or "0",
                            "warranty": bool(r["warranty"]), "action": r["action"] or "repaired",

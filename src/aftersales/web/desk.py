@@ -45,7 +45,7 @@ def _machines_with_warranty(user, customer) -> list[dict]:
             evaluation = {}
         whole = evaluation.get("coverage", {}).get("whole_machine", {})
         rows.append({"machine": machine, "state": whole.get("state", ""), "end": whole.get("end"),
-                     "mode": evaluation.get("service_mode", "")})
+                     "mode": evaluation.get("service_mode", ""), "parts_wait_days": whole.get("parts_wait_days", 0)})
     return rows
 
 

@@ -314,7 +314,8 @@ def _order_context(request, order, **form_state) -> dict:
         "address": order_address(order),
         "suggestions": order_suggestions(user, order),
         "now": timezone.now(),
-        "requisitions": parts_selectors.order_requisitions(user, order),
+        "requisitions": (requisitions := parts_selectors.order_requisitions(user, order)),
+        "warranty_now": parts_selectors.warranty_now(order) if requisitions else None,
     }
 
 

@@ -170,6 +170,9 @@
       else if (input.tagName === "SELECT") input.selectedIndex = 0;
       else input.value = "";
     });
+    // The new row starts clean: not with the errors the copied row came back with.
+    copy.querySelectorAll("[data-row-error]").forEach(function (el) { el.remove(); });
+    copy.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     last.parentNode.insertBefore(copy, button);
     var first = copy.querySelector("input");
     if (first) first.focus();
