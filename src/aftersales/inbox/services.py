@@ -222,12 +222,17 @@ def draft_complete(*, actor, draft_id: int, data: CompleteInput):
         duplicate_reason=data.duplicate_reason))
     order = result.order
     for attachment in draft.attachments.all():
-        if attachment.content_type in ("application/pdf", "image/jpeg", "image/png", "image/webp"):
+        if attachment.content_type in ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff"):
             from aftersales.service.services.attachments import attachment_add
 
             with attachment.file.open("rb") as fh:
                 upload = ContentFile(fh.read(), name=attachment.original_name or f"fax{attachment.extension}")
-            attachment_add(actor=actor, order_id=order.pk, upload=upload, kind="document")
+            try:
+                attachment_add(actor=actor, order_id=order.pk, upload=upload, kind="document")
+            except ValidationFailed:
+                # A page the order cannot take (an unreadable TIFF): it stays on the draft, which
+                # keeps every file, rather than the whole fax staying unanswered.
+                continue
     draft.state, draft.order, draft.handled_by, draft.handled_at = DraftState.COMPLETED, order, actor, timezone.now()
     draft.save(update_fields=["state", "order", "handled_by", "handled_at"])
     if draft.sender:
