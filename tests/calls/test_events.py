@@ -60,6 +60,28 @@ def test_signed_events_make_one_call_and_a_second_delivery_does_not_act_twice(cl
     assert status == 404
 
 
+def test_a_retry_naming_another_call_leaves_no_call_behind_and_an_event_costs_few_statements(client, net, cti):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _system, token, secret = cti
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert post_event(client, token, secret, event("r1", "c7", "ringing", at=start)).json()["duplicate"] is False
+    # The same event id again, but naming a call never seen: answered as the duplicate it is, and the
+    # call it named is not created (the transaction that would have made it is rolled back).
+    r = post_event(client, token, secret, event("r1", "c8", "ringing", at=start))
+    assert r.status_code == 200 and r.json()["duplicate"] is True and r.json()["call_id"] == "c7"
+    assert list(Call.objects.values_list("call_id", flat=True)) == ["c7"]
+    # An answer on a known call: the integration, the replay guard, the call's lock, the event row,
+    # the agent, the call's update, the transaction's begin and commit; no callback task read before
+    # the call ends (docs/performance.md, "CTI events").
+    with CaptureQueriesContext(connection) as ctx:
+        r = post_event(client, token, secret, event("r2", "c7", "answered", at=start + timedelta(seconds=5)))
+    assert r.json()["state"] == "answered"
+    assert len(ctx.captured_queries) <= 9, [q["sql"][:80] for q in ctx.captured_queries]
+    assert CallEvent.objects.filter(call__call_id="c7").count() == 2
+
+
 def _get(client, url, token):
     r = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
     return r.status_code, r.json()

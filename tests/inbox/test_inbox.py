@@ -21,7 +21,25 @@ from tests.service.helpers import png_bytes, shandong_farmer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64
+
+
+def fax_tiff(pages: int = 3) -> bytes:
+    """A real multi-page fax: bilevel A4-ish pages at fax resolution, CCITT Group 4, made by Pillow."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for n in range(pages):
+        page = Image.new("1", (1728, 1100), 1)
+        ImageDraw.Draw(page).rectangle((100 + 40 * n, 100, 600 + 40 * n, 300), fill=0)  # a different mark per page
+        frames.append(page)
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", compression="group4", save_all=True, append_images=frames[1:], dpi=(204, 196))
+    return out.getvalue()
+
+
+TIFF = fax_tiff()
 
 
 @pytest.fixture
@@ -96,6 +114,23 @@ def test_faxes_and_mails_become_drafts_once_and_a_draft_becomes_an_order(imap, n
     assert answer.status_code == 302 and answer["Location"] == f"/orders/{order.pk}/"
     assert (order.channel, order.customer, order.machine, order.symptom) == ("fax", customer, machine, "传真报修：拖拉机漏油")
     assert Attachment.objects.filter(order=order, content_type="application/pdf").count() == 1
+    # The TIFF moved too: kept as sent, and each of its three pages beside it as a PNG the browser shows.
+    tiff = Attachment.objects.get(order=order, content_type="image/tiff")
+    with tiff.file.open("rb") as fh:
+        assert fh.read() == TIFF
+    pages = list(Attachment.objects.filter(order=order, content_type="image/png").order_by("id"))
+    assert [p.original_name for p in pages] == ["page2 p1.png", "page2 p2.png", "page2 p3.png"]
+    from PIL import Image
+    import io
+    for n, p in enumerate(pages):
+        with p.file.open("rb") as fh:
+            img = Image.open(io.BytesIO(fh.read()))
+            assert (img.format, img.size) == ("PNG", (1728, 1100))
+            assert img.getpixel((110 + 40 * n, 150)) == 0 and img.getpixel((90 + 40 * n, 150)) != 0  # its own mark
+    attach = order.events.get(action="attach", data__content_type="image/tiff")
+    assert attach.data["pages"] == [p.pk for p in pages]
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert page.count("file-tile\">TIFF") == 1 and all(f"/files/{p.pk}\"" in page for p in pages)
     sent = OutboxMessage.objects.get(template="inbox_order_created")
     assert (sent.channel, sent.recipient, sent.context["number"]) == ("email", "fax-gateway@fax.example", order.number)
     fax.refresh_from_db()
@@ -128,3 +163,21 @@ def test_the_worker_reads_the_inbox_and_a_draft_can_be_discarded(imap, net, clie
     draft.refresh_from_db()
     assert (draft.state, draft.note, draft.handled_by) == ("discarded", "广告", net.agent)
     assert not ServiceOrder.objects.exists() and not OutboxMessage.objects.exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_tiff_upload_keeps_the_original_and_shows_its_pages_and_a_broken_one_is_refused(net, api):
+    from tests.service.helpers import create, repair_body, upload
+
+    customer, machine = shandong_farmer()
+    status, body = create(api, net, repair_body(customer, machine))
+    assert status == 201, body
+    order_id = body["id"]
+    status, err = upload(api, net, net.agent, order_id, b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64, name="bad.tif",
+                         kind="document")
+    assert status == 422 and err["errors"][0]["field"] == "file"
+    assert not Attachment.objects.filter(order_id=order_id).exists()
+    status, out = upload(api, net, net.agent, order_id, fax_tiff(2), name="传真.tif", kind="document")
+    assert status in (200, 201) and out["content_type"] == "image/tiff", out
+    assert sorted(Attachment.objects.filter(order_id=order_id).values_list("content_type", "original_name")) == [
+        ("image/png", "传真 p1.png"), ("image/png", "传真 p2.png"), ("image/tiff", "传真.tif")]

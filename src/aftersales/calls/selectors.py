@@ -48,6 +48,19 @@ def ringing_for(user, *, after: int = 0) -> Call | None:
             .select_related("customer").order_by("-id").first())
 
 
+CALL_REFERENCE_WINDOW = timedelta(hours=2)
+
+
+def caller_of_my_call(user, call_pk) -> str | None:
+    """The number of a call that rang at this agent's extension in the last two hours, for the
+    new-customer form's call reference: the page carries the call's id and shows the masked number
+    (the phone rule), the saved customer gets the real one. Anyone else's call: None."""
+    if not str(call_pk).isdigit() or not user.is_authenticated:
+        return None
+    return (Call.objects.filter(pk=int(call_pk), agent=user, created_at__gte=timezone.now() - CALL_REFERENCE_WINDOW)
+            .values_list("caller", flat=True).first())
+
+
 def agent_figures(user, *, start: datetime, end: datetime) -> list[dict]:
     """Per agent, calls in [start, end): answered, average rings-to-answer and talk time (seconds),
     answered after the three-rings limit. One grouped query."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,14 +97,22 @@ def authenticate(*, token: str, timestamp: str, signature: str, body: bytes, now
     return system
 
 
+def _insert_once(sql: str, params: list) -> bool:
+    """One ``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL alike): True if the row was
+    new. One statement where a savepoint, the insert and its release (or a read first) were three:
+    the event endpoint's write transaction is what bounds its throughput (docs/performance.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
 def _refuse_replay(signature: str, now: datetime) -> None:
     """Inside the caller's transaction: the signature is recorded once; a second time is a replay."""
-    try:
-        with transaction.atomic():
-            SeenSignature.objects.create(signature=signature.removeprefix("sha256=")[:64], at=now)
-    except IntegrityError:
+    table, at = SeenSignature._meta.db_table, SeenSignature._meta.get_field("at").get_db_prep_value(now, connection)
+    if not _insert_once(f'INSERT INTO "{table}" ("signature", "at") VALUES (%s, %s) ON CONFLICT ("signature") DO NOTHING',
+                        [signature.removeprefix("sha256=")[:64], at]):
         raise SignatureRefused(_("This request was already received (replay)."),
-                               code="replayed", fields={"X-CTI-Signature": _("Seen before.")}) from None
+                               code="replayed", fields={"X-CTI-Signature": _("Seen before.")})
 
 
 def signatures_prune(*, now: datetime | None = None) -> int:
@@ -114,11 +122,10 @@ def signatures_prune(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def _customer_for(number: str):
+def _customer_id_for(number: str) -> int | None:
     from aftersales.registry.models import CustomerPhone
 
-    phone = CustomerPhone.objects.filter(number=number).select_related("customer").first()
-    return phone.customer if phone else None
+    return CustomerPhone.objects.filter(number=number).values_list("customer_id", flat=True).first()
 
 
 def _normalized(raw: str) -> str:
@@ -143,7 +150,7 @@ def _callback_clock(started: datetime) -> tuple[datetime, datetime]:
     return warn, due
 
 
-def _apply(call: Call, kind: str, at: datetime, data: dict, agent) -> None:
+def _apply(call: Call, kind: str, at: datetime, data: dict, agent_id: int | None) -> None:
     """One event on the call's row (locked). Events may come out of order: each time is kept where
     it belongs and the state and outcome are derived from the times, so order does not matter."""
     if data.get("queue"):
@@ -155,7 +162,7 @@ def _apply(call: Call, kind: str, at: datetime, data: dict, agent) -> None:
     if kind in (CallEventKind.RINGING, CallEventKind.ANSWERED, CallEventKind.TRANSFERRED) and data.get("extension"):
         if not call.answered_at or kind != CallEventKind.RINGING:
             call.extension = data["extension"][:20]
-            call.agent = agent
+            call.agent_id = agent_id
     if kind == CallEventKind.ANSWERED:
         call.answered_at = min(call.answered_at, at) if call.answered_at else at
         call.rang_at = call.rang_at or at
@@ -175,6 +182,8 @@ def _apply(call: Call, kind: str, at: datetime, data: dict, agent) -> None:
 
 def _sync_callback(call: Call) -> None:
     """An abandoned call is a callback task; if its answer arrives late, the task is cancelled."""
+    if not call.outcome:  # neither abandoned nor answered-and-ended yet: no task to make or cancel
+        return
     task = CallbackTask.objects.filter(call=call).first()
     if call.outcome == CallOutcome.ABANDONED and task is None:
         warn, due = _callback_clock(call.ended_at)
@@ -185,42 +194,53 @@ def _sync_callback(call: Call) -> None:
         task.save(update_fields=["state"])
 
 
+# The columns an event can change (a save of these only: the row's other columns stay as they are).
+_EVENT_FIELDS = ["queue", "recording", "rang_at", "answered_at", "ended_at", "extension", "agent", "transfers",
+                 "state", "outcome"]
+
+
 def call_event_record(*, system: PhoneSystem, event: dict, signature: str = "",
                       now: datetime | None = None) -> tuple[Call, bool]:
     """Record one event: (the call, whether this event id was already recorded). One transaction:
     the replay check, the call's row (created on its first event, then locked), the event row
-    (unique per phone system and event id) and a callback task when the call was abandoned."""
+    (unique per phone system and event id) and a callback task when the call was abandoned.
+
+    About nine statements an event (sixteen before): the replay guard and the event row are each one
+    ``INSERT ... ON CONFLICT DO NOTHING`` (the event's uniqueness is the duplicate check, no read
+    first), the agent is read as an id, the callback task only once the call has ended."""
     now = now or timezone.now()
     with transaction.atomic():
         if signature:
             _refuse_replay(signature, now)
-        existing = CallEvent.objects.filter(system=system, event_id=event["event_id"]).select_related("call").first()
-        if existing is not None:
-            return existing.call, True
         # The first event of a call creates its row; concurrent events of the same call find it
         # (ON CONFLICT DO NOTHING) and then wait on its lock, so they apply one after another.
         call = Call.objects.select_for_update().filter(system=system, call_id=event["call_id"]).first()
-        if call is None:
+        created = call is None
+        if created:
             caller = _normalized(event["caller"])
             Call.objects.bulk_create([Call(system=system, organization_id=system.organization_id,
-                                           call_id=event["call_id"], caller=caller, customer=_customer_for(caller))],
+                                           call_id=event["call_id"], caller=caller, customer_id=_customer_id_for(caller))],
                                      ignore_conflicts=True)
             call = Call.objects.select_for_update().get(system=system, call_id=event["call_id"])
-        agent = None
+        data = {k: event.get(k) for k in ("queue", "extension", "recording") if event.get(k)}
+        table, field = CallEvent._meta.db_table, CallEvent._meta.get_field
+        if not _insert_once(
+                f'INSERT INTO "{table}" ("system_id", "event_id", "call_id", "kind", "at", "received_at", "data") '
+                f'VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT ("system_id", "event_id") DO NOTHING',
+                [system.pk, event["event_id"], call.pk, event["kind"], field("at").get_db_prep_value(event["at"], connection),
+                 field("received_at").get_db_prep_value(now, connection), field("data").get_db_prep_value(data, connection)]):
+            # Recorded before (a retry, or the same id raced in from another request and won): it
+            # acted, this one does not. A retry naming another call must not leave that call behind.
+            first = CallEvent.objects.filter(system=system, event_id=event["event_id"]).select_related("call").first()
+            if created:
+                transaction.set_rollback(True)
+            return (first.call if first else call), True
+        agent_id = None
         if event.get("extension"):
-            row = AgentExtension.objects.filter(organization_id=system.organization_id,
-                                                extension=event["extension"]).first()
-            agent = row.user if row else None
-        try:
-            with transaction.atomic():
-                CallEvent.objects.create(system=system, event_id=event["event_id"], call=call, kind=event["kind"],
-                                         at=event["at"], data={k: event.get(k) for k in ("queue", "extension", "recording")
-                                                               if event.get(k)})
-        except IntegrityError:
-            # The same event id raced in from another request and won: it acted, this one does not.
-            return call, True
-        _apply(call, event["kind"], event["at"], event, agent)
-        call.save()
+            agent_id = (AgentExtension.objects.filter(organization_id=system.organization_id, extension=event["extension"])
+                        .values_list("user_id", flat=True).first())
+        _apply(call, event["kind"], event["at"], event, agent_id)
+        call.save(update_fields=_EVENT_FIELDS)
         _sync_callback(call)
     return call, False
 

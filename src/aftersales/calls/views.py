@@ -42,9 +42,11 @@ def pop(request):
     if customer is not None:
         values = {"customer": str(customer.pk)}
     else:
-        # The number as the phone rule lets this agent read it; a masked one is not typed in for them.
+        # The number as the phone rule lets this agent read it. A masked one is not typed in for them:
+        # the form carries a reference to the call instead, and the saved customer gets the real number.
         shown = phone_for(request.user, None, call.caller, where="web:call-pop")
-        values = {"customer": desk.NEW, "c_phone": "" if shown.masked else shown.value}
+        values = ({"customer": desk.NEW, "c_phone_call": str(call.pk)} if shown.masked
+                  else {"customer": desk.NEW, "c_phone": shown.value})
     context = {"call": call, "callers": [desk._caller(request.user, customer)] if customer else [],
                "form": desk._intake_context(request.user, values), "q": ""}
     return render(request, "calls/pop.html", context)

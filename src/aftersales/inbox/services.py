@@ -196,6 +196,10 @@ class CompleteInput:
     machine_id: int | None = None
     symptom: str = ""
     duplicate_reason: str = ""
+    # The desk's new-customer address and new-machine fields (registry.services' inputs): an unknown
+    # sender's repair needs the machine registered with the order.
+    new_customer: object | None = None  # registry.services.CustomerInput
+    new_machine: object | None = None  # registry.services.MachineInput
 
 
 @transaction.atomic
@@ -210,24 +214,33 @@ def draft_complete(*, actor, draft_id: int, data: CompleteInput):
     draft = _lock(actor, draft_id)
     new_customer = None
     if data.customer_id is None:
-        if not data.new_customer_name.strip() or not data.phone.strip():
+        if data.new_customer is not None and data.new_customer.name.strip() and data.new_customer.phones:
+            new_customer = data.new_customer
+        elif not data.new_customer_name.strip() or not data.phone.strip():
             raise ValidationFailed(_("Nothing was saved."), fields={
                 "customer_id": _("Choose the customer, or give a new customer's name and phone.")})
-        new_customer = CustomerInput(name=data.new_customer_name.strip(), phones=[data.phone.strip()])
+        else:
+            new_customer = CustomerInput(name=data.new_customer_name.strip(), phones=[data.phone.strip()])
     symptom = data.symptom.strip() or f"{draft.subject}\n{draft.body}".strip()[:2000]
     result = order_services.order_create(actor=actor, data=order_services.OrderInput(
         order_type=data.order_type, customer_id=data.customer_id, new_customer=new_customer,
-        machine_id=data.machine_id, contact_phone=data.phone.strip(), contact_name=draft.sender_name,
+        machine_id=data.machine_id, new_machine=data.new_machine if data.machine_id is None else None,
+        contact_phone=data.phone.strip(), contact_name=draft.sender_name,
         channel=Channel.FAX if draft.kind == DraftKind.FAX else Channel.EMAIL, symptom=symptom,
         duplicate_reason=data.duplicate_reason))
     order = result.order
     for attachment in draft.attachments.all():
-        if attachment.content_type in ("application/pdf", "image/jpeg", "image/png", "image/webp"):
+        if attachment.content_type in ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff"):
             from aftersales.service.services.attachments import attachment_add
 
             with attachment.file.open("rb") as fh:
                 upload = ContentFile(fh.read(), name=attachment.original_name or f"fax{attachment.extension}")
-            attachment_add(actor=actor, order_id=order.pk, upload=upload, kind="document")
+            try:
+                attachment_add(actor=actor, order_id=order.pk, upload=upload, kind="document")
+            except ValidationFailed:
+                # A page the order cannot take (an unreadable TIFF): it stays on the draft, which
+                # keeps every file, rather than the whole fax staying unanswered.
+                continue
     draft.state, draft.order, draft.handled_by, draft.handled_at = DraftState.COMPLETED, order, actor, timezone.now()
     draft.save(update_fields=["state", "order", "handled_by", "handled_at"])
     if draft.sender:

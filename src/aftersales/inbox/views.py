@@ -35,11 +35,17 @@ def draft_list(request):
 
 
 def _page(request, draft, *, errors=None, values=None, status=200):
+    from aftersales.registry.models import CustomerClass
+    from aftersales.web.desk import _sellers
+
     machines = []
     if draft.customer_id:
         machines = list(registry_selectors.machine_search(request.user, owner_id=draft.customer_id)[:10])
     return render(request, "inbox/draft.html", {
         "draft": draft, "machines": machines, "errors": errors or {}, "values": values or {},
+        # The desk's new-customer and new-machine fields (same names, same services).
+        "classes": CustomerClass.choices, "models": list(registry_selectors.product_models()),
+        "sellers": _sellers(request.user),
         "types": [(OrderType.REPAIR, OrderType.REPAIR.label), (OrderType.CONSULTATION, OrderType.CONSULTATION.label)],
     }, status=status)
 
@@ -59,17 +65,31 @@ def _int(value: str) -> int | None:
 @require_POST
 def draft_complete(request, pk: int):
     _check(request)
+    from aftersales.web.desk import NEW, _form_errors, _order_input
+
     post = request.POST
+    errors: dict = {}
+    # The desk's parsing of its c_* and m_* fields: the same new customer and machine as at the desk.
+    as_desk = post.copy()
+    as_desk["customer"] = post.get("customer") or NEW
+    as_desk["c_phone"] = post.get("phone", "")
+    desk_input = _order_input(as_desk, errors)
     data = services.CompleteInput(
         order_type=post.get("order_type", OrderType.REPAIR), customer_id=_int(post.get("customer", "")),
         new_customer_name=post.get("c_name", "")[:100], phone=post.get("phone", "")[:30],
         machine_id=_int(post.get("machine", "")), symptom=post.get("symptom", "")[:4000],
-        duplicate_reason=post.get("duplicate_reason", "")[:300])
+        duplicate_reason=post.get("duplicate_reason", "")[:300],
+        new_customer=desk_input.new_customer, new_machine=desk_input.new_machine)
     try:
+        if errors:
+            from aftersales.core.errors import ValidationFailed
+
+            raise ValidationFailed(_("Nothing was saved."), fields=errors)
         order = services.draft_complete(actor=request.user, draft_id=pk, data=data)
     except DomainError as exc:
         draft = selectors.draft_get(request.user, pk=pk)
-        return _page(request, draft, errors={"all": exc.message, **exc.fields}, values=post, status=exc.status)
+        return _page(request, draft, errors={"all": exc.message, **_form_errors(exc.fields)}, values=post,
+                     status=exc.status)
     messages.success(request, _("Order %(number)s recorded.") % {"number": order.number})
     return redirect("web:order", order.pk)
 

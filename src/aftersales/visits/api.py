@@ -52,6 +52,8 @@ class VisitOut(Schema):
     complaint_number: str | None
     repair_number: str | None
     finished_at: datetime | None
+    assigned_to_id: int | None = Field(..., description="The agent who makes the call (claimed or assigned); null: anyone.")
+    assigned_to_name: str | None
 
 
 class VisitDetailOut(VisitOut):
@@ -72,6 +74,7 @@ def visit_out(user, task: VisitTask) -> dict:
         "season": str(task.season) if task.season_id else None, "score": task.score,
         "complaint_number": task.complaint.number if task.complaint_id else None,
         "repair_number": task.repair.number if task.repair_id else None, "finished_at": task.finished_at,
+        "assigned_to_id": task.assigned_to_id, "assigned_to_name": str(task.assigned_to) if task.assigned_to_id else None,
     }
 
 
@@ -84,16 +87,17 @@ def visit_detail(user, task: VisitTask) -> dict:
 
 @router.get("/visits", response={200: list[VisitOut], **COMMON_ERRORS}, summary="Return visits to make / 回访清单")
 def visit_list(request, status: Literal["due", "waiting", "open", "done", "refused", "unreachable"] = "due",
-               limit: int = Query(100, ge=1, le=500)):
+               whose: Literal["all", "mine", "unassigned"] = "all", limit: int = Query(100, ge=1, le=500)):
     """`due` (default): open visits due by today whose retry time has come (the worklist);
-    `waiting`: not reached, to call again later; or every visit of one status."""
+    `waiting`: not reached, to call again later; or every visit of one status. `whose=mine`: only
+    the visits assigned to you ("my visits"); `unassigned`: those nobody has taken yet."""
     user, today, now = request.user, _shanghai_today(), timezone.now()
     if status == "due":
-        qs = selectors.worklist(user, on=today, now=now)
+        qs = selectors.worklist(user, on=today, now=now, whose=whose)
     elif status == "waiting":
-        qs = selectors.waiting(user, on=today, now=now)
+        qs = selectors.waiting(user, on=today, now=now, whose=whose)
     else:
-        qs = selectors.visit_queryset(user).filter(status=status).order_by("-due_on", "-id")
+        qs = selectors.whose_filter(selectors.visit_queryset(user).filter(status=status).order_by("-due_on", "-id"), user, whose)
     return [visit_out(user, t) for t in qs[:limit]]
 
 
@@ -187,4 +191,23 @@ def visit_not_reached(request, visit_id: DbInt, payload: NotReachedIn):
 @router.post("/visits/{visit_id}/refused", response={200: VisitDetailOut, **ERRORS}, summary="Visit: refused / 拒访")
 def visit_refused(request, visit_id: DbInt, payload: RefusedIn):
     task = services.visit_refuse(actor=request.user, task_id=visit_id, version=payload.version, note=payload.note)
+    return visit_detail(request.user, selectors.visit_get(request.user, task.pk))
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = Field(..., description="The agent to make the call; null: nobody (back to the shared list).")
+
+
+@router.post("/visits/{visit_id}/claim", response={200: VisitDetailOut, **ERRORS}, summary="Claim a visit / 领取回访")
+def visit_claim(request, visit_id: DbInt):
+    """Take an unassigned open visit as yours (a retry changes nothing; another agent's visit is a 409 ``taken``)."""
+    task = services.visit_assign(actor=request.user, task_id=visit_id, assignee_id=request.user.pk)
+    return visit_detail(request.user, selectors.visit_get(request.user, task.pk))
+
+
+@router.post("/visits/{visit_id}/assign", response={200: VisitDetailOut, **ERRORS}, summary="Assign a visit / 分派回访")
+def visit_assign(request, visit_id: DbInt, payload: AssignIn):
+    """Supervisors assign an open visit to any visiting agent or to nobody; an agent may only give back
+    their own (``assignee_id: null``)."""
+    task = services.visit_assign(actor=request.user, task_id=visit_id, assignee_id=payload.assignee_id)
     return visit_detail(request.user, selectors.visit_get(request.user, task.pk))

@@ -108,6 +108,9 @@ class VisitTask(models.Model):
                                     null=True, blank=True, related_name="+")
     note = models.TextField(_("note"), blank=True)
     score = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    # Who makes the call: claimed by an agent or assigned by a supervisor; empty, anyone may take it.
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="visit_tasks")
     complaint = models.ForeignKey("service.ServiceOrder", verbose_name=_("complaint opened"), on_delete=models.PROTECT,
                                   null=True, blank=True, related_name="+")
     repair = models.ForeignKey("service.ServiceOrder", verbose_name=_("repair opened"), on_delete=models.PROTECT,
@@ -120,6 +123,8 @@ class VisitTask(models.Model):
         indexes = [
             # The worklist: open tasks due by a day, oldest first.
             models.Index(fields=["status", "due_on"], name="visit_status_due_idx"),
+            # "My visits": one agent's open tasks by day.
+            models.Index(fields=["assigned_to", "status", "due_on"], name="visit_assignee_idx"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,8 @@ from aftersales.visits.models import VisitQuestion, VisitStatus, VisitTask
 
 
 def visit_queryset(user) -> QuerySet[VisitTask]:
-    qs = VisitTask.objects.select_related("customer", "order", "machine__model", "season", "complaint", "repair")
+    qs = VisitTask.objects.select_related("customer", "order", "machine__model", "season", "complaint", "repair",
+                                          "assigned_to")
     return qs if policies.may_visit(user) else qs.none()
 
 
@@ -25,15 +26,36 @@ def visit_get(user, pk: int) -> VisitTask:
     return task
 
 
-def worklist(user, *, on: date, now: datetime) -> QuerySet[VisitTask]:
+def whose_filter(qs: QuerySet[VisitTask], user, whose: str) -> QuerySet[VisitTask]:
+    """``mine``: assigned to the user; ``unassigned``: nobody's yet; anything else: every one."""
+    if whose == "mine":
+        return qs.filter(assigned_to=user)
+    if whose == "unassigned":
+        return qs.filter(assigned_to=None)
+    return qs
+
+
+def worklist(user, *, on: date, now: datetime, whose: str = "all") -> QuerySet[VisitTask]:
     """回访清单: open visits due by ``on`` whose retry time (if any) has come, oldest first."""
-    return (visit_queryset(user).filter(status=VisitStatus.OPEN, due_on__lte=on)
-            .filter(Q(retry_at=None) | Q(retry_at__lte=now)).order_by("due_on", "id"))
+    return whose_filter(visit_queryset(user).filter(status=VisitStatus.OPEN, due_on__lte=on)
+                  .filter(Q(retry_at=None) | Q(retry_at__lte=now)).order_by("due_on", "id"), user, whose)
 
 
-def waiting(user, *, on: date, now: datetime) -> QuerySet[VisitTask]:
+def waiting(user, *, on: date, now: datetime, whose: str = "all") -> QuerySet[VisitTask]:
     """Open visits not reached yet, to call again later."""
-    return visit_queryset(user).filter(status=VisitStatus.OPEN, due_on__lte=on, retry_at__gt=now).order_by("retry_at")
+    return whose_filter(visit_queryset(user).filter(status=VisitStatus.OPEN, due_on__lte=on, retry_at__gt=now)
+                  .order_by("retry_at"), user, whose)
+
+
+def visiting_agents(user) -> list:
+    """The colleagues a supervisor may assign visits to (those the visit policy lets call)."""
+    from aftersales.accounts.models import User
+
+    if not policies.may_plan(user):
+        return []
+    people = (User.objects.filter(is_active=True, organization__isnull=False).select_related("organization")
+              .prefetch_related("roles"))
+    return sorted((u for u in people if policies.may_visit(u)), key=lambda u: u.username)
 
 
 def questions_for(kind: str) -> list[VisitQuestion]:

@@ -294,6 +294,46 @@ def _finish(task: VisitTask, actor, outcome: str, status: str, note: str) -> Non
                              "score", "complaint", "repair"])
 
 
+def visit_assign(*, actor, task_id: int, assignee_id: int | None) -> VisitTask:
+    """Who makes an open visit's call. A supervisor assigns it to any visiting agent (or to nobody);
+    an agent claims an unassigned visit for themself or gives back their own. Asking for what is
+    already so changes nothing (a retried claim is no second claim); another agent's visit is a 409.
+    The visit's version is kept: an agent on the call with the page open is not made to reload."""
+    from aftersales.accounts.models import User
+
+    if not policies.may_visit(actor):
+        raise Forbidden(_("You may not make return visits."))
+    with transaction.atomic():
+        task = selectors.visit_queryset(actor).select_for_update(of=("self",)).filter(pk=task_id).first()
+        if task is None:
+            from aftersales.core.errors import NotFound
+
+            raise NotFound(_("Return visit not found."))
+        if task.status != VisitStatus.OPEN:
+            raise Conflict(_("This visit is finished."), code="invalid_transition",
+                           current={"id": task.pk, "status": task.status, "version": task.version})
+        if task.assigned_to_id == assignee_id:
+            return task
+        assignee = None
+        if assignee_id is not None:
+            assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
+            if assignee is None or not policies.may_visit(assignee):
+                raise ValidationFailed(_("Nothing was saved."),
+                                       fields={"assignee_id": _("Not a colleague who makes return visits.")})
+        if not policies.may_plan(actor):
+            claiming = assignee_id == actor.pk and task.assigned_to_id is None
+            giving_back = assignee_id is None and task.assigned_to_id == actor.pk
+            if not (claiming or giving_back):
+                holder = task.assigned_to
+                raise Conflict(_("This visit is taken by %(name)s.") % {"name": str(holder)}
+                               if holder else _("Only supervisors assign visits to others."),
+                               code="taken" if holder else "forbidden",
+                               current={"id": task.pk, "assigned_to_id": task.assigned_to_id})
+        task.assigned_to = assignee
+        task.save(update_fields=["assigned_to"])
+        return task
+
+
 def plan_for(*, actor, on: date) -> PlanResult:
     """A supervisor plans a day by hand (the worker does it every night for the next morning)."""
     if not policies.may_plan(actor):

@@ -31,9 +31,12 @@ def _check(request) -> None:
 def worklist(request):
     _check(request)
     user, today, now = request.user, _shanghai_today(), timezone.now()
-    due = [visit_out(user, t) for t in selectors.worklist(user, on=today, now=now)[:200]]
-    later = [visit_out(user, t) for t in selectors.waiting(user, on=today, now=now)[:100]]
-    return render(request, "visits/worklist.html", {"due": due, "later": later, "today": today})
+    whose = request.GET.get("whose", "all")
+    whose = whose if whose in ("all", "mine", "unassigned") else "all"
+    due = [visit_out(user, t) for t in selectors.worklist(user, on=today, now=now, whose=whose)[:200]]
+    later = [visit_out(user, t) for t in selectors.waiting(user, on=today, now=now, whose=whose)[:100]]
+    return render(request, "visits/worklist.html", {"due": due, "later": later, "today": today, "whose": whose,
+                                                    "me": user.pk})
 
 
 def _get(request, pk: int):
@@ -49,6 +52,7 @@ def _visit_page(request, task, *, status=200, **extra):
     return render(request, "visits/visit.html", {
         "task": task, "v": visit_out(request.user, task), "questions": questions, "machines": machines,
         "answers": list(task.answers.all()), "attempts": list(task.attempt_log.select_related("by")),
+        "agents": selectors.visiting_agents(request.user),
         "default_retry": timezone.localtime(timezone.now() + timedelta(hours=2), SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
         **extra}, status=status)
 
@@ -101,3 +105,21 @@ def visit_act(request, pk: int, outcome: str):
                            posted=request.POST)
     messages.success(request, text)
     return redirect("visits:worklist")
+
+
+@login_required
+@require_POST
+def visit_assign(request, pk: int):
+    """Claim (``assignee=me``), give back (``assignee=`` empty) or, for a supervisor, assign to an agent."""
+    _check(request)
+    raw = request.POST.get("assignee", "")
+    assignee_id = request.user.pk if raw == "me" else int(raw) if raw.isdigit() else None
+    try:
+        services.visit_assign(actor=request.user, task_id=pk, assignee_id=assignee_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Visit taken.") if assignee_id == request.user.pk else
+                         _("Visit assigned.") if assignee_id else _("Visit given back to the shared list."))
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/visits/") else "visits:worklist")

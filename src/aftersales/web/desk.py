@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from aftersales.calls import selectors as calls_selectors
 from aftersales.calls import services as calls_services
 from aftersales.core import throttle
 from aftersales.core.errors import Conflict, DomainError, NotFound, Throttled
@@ -138,6 +139,9 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
                "q": values.get("q", "")}
     customer_id = str(values.get("customer", ""))
     if customer_id == NEW:
+        call_number = calls_selectors.caller_of_my_call(user, values.get("c_phone_call", ""))
+        if call_number:  # the caller's number by reference: shown as the phone rule lets this user see it
+            context["call_phone"] = phone_for(user, None, call_number, where="web:call-pop").text
         customer = Customer(name=values.get("c_name", "").strip(),
                             customer_class=values.get("c_class") if values.get("c_class") in CustomerClass.values
                             else CustomerClass.FARMER)
@@ -235,15 +239,19 @@ def _date(errors: dict, name: str, raw: str):
         return None
 
 
-def _order_input(post, errors: dict) -> services.OrderInput:
+def _order_input(post, errors: dict, user=None) -> services.OrderInput:
     def text(name):
         return post.get(name, "").strip()
 
     new_customer = new_machine = None
     customer_id = int(text("customer")) if text("customer").isdigit() else None
     if text("customer") == NEW:
+        phone = text("c_phone")
+        if not phone and text("c_phone_call") and user is not None:
+            # The caller's number the page never showed (masked for this user): read by the call's id.
+            phone = calls_selectors.caller_of_my_call(user, text("c_phone_call")) or ""
         new_customer = registry_services.CustomerInput(
-            name=text("c_name"), phones=[p for p in (text("c_phone"), text("c_phone2")) if p],
+            name=text("c_name"), phones=[p for p in (phone, text("c_phone2")) if p],
             customer_class=text("c_class") or CustomerClass.FARMER, province=text("c_province"), city=text("c_city"),
             county=text("c_county"), township=text("c_township"), village=text("c_village"),
             address=text("c_address"))
@@ -256,7 +264,7 @@ def _order_input(post, errors: dict) -> services.OrderInput:
             invoice_date=_date(errors, "m_invoice_date", text("m_invoice_date")),
             delivery_date=_date(errors, "m_delivery_date", text("m_delivery_date")),
             selling_dealer_id=int(dealer) if dealer.isdigit() else None)
-    contact_phone = text("contact_phone") or (text("c_phone") if new_customer else "")
+    contact_phone = text("contact_phone") or (new_customer.phones[0] if new_customer and new_customer.phones else "")
     return services.OrderInput(
         order_type=text("order_type") or OrderType.REPAIR,
         customer_id=customer_id, new_customer=new_customer, machine_id=machine_id, new_machine=new_machine,
@@ -305,7 +313,7 @@ def intake(request):
     answers with the order it looks like, before anything is saved; a refused save changes
     nothing and shows the form as it was typed."""
     errors: dict[str, str] = {}
-    data = _order_input(request.POST, errors)
+    data = _order_input(request.POST, errors, request.user)
     if errors:
         return _page(request, request.POST, errors={"all": _("Nothing was saved."), **errors}, status=422)
     try:

@@ -30,6 +30,8 @@ _SIGNATURES: tuple[tuple[str, str, Callable[[bytes], bool]], ...] = (
     ("image/png", ".png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
     ("image/webp", ".webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
     ("application/pdf", ".pdf", lambda head: head.startswith(b"%PDF-")),
+    # Fax pages (from the mailbox's fax drafts): kept as sent, each page also stored as a PNG to show.
+    ("image/tiff", ".tif", lambda head: head[:4] in (b"II*\x00", b"MM\x00*")),
 )
 
 
@@ -65,7 +67,8 @@ def sniff_content_type(head: bytes, *, media: bool = False) -> tuple[str, str] |
 
 def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.PHOTO) -> Attachment:
     """Store a photo, a PDF or a signature image. Adds an event but keeps the version: an upload
-    changes none of the order's fields, and a technician's next action should not fail over it."""
+    changes none of the order's fields, and a technician's next action should not fail over it.
+    A TIFF (fax pages) is kept as sent and each of its pages stored beside it as a PNG to show."""
     errors = {}
     if kind not in AttachmentKind.values:
         errors["kind"] = _("Use photo, document, signature, video or audio.")
@@ -84,32 +87,63 @@ def attachment_add(*, actor, order_id: int, upload, kind: str = AttachmentKind.P
             errors["file"] = (_("A video must be MP4, MOV or WebM.") if kind == AttachmentKind.VIDEO
                               else _("A voice note must be M4A, AMR, MP3, AAC, Ogg, WAV or WebM."))
         elif sniffed is None:
-            errors["file"] = _("Only JPEG, PNG or WebP images and PDF documents are accepted.")
+            errors["file"] = _("Only JPEG, PNG, WebP or TIFF images and PDF documents are accepted.")
         elif kind in (AttachmentKind.PHOTO, AttachmentKind.SIGNATURE) and not sniffed[0].startswith("image/"):
             errors["file"] = _("A photo or signature must be an image.")
+    pages = _tiff_pages(upload, errors) if sniffed and sniffed[0] == "image/tiff" and not errors else []
     with transaction.atomic():
         order = _lock(actor, order_id)
         if not policies.may_attach(actor, order):
             raise Forbidden(_("You may not add files to this order."))
         _raise_if(errors, _("The file was not stored."))
-        _check_quotas(actor, order, size)  # under the order's row lock: two uploads cannot both slip in
+        # under the order's row lock: two uploads cannot both slip in
+        _check_quotas(actor, order, size + sum(len(p) for p in pages), files=1 + len(pages))
         content_type, extension = sniffed
+        name = _text(getattr(upload, "name", ""), 200)
         attachment = Attachment(order=order, kind=kind, token=uuid.uuid4().hex, extension=extension,
-                                original_name=_text(getattr(upload, "name", ""), 200),
-                                content_type=content_type, size=size, uploaded_by=actor)
+                                original_name=name, content_type=content_type, size=size, uploaded_by=actor)
         attachment.file.save("upload", upload, save=False)
         attachment.save()
-        _append_event(order, actor=actor, action="attach", from_status=order.status, to_status=order.status,
-                      data={"attachment_id": attachment.pk, "kind": kind, "content_type": content_type, "size": size})
+        data = {"attachment_id": attachment.pk, "kind": kind, "content_type": content_type, "size": size}
+        if pages:
+            data["pages"] = [_page_store(order, actor, kind, name, n, png).pk for n, png in enumerate(pages, 1)]
+        _append_event(order, actor=actor, action="attach", from_status=order.status, to_status=order.status, data=data)
         ServiceOrder.objects.filter(pk=order.pk).update(event_seq=order.event_seq)
         _changed(order)
     return attachment
 
 
-def _check_quotas(actor, order, size: int) -> None:
+def _tiff_pages(upload, errors: dict) -> list[bytes]:
+    """A TIFF's pages as PNGs (browsers show no TIFF), or an error on ``file``."""
+    from aftersales.core.tiff import MAX_PAGES, NotAFax, tiff_pages
+
+    upload.seek(0)
+    try:
+        return tiff_pages(upload.read())
+    except NotAFax:
+        errors["file"] = _("The TIFF cannot be read, or has more than %(pages)s pages.") % {"pages": MAX_PAGES}
+        return []
+    finally:
+        upload.seek(0)
+
+
+def _page_store(order, actor, kind: str, name: str, number: int, png: bytes) -> Attachment:
+    """One page of a TIFF, as a PNG attachment beside the original (named after it and the page)."""
+    from django.core.files.base import ContentFile
+
+    stem = name.rsplit(".", 1)[0] if name else "fax"
+    page = Attachment(order=order, kind=kind, token=uuid.uuid4().hex, extension=".png",
+                      original_name=_text(f"{stem} p{number}.png", 200), content_type="image/png", size=len(png),
+                      uploaded_by=actor)
+    page.file.save("upload", ContentFile(png), save=False)
+    page.save()
+    return page
+
+
+def _check_quotas(actor, order, size: int, files: int = 1) -> None:
     """Files per order, uploads per user and hour, and bytes per organization (uploads have no other
     cost to the sender, and the disk is shared by the whole network)."""
-    if order.attachments.count() >= settings.ATTACHMENTS_PER_ORDER:
+    if order.attachments.count() + files > settings.ATTACHMENTS_PER_ORDER:
         raise ValidationFailed(_("The file was not stored."), code="attachment_quota", fields={
             "file": _("An order holds at most %(limit)s files.") % {"limit": settings.ATTACHMENTS_PER_ORDER}})
     since = timezone.now() - timedelta(hours=1)
