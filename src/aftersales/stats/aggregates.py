@@ -33,7 +33,7 @@ from aftersales.stats.models import AggregateState, DailyAggregate, OrderFact, S
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 2_000
-_ORDER_FIELDS = ("pk", "order_type", "created_at", "assigned_org_id", "owning_org_id", *DIMENSIONS.values())
+_ORDER_FIELDS = ("pk", "order_type", "created_at", "machine_id", "assigned_org_id", "owning_org_id", *DIMENSIONS.values())
 
 
 def on_order_changed(order, events) -> None:
@@ -54,9 +54,9 @@ def _facts_of(order_ids: list[int]) -> dict[int, OrderFact]:
     from aftersales.stats.selectors import _traces_of
 
     rows = list(ServiceOrder.objects.filter(pk__in=order_ids).values_list(*_ORDER_FIELDS))
-    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "") for r in rows], "none")}
+    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "", r[3]) for r in rows], "none")}
     facts = {}
-    for pk, order_type, created_at, assigned, owning, *dims in rows:
+    for pk, order_type, created_at, _machine, assigned, owning, *dims in rows:
         trace = traces[pk]
         sums = {k: [n, t] for k, (n, t) in engine.contributions(trace).items()}
         facts[pk] = OrderFact(
@@ -67,30 +67,37 @@ def _facts_of(order_ids: list[int]) -> dict[int, OrderFact]:
     return facts
 
 
+GRAINS = ("d", "m")
+
+
 def _cells(fact: OrderFact) -> Iterable[tuple]:
-    base = (fact.day, fact.assigned_org_id, fact.owning_org_id, fact.order_type)
-    yield (*base, "", "")
-    for dim, value in fact.dims.items():
-        yield (*base, dim, value[:100])
+    """(grain, day, assigned, owning, type, dim, value) of every row the order adds to: its day's and
+    its month's, whole and split by each dimension."""
+    for grain, day in (("d", fact.day), ("m", fact.day.replace(day=1))):
+        base = (grain, day, fact.assigned_org_id, fact.owning_org_id, fact.order_type)
+        yield (*base, "", "")
+        for dim, value in fact.dims.items():
+            yield (*base, dim, value[:100])
 
 
 def _apply(deltas: dict[tuple, list]) -> None:
     """Add {cell: [orders, sums]} to the DailyAggregate rows (creating, updating, deleting)."""
     if not deltas:
         return
-    by_day: dict[date, list[tuple]] = defaultdict(list)
+    by_day: dict[tuple[str, date], list[tuple]] = defaultdict(list)
     for cell in deltas:
-        by_day[cell[0]].append(cell)
+        by_day[cell[:2]].append(cell)
     existing: dict[tuple, DailyAggregate] = {}
-    for day in by_day:
-        for row in DailyAggregate.objects.filter(day=day, assigned_org_id__in={c[1] for c in by_day[day]}):
-            existing[(row.day, row.assigned_org_id, row.owning_org_id, row.order_type, row.dim, row.value)] = row
+    for (grain, day), cells in by_day.items():
+        for row in DailyAggregate.objects.filter(grain=grain, day=day, assigned_org_id__in={c[2] for c in cells}):
+            existing[(row.grain, row.day, row.assigned_org_id, row.owning_org_id, row.order_type, row.dim,
+                      row.value)] = row
     new, changed = [], []
     for cell, (orders, sums) in deltas.items():
         row = existing.get(cell)
         if row is None:
-            row = DailyAggregate(day=cell[0], assigned_org_id=cell[1], owning_org_id=cell[2], order_type=cell[3],
-                                 dim=cell[4], value=cell[5], orders=0, sums={})
+            row = DailyAggregate(grain=cell[0], day=cell[1], assigned_org_id=cell[2], owning_org_id=cell[3],
+                                 order_type=cell[4], dim=cell[5], value=cell[6], orders=0, sums={})
             new.append(row)
         else:
             changed.append(row)
@@ -173,8 +180,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             if progress:
                 progress(min(start + BATCH, len(ids)), len(ids))
         DailyAggregate.objects.bulk_create(
-            (DailyAggregate(day=c[0], assigned_org_id=c[1], owning_org_id=c[2], order_type=c[3], dim=c[4], value=c[5],
-                            orders=orders, sums=sums) for c, (orders, sums) in cells.items()), batch_size=1_000)
+            (DailyAggregate(grain=c[0], day=c[1], assigned_org_id=c[2], owning_org_id=c[3], order_type=c[4], dim=c[5],
+                            value=c[6], orders=orders, sums=sums) for c, (orders, sums) in cells.items()), batch_size=1_000)
         # Every order was counted as it is now: the marks written before this rebuild are done.
         for start in range(0, len(marks), 10_000):
             StatsBacklog.objects.filter(pk__in=marks[start:start + 10_000]).delete()

@@ -19,5 +19,8 @@ MEASURE_LABELS = {
     "rating": gettext_lazy("Average rating"),
     "low_rating_rate": gettext_lazy("Ratings of 2 or lower"),
     "complaint_rate": gettext_lazy("Complaint rate"),
+    "compliance_30wd_rate": gettext_lazy("Repaired within 30 working days"),
+    "repeat_repair_30_rate": gettext_lazy("Repeat repair within 30 days"),
+    "repeat_repair_90_rate": gettext_lazy("Repeat repair within 90 days"),
 }
 UNIT_LABELS = {"minutes": gettext_lazy("min"), "hours": gettext_lazy("h"), "orders": "", "ratio": "", "score": ""}
