@@ -49,7 +49,7 @@ def _state() -> AggregateState:
     return state
 
 
-def _facts_of(order_ids: list[int]) -> dict[int, OrderFact]:
+def _facts_of(order_ids: list[int], memo: dict | None = None) -> dict[int, OrderFact]:
     """The current share of each order (orders that no longer exist have none)."""
     from aftersales.stats.selectors import _traces_of
 
@@ -58,7 +58,7 @@ def _facts_of(order_ids: list[int]) -> dict[int, OrderFact]:
     facts = {}
     for pk, order_type, created_at, _machine, assigned, owning, *dims in rows:
         trace = traces[pk]
-        sums = {k: [n, t] for k, (n, t) in engine.contributions(trace).items()}
+        sums = {k: [n, t] for k, (n, t) in engine.contributions(trace, memo).items()}
         facts[pk] = OrderFact(
             order_id=pk, day=created_at.astimezone(SHANGHAI).date(), assigned_org_id=assigned or 0,
             owning_org_id=owning or 0, order_type=order_type,
@@ -168,17 +168,37 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         DailyAggregate.objects.all().delete()
         OrderFact.objects.all().delete()
         ids = list(ServiceOrder.objects.order_by("pk").values_list("pk", flat=True))
-        cells: dict[tuple, list] = {}
-        for start in range(0, len(ids), BATCH):
-            facts = _facts_of(ids[start:start + BATCH])
-            OrderFact.objects.bulk_create(list(facts.values()), batch_size=500)
+        # Orders of one day, organization pair, type and dimension values are summed once, then
+        # that sum is added to each of their cells (day and month, whole and per dimension): the
+        # per-key additions are per distinct combination, not per order x cell.
+        combos: dict[tuple, list] = {}
+        memo: dict = {}
+        step = BATCH * 2
+        for start in range(0, len(ids), step):
+            if len(memo) > 200_000:
+                memo.clear()
+            facts = _facts_of(ids[start:start + step], memo)
+            OrderFact.objects.bulk_create(list(facts.values()), batch_size=1_000)
             for fact in facts.values():
-                for cell in _cells(fact):
-                    c = cells.setdefault(cell, [0, {}])
-                    c[0] += 1
-                    engine.add_sums(c[1], fact.sums)
+                key = (fact.day, fact.assigned_org_id, fact.owning_org_id, fact.order_type,
+                       tuple(sorted(fact.dims.items())))
+                c = combos.get(key)
+                if c is None:
+                    c = combos[key] = [0, {}]
+                c[0] += 1
+                engine.merge_sums(c[1], fact.sums)
             if progress:
-                progress(min(start + BATCH, len(ids)), len(ids))
+                progress(min(start + step, len(ids)), len(ids))
+        cells: dict[tuple, list] = {}
+        for (day, assigned, owning, order_type, dims), (orders, sums) in combos.items():
+            fact = OrderFact(day=day, assigned_org_id=assigned, owning_org_id=owning, order_type=order_type,
+                             dims=dict(dims))
+            for cell in _cells(fact):
+                c = cells.get(cell)
+                if c is None:
+                    c = cells[cell] = [0, {}]
+                c[0] += orders
+                engine.merge_sums(c[1], sums)
         DailyAggregate.objects.bulk_create(
             (DailyAggregate(grain=c[0], day=c[1], assigned_org_id=c[2], owning_org_id=c[3], order_type=c[4], dim=c[5],
                             value=c[6], orders=orders, sums=sums) for c, (orders, sums) in cells.items()), batch_size=1_000)

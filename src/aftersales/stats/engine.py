@@ -409,8 +409,34 @@ DRILLABLE = ("intake", *(s.name for s in SPANS), *DRILLABLE_RATES)
 #   d:<code>                (1, 0) the order shows the deviation
 
 
-def contributions(trace: Trace) -> dict[str, tuple[int, float]]:
-    """One order's additive share of every measure and of the process map."""
+def contributions(trace: Trace, memo: dict | None = None) -> dict[str, tuple[int, float]]:
+    """One order's additive share of every measure and of the process map.
+
+    ``memo`` (a dict the caller keeps, e.g. for a whole rebuild): orders whose timelines have the same
+    shape (type, actions, statuses, scores and the seconds between them) share every part of the
+    share except the two that depend on the calendar date and the machine's history, so the shape's
+    part is computed once."""
+    if memo is None:
+        out = shape_contributions(trace)
+    else:
+        t0 = trace.steps[0].at if trace.steps else None
+        key = (trace.order_type, tuple((s.action, s.from_status, s.to_status, s.score, (s.at - t0).total_seconds())
+                                       for s in trace.steps))
+        shape = memo.get(key)
+        if shape is None:
+            shape = memo[key] = shape_contributions(trace)
+        out = dict(shape)
+    if trace.order_type in REPAIR:
+        compliant = compliance_30wd(trace)
+        if compliant is not None:
+            out["compliance_30wd_rate"] = (1, compliant)
+        for days in REPEAT_WINDOWS:
+            out[f"repeat_repair_{days}_rate"] = (1, repeat_repair(trace, days))
+    return out
+
+
+def shape_contributions(trace: Trace) -> dict[str, tuple[int, float]]:
+    """The part of ``contributions`` that follows from the timeline alone (not its date)."""
     out: dict[str, tuple[int, float]] = {"intake": (1, 1.0), f"intake_{trace.order_type}": (1, 1.0)}
     for span in SPANS:
         if span.order_types and trace.order_type not in span.order_types:
@@ -428,11 +454,6 @@ def contributions(trace: Trace) -> dict[str, tuple[int, float]]:
         if a["solve_by_phone"] or a["check_out"]:
             out["phone_resolution_rate"] = (1, 1.0 if a["solve_by_phone"] else 0.0)
         out["escalation_rate"] = (1, 1.0 if a["escalate"] else 0.0)
-        compliant = compliance_30wd(trace)
-        if compliant is not None:
-            out["compliance_30wd_rate"] = (1, compliant)
-        for days in REPEAT_WINDOWS:
-            out[f"repeat_repair_{days}_rate"] = (1, repeat_repair(trace, days))
     scores = [s.score for s in trace.steps if s.action == "rate" and s.score is not None]
     if scores:
         out["rating"] = (len(scores), float(sum(scores)))
