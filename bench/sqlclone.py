@@ -63,9 +63,10 @@ def _shift(expr: str, delta: str) -> str:
 
 def _new_created(g: str) -> str:
     u = f"CAST((({g} * 2654435761) % 1000003) AS DOUBLE PRECISION) / 1000003"
+    days = f"(({u}) * ({u}) * 730 + t.span_days + 1.0 / 1440)"
     if connection.vendor == "postgresql":
-        return f"(now() - (({u}) * ({u}) * 730) * interval '1 day' - interval '1 minute')"
-    return f"(julianday('now') - ({u}) * ({u}) * 730 - 1.0 / 1440)"
+        return f"(now() - {days} * interval '1 day')"
+    return f"(julianday('now') - {days})"
 
 
 def _delta(new_created: str, old: str) -> str:
@@ -88,13 +89,21 @@ def grow(target: int) -> dict:
         cur.execute("DROP TABLE IF EXISTS bench_series")
         cur.execute("DROP TABLE IF EXISTS bench_tpl")
         cur.execute("CREATE TABLE bench_series (g BIGINT PRIMARY KEY)")
-        cur.execute("CREATE TABLE bench_tpl (rnk BIGINT PRIMARY KEY, order_id BIGINT NOT NULL)")
+        cur.execute("CREATE TABLE bench_tpl (rnk BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, span_days DOUBLE PRECISION)")
         if vendor == "postgresql":
             cur.execute("INSERT INTO bench_series SELECT generate_series(0, %s)", [series])
         else:
             cur.execute("WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < %s) "
                         "INSERT INTO bench_series SELECT g FROM s", [series])
-        cur.executemany("INSERT INTO bench_tpl VALUES (%s, %s)", list(enumerate(templates)))
+        # How long each template's timeline runs: a clone ends that long after it was created, no later than now.
+        from django.db.models import Max
+
+        created = dict(ServiceOrder.objects.filter(pk__in=templates).values_list("pk", "created_at"))
+        last = dict(OrderEvent.objects.filter(order_id__in=templates).values("order_id").annotate(m=Max("at"))
+                    .values_list("order_id", "m"))
+        cur.executemany("INSERT INTO bench_tpl VALUES (%s, %s, %s)",
+                        [(i, pk, (last.get(pk, created[pk]) - created[pk]).total_seconds() / 86400)
+                         for i, pk in enumerate(templates)])
     print(f"templates: {n_tpl} orders; machines {machines} x {clones} clones", flush=True)
 
     # Machines: K clones of every demo machine.
