@@ -75,7 +75,7 @@ def _delta(new_created: str, old: str) -> str:
     return f"({new_created} - julianday({old}))"
 
 
-def grow(target: int) -> dict:
+def grow(target: int, stop_at: float | None = None) -> dict:
     started = time.monotonic()
     vendor = connection.vendor
     templates = list(ServiceOrder.objects.filter(event_seq__gte=3, event_seq__lte=8, machine__isnull=False)
@@ -133,6 +133,9 @@ def grow(target: int) -> dict:
     num = ("'Z' || lpad(CAST(x.g AS VARCHAR(12)), 9, '0')" if vendor == "postgresql"
            else "'Z' || printf('%09d', x.g)")
     while have < target:
+        if stop_at is not None and time.time() > stop_at:
+            print(f"stopped at {have} orders: out of time (--stop-at)", flush=True)
+            break
         lo, hi = have, min(target, have + CHUNK)
         sel = []
         for c in o_cols:
@@ -196,8 +199,16 @@ def _delta_of_orders() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--stop-at", default=None, help="HH:MM (UTC): start no new chunk after this time")
     args = parser.parse_args()
-    print(grow(args.orders), flush=True)
+    stop = None
+    if args.stop_at:
+        import datetime as dt
+
+        h, m = map(int, args.stop_at.split(":"))
+        now = dt.datetime.now(dt.timezone.utc)
+        stop = now.replace(hour=h, minute=m, second=0, microsecond=0).timestamp()
+    print(grow(args.orders, stop), flush=True)
 
 
 if __name__ == "__main__":
