@@ -62,7 +62,7 @@ def _shift(expr: str, delta: str) -> str:
 
 
 def _new_created(g: str) -> str:
-    u = f"CAST((({g} * 2654435761) % 1000003) AS DOUBLE PRECISION) / 1000003"
+    u = f"CAST((({g} * 2654435761) %% 1000003) AS DOUBLE PRECISION) / 1000003"
     days = f"(({u}) * ({u}) * 730 + t.span_days + 1.0 / 1440)"
     if connection.vendor == "postgresql":
         return f"(now() - {days} * interval '1 day')"
@@ -145,7 +145,7 @@ def grow(target: int, stop_at: float | None = None) -> dict:
                 sel.append("'bench' || CAST(x.g AS VARCHAR(12))")
             elif c == "machine_id":
                 sel.append(f"(SELECT mc.id FROM {_q(m_table)} mc WHERE mc.serial_number = x.tpl_serial || '-c' || "
-                           f"CAST((x.g / {n_tpl}) % {clones} + 1 AS VARCHAR(12)))")
+                           f"CAST((x.g / {n_tpl}) %% {clones} + 1 AS VARCHAR(12)))")
             elif c in DROPPED:
                 sel.append("NULL")
             elif c in o_dt:
@@ -154,7 +154,7 @@ def grow(target: int, stop_at: float | None = None) -> dict:
                 sel.append(f"x.{_q(c)}")
         inner = (f"SELECT s.g AS g, o.*, tm.serial_number AS tpl_serial, "
                  f"{_delta(_new_created('s.g'), 'o.created_at')} AS delta "
-                 f"FROM bench_series s JOIN bench_tpl t ON t.rnk = s.g % {n_tpl} "
+                 f"FROM bench_series s JOIN bench_tpl t ON t.rnk = s.g %% {n_tpl} "
                  f"JOIN {_q(o_table)} o ON o.id = t.order_id JOIN {_q(m_table)} tm ON tm.id = o.machine_id "
                  f"WHERE s.g >= %s AND s.g < %s")
         e_sel = []
@@ -170,7 +170,7 @@ def grow(target: int, stop_at: float | None = None) -> dict:
                         f"SELECT {', '.join(sel)} FROM ({inner}) x", [lo, hi])
             cur.execute(f"INSERT INTO {_q(e_table)} ({', '.join(_q(c) for c in e_cols)}) "
                         f"SELECT {', '.join(e_sel)} FROM {_q(o_table)} n "
-                        f"JOIN bench_tpl t ON t.rnk = CAST(substr(n.number, 2) AS BIGINT) % {n_tpl} "
+                        f"JOIN bench_tpl t ON t.rnk = CAST(substr(n.number, 2) AS BIGINT) %% {n_tpl} "
                         f"JOIN {_q(o_table)} tp ON tp.id = t.order_id "
                         f"JOIN {_q(e_table)} e ON e.order_id = tp.id "
                         f"WHERE n.number >= %s AND n.number < %s",
