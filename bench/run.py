@@ -266,7 +266,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per latency measurement")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated measurement names (e.g. intake_c8,transitions_c8); "
-                        "a partial run prints its table but writes no results file")
+                        "a partial run prints its table and writes results-<database>-<scale>-<names>.json only")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
 
@@ -308,6 +308,10 @@ def main(argv=None) -> int:
                    git_commit=git_commit())
     results = {key: results.get(key) for key in KEYS}
     if only:
+        # A partial run keeps its figures beside the full runs' files, named by what it measured.
+        (args.output.parent / f"results-{results['database']}-{args.scale}-{'+'.join(sorted(only))}.json").write_text(
+            json.dumps({k: v for k, v in {**results, "notes": bench.notes}.items() if v is not None},
+                       indent=2, ensure_ascii=False) + "\n")
         print_table(results, bench.notes)
         return 0
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

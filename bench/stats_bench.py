@@ -80,11 +80,12 @@ def measure(bench) -> dict:
         runs.append(timed_requests(client, calls, max_requests=bench.requests // 2, max_seconds=bench.seconds))
         client.close()
     p95 = max((r["p95_ms"] for r in runs if r["p95_ms"] is not None), default=None)
+    load = "load average %.1f %.1f %.1f" % __import__("os").getloadavg()
     rows = DailyAggregate.objects.count()
     bench.note("dashboard_p95_ms", f"GET /api/v1/stats/kpis a year by organization (aggregates, {rows} rows), "
                f"supervisor p95 {runs[0]['p95_ms']:.1f} ms and partner {partner.username} "
                f"({by_org.get(partner.organization_id, 0)} orders) p95 {runs[1]['p95_ms']:.1f} ms; the larger; "
-               f"{prepared}" + (f"; unexpected {[r['unexpected'] for r in runs]}" if any(r["unexpected"] for r in runs) else ""))
+               f"{prepared}; {load}" + (f"; unexpected {[r['unexpected'] for r in runs]}" if any(r["unexpected"] for r in runs) else ""))
 
     client = Client(bench.port, token=bench.token(supervisor))
     _warm(client, f"/api/v1/stats/kpis?{query}&group_by=none")
@@ -97,5 +98,6 @@ def measure(bench) -> dict:
             bad[status] = bad.get(status, 0) + 1
     client.close()
     bench.note("process_map_s", f"GET /api/v1/stats/process-map a year network-wide (aggregates), slowest of 3: "
-               + ", ".join(f"{s:.3f}" for s in seconds) + (f"; unexpected {bad}" if bad else ""))
+               + ", ".join(f"{s:.3f}" for s in seconds) + "; load average %.1f %.1f %.1f" % __import__("os").getloadavg()
+               + (f"; unexpected {bad}" if bad else ""))
     return {"dashboard_p95_ms": round(p95, 1) if p95 is not None else None, "process_map_s": round(max(seconds), 3)}

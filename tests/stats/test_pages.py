@@ -21,7 +21,13 @@ def test_supervisor_reads_figures_charts_and_the_map_then_drills_into_arrival(br
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto(f"{live_server.url}/stats/")
     assert page.locator("h1").inner_text() == "统计中心"
-    assert page.locator("svg.chart").count() >= 3  # over time, by organization, the process map
+    # ECharts (vendored, SVG renderer) drew every chart from the page's JSON: an <svg> in each container
+    for name in ("intake", "groups", "rates"):
+        chart = page.locator(f"[data-echart={name}]")
+        chart.locator("svg").first.wait_for()
+        assert chart.get_attribute("data-rendered") == "echarts"
+    assert page.locator("svg.process-map").count() == 1  # the process map stays a server-drawn diagram
+    assert page.locator("#rates-table").inner_text().count("%") >= 3  # the charts' numbers as a table
     table = page.locator("#h-table").locator("xpath=..").locator("tbody")
     assert set(table.locator("th").all_inner_texts()) == {"潍坊金丰农机维修站", "郑州直营分店"}
     # the dispatch ping-pong of the Shandong order is a named deviation with the order as example
@@ -129,3 +135,36 @@ def test_a_slow_hop_of_the_process_map_opens_the_orders_that_waited_there(client
     assert "已派工 → 待派工" in html and ServiceOrder.objects.get(pk=sd_id).number in html
     assert ServiceOrder.objects.get(pk=ha_id).number not in html
     assert client.get("/stats/orders/", {"measure": "move:nowhere>closed"}).status_code == 422
+
+
+def test_filters_narrow_the_page_and_the_rates_drill_down_reaches_the_orders(browser, live_server, net, two_orders):
+    sd_id, ha_id = two_orders
+    page = session(browser, live_server, net.supervisor)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/stats/")
+    page.fill("input[name=province]", "河南省")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert "province=" in page.url
+    table = page.locator("#h-table").locator("xpath=..").locator("tbody")
+    assert table.locator("th").all_inner_texts() == ["郑州直营分店"]
+    page.locator("[data-echart=groups] svg").first.wait_for()
+    # the organization filter (with the organizations below it) on top
+    page.fill("input[name=province]", "")
+    page.select_option("select[name=organization]", str(net.agency_shandong.pk))
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    assert table.locator("th").all_inner_texts() == ["潍坊金丰农机维修站"]
+    # from the rates table to the orders behind "escalation rate": the Shandong repair order (not escalated)
+    page.locator("#rates-table a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("a.num").all_inner_texts() == [ServiceOrder.objects.get(pk=sd_id).number]
+    page.locator("a.num").first.click()
+    page.wait_for_load_state()
+    assert ServiceOrder.objects.get(pk=sd_id).number in page.locator("h1").inner_text()
+
+    page.goto(f"{live_server.url}/stats/more/")
+    page.locator("[data-echart=failures] svg").first.wait_for()
+    assert "LX904" in page.locator("#failures").inner_text()
+    assert errors == []

@@ -209,3 +209,15 @@ def breaches_by_organization(user, *, since: datetime | None = None, limit: int 
         qs = qs.filter(started_at__gte=since)
     rows = qs.values_list("holder_org__name").annotate(n=Count("id")).order_by("-n", "holder_org__name")[:limit]
     return [(name, n) for name, n in rows]
+
+
+def attainment(user, *, since: datetime, until: datetime, by: str) -> list[dict]:
+    """SLA attainment (达标率) of the finished clocks (met or breached) of the orders the user sees,
+    started in [since, until), per ``by``: "target" (the hop), "holder_org" (the organization that
+    held the hop when it stopped) or "holder_user" (the person). For the statistics centre."""
+    field = {"target": "target", "holder_org": "holder_org__name", "holder_user": "holder_user__username"}[by]
+    qs = _visible_clocks(user).filter(started_at__gte=since, started_at__lt=until,
+                                      state__in=(ClockState.MET, ClockState.BREACHED))
+    rows = (qs.values_list(field).annotate(n=Count("id"), met=Count("id", filter=Q(state=ClockState.MET)))
+            .order_by(field))
+    return [{"group": key or "-", "n": n, "met": met, "value": round(met / n, 4) if n else None} for key, n, met in rows]

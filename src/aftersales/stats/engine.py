@@ -14,8 +14,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from math import ceil
+from zoneinfo import ZoneInfo
+
+from aftersales.core.calendar import add_working_days
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,9 @@ class Trace:
     steps: tuple[Step, ...]
     group: str = ""
     created_at: datetime | None = None  # lets a caller regroup (by week or month) without reading again
+    # When the same machine's previous repair was completed (before this order was created), for the
+    # repeat-repair rates; None when there was none (or the order has no machine).
+    prior_fix_at: datetime | None = None
 
 
 # --- measures ------------------------------------------------------------------------------
@@ -71,7 +80,49 @@ UNIT_SECONDS = {"minutes": 60, "hours": 3600}
 
 RATES = (
     "first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "low_rating_rate", "complaint_rate",
+    "compliance_30wd_rate", "repeat_repair_30_rate", "repeat_repair_90_rate",
 )
+# 三包 (Art. 28 of the 三包 rules as the seed cites them): a repair is done within 30 working days of intake.
+COMPLIANCE_WORKING_DAYS = 30
+REPEAT_WINDOWS = (30, 90)
+
+
+@lru_cache(maxsize=4096)
+def compliance_deadline(created: date) -> date:
+    """The last day a repair taken in on ``created`` may be completed: the 30th working day after it
+    (statutory calendar with 调休, ``core/calendar``)."""
+    return add_working_days(created, COMPLIANCE_WORKING_DAYS)
+
+
+def completed_at(trace: Trace) -> datetime | None:
+    """The first move into completed or closed (the end of ``turnaround``)."""
+    for step in trace.steps:
+        if step.to_status in ("completed", "closed") and step.to_status != step.from_status:
+            return step.at
+    return None
+
+
+def compliance_30wd(trace: Trace) -> float | None:
+    """1.0 when a repair was completed by its 30-working-day deadline, 0.0 when later, None while open
+    (or not a repair)."""
+    if trace.order_type not in REPAIR or not trace.steps:
+        return None
+    done = completed_at(trace)
+    if done is None:
+        return None
+    created = (trace.created_at or trace.steps[0].at).astimezone(SHANGHAI).date()
+    return 1.0 if done.astimezone(SHANGHAI).date() <= compliance_deadline(created) else 0.0
+
+
+def repeat_repair(trace: Trace, days: int) -> float | None:
+    """For a repair order: 1.0 when the same machine's previous repair was completed at most ``days``
+    days before this order came in, else 0.0; None for other order types."""
+    if trace.order_type not in REPAIR:
+        return None
+    if trace.prior_fix_at is None:
+        return 0.0
+    created = trace.created_at or (trace.steps[0].at if trace.steps else None)
+    return 1.0 if created is not None and created - trace.prior_fix_at <= timedelta(days=days) else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +208,11 @@ def _kpis_of(traces: list[Trace]) -> dict[str, Figure]:
     resolved = [a for a in visited if a["solve_by_phone"] or a["check_out"]]
     out["phone_resolution_rate"] = _rate(sum(1 for a in resolved if a["solve_by_phone"]), len(resolved))
     out["escalation_rate"] = _rate(sum(1 for a in visited if a["escalate"]), len(visited))
+    compliant = [c for t in repairs if (c := compliance_30wd(t)) is not None]
+    out["compliance_30wd_rate"] = _rate(int(sum(compliant)), len(compliant))
+    for days in REPEAT_WINDOWS:
+        repeats = [repeat_repair(t, days) for t in repairs]
+        out[f"repeat_repair_{days}_rate"] = _rate(int(sum(repeats)), len(repeats))
 
     scores = [s.score for t in traces for s in t.steps if s.action == "rate" and s.score is not None]
     out["rating"] = Figure(round(sum(scores) / len(scores), 2) if scores else None, len(scores), "score")
@@ -320,6 +376,10 @@ def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | No
             if waits:
                 rows.append((t, round(max(waits), 2)))
         return sorted(rows, key=lambda row: -row[1])
+    if measure in DRILLABLE_RATES:
+        # A rate: the orders of its base, each with 1 (counted) or 0, the counted ones first.
+        rows = [(t, c[1]) for t in traces if (c := contributions(t).get(measure)) is not None and c[0]]
+        return sorted(rows, key=lambda row: -row[1])
     if measure == "intake":
         return [(t, None) for t in traces]
     if measure.startswith("intake_"):
@@ -328,7 +388,9 @@ def drill(traces: Iterable[Trace], measure: str) -> list[tuple[Trace, float | No
     raise KeyError(measure)
 
 
-DRILLABLE = ("intake", *(s.name for s in SPANS))
+DRILLABLE_RATES = ("first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "compliance_30wd_rate",
+                   "repeat_repair_30_rate", "repeat_repair_90_rate")
+DRILLABLE = ("intake", *(s.name for s in SPANS), *DRILLABLE_RATES)
 
 
 # --- additive sums: what the daily aggregates hold ---------------------------------------------
@@ -347,8 +409,34 @@ DRILLABLE = ("intake", *(s.name for s in SPANS))
 #   d:<code>                (1, 0) the order shows the deviation
 
 
-def contributions(trace: Trace) -> dict[str, tuple[int, float]]:
-    """One order's additive share of every measure and of the process map."""
+def contributions(trace: Trace, memo: dict | None = None) -> dict[str, tuple[int, float]]:
+    """One order's additive share of every measure and of the process map.
+
+    ``memo`` (a dict the caller keeps, e.g. for a whole rebuild): orders whose timelines have the same
+    shape (type, actions, statuses, scores and the seconds between them) share every part of the
+    share except the two that depend on the calendar date and the machine's history, so the shape's
+    part is computed once."""
+    if memo is None:
+        out = shape_contributions(trace)
+    else:
+        t0 = trace.steps[0].at if trace.steps else None
+        key = (trace.order_type, tuple((s.action, s.from_status, s.to_status, s.score, (s.at - t0).total_seconds())
+                                       for s in trace.steps))
+        shape = memo.get(key)
+        if shape is None:
+            shape = memo[key] = shape_contributions(trace)
+        out = dict(shape)
+    if trace.order_type in REPAIR:
+        compliant = compliance_30wd(trace)
+        if compliant is not None:
+            out["compliance_30wd_rate"] = (1, compliant)
+        for days in REPEAT_WINDOWS:
+            out[f"repeat_repair_{days}_rate"] = (1, repeat_repair(trace, days))
+    return out
+
+
+def shape_contributions(trace: Trace) -> dict[str, tuple[int, float]]:
+    """The part of ``contributions`` that follows from the timeline alone (not its date)."""
     out: dict[str, tuple[int, float]] = {"intake": (1, 1.0), f"intake_{trace.order_type}": (1, 1.0)}
     for span in SPANS:
         if span.order_types and trace.order_type not in span.order_types:
@@ -431,7 +519,8 @@ def figures_from_sums(sums: dict) -> dict[str, Figure]:
         if span.target_seconds is not None:
             n, hits = pair(f"{span.name}_attainment")
             out[f"{span.name}_attainment"] = _rate(round(hits), n)
-    for rate in ("first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "low_rating_rate"):
+    for rate in ("first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "low_rating_rate",
+                 "compliance_30wd_rate", "repeat_repair_30_rate", "repeat_repair_90_rate"):
         n, hits = pair(rate)
         out[rate] = _rate(round(hits), n)
     n, total = pair("rating")

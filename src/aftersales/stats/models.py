@@ -81,8 +81,13 @@ class OrderFact(models.Model):
 class DailyAggregate(models.Model):
     """The sums of the orders created on one day (Asia/Shanghai) per serving and owning organization
     (the two columns a partner's scope filters on) and order type; ``dim`` = "" is the whole of that
-    cell, ``dim`` = province/model/... splits it by one more dimension."""
+    cell, ``dim`` = province/model/... splits it by one more dimension.
 
+    ``grain`` "m" rows hold the same sums per calendar month (``day`` = the 1st): a year is read
+    from twelve months of rows plus the days of the partial months at its edges, about a
+    thirtieth of the rows of a day-by-day read (the dashboard's answer time at 1,000,000 orders)."""
+
+    grain = models.CharField(max_length=1, default="d")  # "d" day, "m" month
     day = models.DateField()
     assigned_org_id = models.BigIntegerField(default=0)
     owning_org_id = models.BigIntegerField(default=0)
@@ -94,5 +99,6 @@ class DailyAggregate(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["day", "assigned_org_id", "owning_org_id", "order_type", "dim", "value"], name="daily_aggregate_cell")]
-        indexes = [models.Index(fields=["dim", "day"], name="daily_aggregate_dim_day")]
+            fields=["grain", "day", "assigned_org_id", "owning_org_id", "order_type", "dim", "value"],
+            name="daily_aggregate_grain_cell")]
+        indexes = [models.Index(fields=["grain", "dim", "day"], name="daily_aggregate_grain_dim_day")]

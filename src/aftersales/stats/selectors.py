@@ -36,6 +36,9 @@ GROUP_FIELDS = {
     "order_type": "order_type",
     "channel": "channel",
     "service_level": "service_level",
+    "city": "customer__city",
+    "component": "service_record__component",
+    "person": "assigned_technician__username",
     "week": None,
     "month": None,
 }
@@ -67,17 +70,41 @@ def group_label(group_by: str, value, created_at: datetime) -> str:
     return str(value) if value not in (None, "") else "-"
 
 
+# The dashboard's filters (besides period, order type and channel) and the order field each reads.
+FILTER_FIELDS = {
+    "province": "customer__province",
+    "city": "customer__city",
+    "model": "machine__model__code",
+    "category": "machine__model__category",
+    "service_level": "service_level",
+}
+
+
+def filter_orders(orders, filters: dict | None):
+    """Narrow a (visible) order queryset by the dashboard's filters; ``organization`` is a subtree."""
+    for name, value in (filters or {}).items():
+        if not value:
+            continue
+        if name == "organization":
+            orders = orders.filter(assigned_org_id__in=org_subtree(value))
+        else:
+            orders = orders.filter(**{FILTER_FIELDS[name]: value})
+    return orders
+
+
 def traces(user, *, start: datetime, end: datetime, group_by: str = "none",
-           order_type: str | None = None, channel: str | None = None) -> Iterator[Trace]:
+           order_type: str | None = None, channel: str | None = None, filters: dict | None = None) -> Iterator[Trace]:
     """One trace per visible order created in [start, end), with its whole timeline."""
     orders = order_selectors.order_queryset_plain(user).filter(created_at__gte=start, created_at__lt=end)
     if order_type:
         orders = orders.filter(order_type=order_type)
     if channel:
         orders = orders.filter(channel=channel)
+    orders = filter_orders(orders, filters)
     field = GROUP_FIELDS[group_by]
     group_expr = F(field) if field else Value("")
-    rows = orders.annotate(g=Coalesce(group_expr, Value(""))).values_list("pk", "order_type", "created_at", "g")
+    rows = orders.annotate(g=Coalesce(group_expr, Value(""))).values_list("pk", "order_type", "created_at", "g",
+                                                                          "machine_id")
     count = orders.count()
     if count > MAX_ORDERS:
         raise ValidationFailed(_("Nothing was computed."), fields={"date_from": _(
@@ -93,6 +120,30 @@ def traces(user, *, start: datetime, end: datetime, group_by: str = "none",
         yield from _traces_of(batch, group_by)
 
 
+def prior_fixes(batch: list[tuple]) -> dict[int, datetime]:
+    """{order id: when its machine's previous repair was completed} for the repair orders of the batch
+    (rows of (pk, order_type, created_at, group, machine_id)); one query per batch. The previous
+    repair is the latest repair order of the same machine completed before this one was created, so
+    the figure is fixed once the order exists."""
+    from aftersales.service.models import ServiceOrder
+    from aftersales.stats.engine import REPAIR
+
+    wanted = [(r[0], r[2], r[4]) for r in batch if len(r) > 4 and r[4] and r[1] in REPAIR]
+    if not wanted:
+        return {}
+    done: dict[int, list[datetime]] = {}
+    for machine_id, completed in (ServiceOrder.objects.filter(machine_id__in={m for _, _, m in wanted},
+                                                              order_type__in=REPAIR, completed_at__isnull=False)
+                                  .values_list("machine_id", "completed_at")):
+        done.setdefault(machine_id, []).append(completed)
+    out = {}
+    for pk, created, machine_id in wanted:
+        before = [c for c in done.get(machine_id, ()) if c < created]
+        if before:
+            out[pk] = max(before)
+    return out
+
+
 def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
     ids = [row[0] for row in batch]
     steps: dict[int, list[Step]] = {pk: [] for pk in ids}
@@ -106,8 +157,10 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
     for order_id, seq, at, action, from_status, to_status in events:
         score = scores.get((order_id, seq)) if action == "rate" else None
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
-    for pk, order_type, created_at, value in batch:
-        yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at)
+    prior = prior_fixes(batch)
+    for pk, order_type, created_at, value, *_rest in batch:
+        yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at,
+                    prior.get(pk))
 
 
 # The group_by dimensions stored as their own rows (organization, order_type and time come from the
@@ -128,40 +181,86 @@ DIMENSIONS = {
 AGGREGATE_FROM_DAYS = 92
 
 
-def use_aggregates(date_from: date, date_to: date, source: str = "auto", channel: str | None = None) -> bool:
+def use_aggregates(date_from: date, date_to: date, source: str = "auto", channel: str | None = None,
+                   filters: dict | None = None, group_by: str = "none") -> bool:
+    """Whether the daily aggregates can answer: they hold one dimension per row, so a filter on one
+    dimension (province, model, category, service level) with a grouping by organization, order
+    type or time is read from them; a city, a second dimension filter or a dimension grouping under
+    a dimension filter is answered from the events."""
+    dims = aggregate_dim_filter(filters)
     if channel:
-        return False  # the aggregates are kept per channel for grouping, not for filtering: the events answer it
+        dims = False if dims else ("channel", channel)
+    if dims is False or (dims and group_by in DIMENSIONS) or group_by not in AGGREGATE_GROUPS:
+        return False
     if source in ("events", "aggregates"):
         return source == "aggregates"
     return (date_to - date_from).days + 1 > AGGREGATE_FROM_DAYS
 
 
-def _aggregate_scope(user, qs):
-    """The orders' own visibility rule, applied to rows that carry the order's two organization
-    columns under the same names (assigned_org_id, owning_org_id): one rule, no second copy."""
-    from aftersales.service import policies as order_policies
+# The groupings the aggregate rows can give (person, component and city are the events').
+AGGREGATE_GROUPS = ("none", "organization", "order_type", "week", "month", *DIMENSIONS)
 
-    q = order_policies.order_visibility_q(user)
-    return qs if q is None else qs.filter(q)
+
+def aggregate_dim_filter(filters: dict | None):
+    """The one (dimension, value) filter of the aggregates, None for none, False when the filters
+    need the events (a city, or more than one dimension)."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    if filters.get("city"):
+        return False
+    dims = [(d, filters[d]) for d in ("province", "model", "category", "service_level") if d in filters]
+    if len(dims) > 1:
+        return False
+    return dims[0] if dims else None
+
+
+def _grain_q(date_from: date, date_to: date, *, daily_only: bool = False):
+    """Rows of [date_from, date_to]: whole calendar months from the month rows, the days of the
+    partial months at the edges from the day rows."""
+    from django.db.models import Q
+
+    if daily_only:
+        return Q(grain="d", day__gte=date_from, day__lte=date_to)
+    first_full = date_from if date_from.day == 1 else (date_from.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after_last = (date_to + timedelta(days=1))
+    end_full = after_last.replace(day=1)  # months before this one end inside the period
+    if first_full >= end_full:
+        return Q(grain="d", day__gte=date_from, day__lte=date_to)
+    q = Q(grain="m", day__gte=first_full, day__lt=end_full)
+    if date_from < first_full:
+        q |= Q(grain="d", day__gte=date_from, day__lt=first_full)
+    if end_full <= date_to:
+        q |= Q(grain="d", day__gte=end_full, day__lte=date_to)
+    return q
 
 
 def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "none",
-                   order_type: str | None = None, bucket: str | None = None) -> dict:
+                   order_type: str | None = None, bucket: str | None = None, channel: str | None = None,
+                   filters: dict | None = None) -> dict:
     """The additive sums of the orders the user may see, created from date_from to date_to:
-    ``{"overall": sums, "groups": {group: sums}, "buckets": {week-or-month: sums}}``."""
+    ``{"overall": sums, "groups": {group: sums}, "buckets": {week-or-month: sums}}``. ``filters``:
+    ``organization`` (an id: that organization and every one below it), and one of province, model,
+    category and service level (see ``use_aggregates``)."""
     from aftersales.accounts.models import Organization
     from aftersales.stats import engine
     from aftersales.stats.models import DailyAggregate
 
-    qs = _aggregate_scope(user, DailyAggregate.objects.filter(day__gte=date_from, day__lte=date_to))
+    filters = filters or {}
+    daily_only = group_by == "week" or bucket == "week"
+    qs = _aggregate_scope(user, DailyAggregate.objects.filter(_grain_q(date_from, date_to, daily_only=daily_only)))
     if order_type:
         qs = qs.filter(order_type=order_type)
+    if filters.get("organization"):
+        qs = qs.filter(assigned_org_id__in=org_subtree(filters["organization"]))
+    dim_filter = aggregate_dim_filter(filters) or None
+    if channel:
+        dim_filter = ("channel", channel)
+    base_dim, base_value = dim_filter if dim_filter else ("", "")
     # Each row is added once, to its (group, bucket) cell; the overall figures, the groups and the
-    # buckets are then sums of the few cells (a year network-wide is tens of thousands of rows).
+    # buckets are then sums of the few cells (a year network-wide is a few thousand rows).
     cells: dict[tuple, dict] = {}
     by_dim = group_by in DIMENSIONS
-    for day, org_id, otype, sums in qs.filter(dim="").values_list("day", "assigned_org_id", "order_type", "sums").iterator(
-            chunk_size=5_000):
+    for day, org_id, otype, sums in qs.filter(dim=base_dim, value=base_value).values_list(
+            "day", "assigned_org_id", "order_type", "sums").iterator(chunk_size=5_000):
         if group_by == "organization":
             group = org_id
         elif group_by == "order_type":
@@ -194,31 +293,63 @@ def aggregate_sums(user, *, date_from: date, date_to: date, group_by: str = "non
     return {"overall": overall, "groups": groups, "buckets": buckets}
 
 
+def _aggregate_scope(user, qs):
+    """The orders' own visibility rule, applied to rows that carry the order's two organization
+    columns under the same names (assigned_org_id, owning_org_id): one rule, no second copy."""
+    from aftersales.service import policies as order_policies
+
+    q = order_policies.order_visibility_q(user)
+    return qs if q is None else qs.filter(q)
+
+
+def org_subtree(org_id: int) -> list[int]:
+    """The organization and every organization below it (a region's agencies and their stations)."""
+    from aftersales.accounts.models import Organization
+
+    parents = dict(Organization.objects.values_list("pk", "parent_id"))
+    found, frontier = {int(org_id)}, {int(org_id)}
+    while frontier:
+        frontier = {pk for pk, parent in parents.items() if parent in frontier and pk not in found}
+        found |= frontier
+    return sorted(found)
+
+
 def deviation_examples(user, *, date_from: date, date_to: date, codes, order_type: str | None = None,
+                       channel: str | None = None, filters: dict | None = None,
                        limit: int = 5) -> dict[str, tuple[int, ...]]:
     """A few orders showing each deviation, read from the orders' recorded shares."""
     from aftersales.stats.models import OrderFact
 
+    filters = filters or {}
+    base = OrderFact.objects.filter(day__gte=date_from, day__lte=date_to)
+    if order_type:
+        base = base.filter(order_type=order_type)
+    if filters.get("organization"):
+        base = base.filter(assigned_org_id__in=org_subtree(filters["organization"]))
+    dim = ("channel", channel) if channel else aggregate_dim_filter(filters)
+    if dim:
+        base = base.filter(**{f"dims__{dim[0]}": dim[1]})
     out = {}
     for code in codes:
-        qs = _aggregate_scope(user, OrderFact.objects.filter(day__gte=date_from, day__lte=date_to,
-                                                             deviations__contains=f",{code},"))
-        if order_type:
-            qs = qs.filter(order_type=order_type)
+        qs = _aggregate_scope(user, base.filter(deviations__contains=f",{code},"))
         out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
     return out
 
 
 def process_map(user, *, date_from: date, date_to: date, start: datetime, end: datetime,
-                order_type: str | None = None, channel: str | None = None, source: str = "events", traces_read=None):
+                order_type: str | None = None, channel: str | None = None, source: str = "events", traces_read=None,
+                filters: dict | None = None):
     """The process map from the events (medians) or from the aggregates (means, a few examples per
     deviation from the orders' recorded shares)."""
     from aftersales.stats import engine
 
     if source == "aggregates":
-        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type)["overall"]
+        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type, channel=channel,
+                              filters=filters)["overall"]
         codes = [k[2:] for k in sums if k.startswith("d:")]
         return engine.process_map_from_sums(sums, deviation_examples(
-            user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type))
+            user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type, channel=channel,
+            filters=filters))
     return engine.process_map(traces_read if traces_read is not None
-                              else traces(user, start=start, end=end, order_type=order_type, channel=channel))
+                              else traces(user, start=start, end=end, order_type=order_type, channel=channel,
+                                          filters=filters))

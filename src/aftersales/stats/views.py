@@ -21,11 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 from aftersales.core.errors import ValidationFailed
 from aftersales.service import selectors as order_selectors
 from aftersales.service import workflow
+from aftersales.core.choices import ProductCategory, ServiceLevel
 from aftersales.service.models import Channel, OrderStatus, OrderType
 from aftersales.stats import charts, engine, policies, reports, selectors, services
 from aftersales.web import export
 from aftersales.stats.labels import MEASURE_LABELS, UNIT_LABELS
 
+FILTER_NAMES = ("organization", "province", "city", "model", "category", "service_level")
 GROUP_LABELS = {
     "none": gettext_lazy("No grouping"),
     "organization": gettext_lazy("Serving organization"),
@@ -35,17 +37,35 @@ GROUP_LABELS = {
     "order_type": gettext_lazy("Order type"),
     "channel": gettext_lazy("Channel"),
     "service_level": gettext_lazy("Service level"),
+    "city": gettext_lazy("City"),
+    "person": gettext_lazy("Technician"),
     "week": gettext_lazy("Week"),
     "month": gettext_lazy("Month"),
 }
 # The columns of the table per group, in the order of the service flow.
 TABLE_MEASURES = ("intake", "handoff", "handoff_attainment", "dispatch_acceptance", "arrival", "fix", "turnaround",
-                  "first_time_fix_rate", "phone_resolution_rate", "escalation_rate", "rating", "complaint_rate")
-TILES = ("intake", "handoff_attainment", "arrival", "first_time_fix_rate", "rating", "complaint_rate")
+                  "compliance_30wd_rate", "first_time_fix_rate", "repeat_repair_30_rate", "repeat_repair_90_rate",
+                  "phone_resolution_rate", "escalation_rate", "rating", "complaint_rate")
+TILES = ("intake", "handoff_attainment", "arrival", "compliance_30wd_rate", "first_time_fix_rate",
+         "repeat_repair_30_rate", "rating", "complaint_rate")
 DRILL_LIMIT = 500
+RATE_CHART = ("handoff_attainment", "compliance_30wd_rate", "first_time_fix_rate", "repeat_repair_30_rate",
+              "repeat_repair_90_rate", "phone_resolution_rate", "escalation_rate", "complaint_rate")
 
 
 class StatsFilter(forms.Form):
+    """The dashboard's filters; the organization list is the reader's own (a partner sees its own)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from aftersales.accounts.selectors import organization_queryset
+        from aftersales.registry.selectors import product_models
+
+        orgs = organization_queryset(user).order_by("name").values_list("pk", "name") if user is not None else []
+        self.fields["organization"].choices = [("", _("Whole network")), *[(str(pk), name) for pk, name in orgs]]
+        self.fields["model"].choices = [("", _("All models")),
+                                        *[(m.code, f"{m.code} {m.name}") for m in product_models(active_only=False)]]
+
     date_from = forms.DateField(label=gettext_lazy("From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -53,7 +73,19 @@ class StatsFilter(forms.Form):
                                    choices=[("", gettext_lazy("All types")), *OrderType.choices])
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False,
                                 choices=[("", gettext_lazy("All channels")), *Channel.choices])
+    organization = forms.ChoiceField(label=gettext_lazy("Organization (with those below it)"), required=False)
+    province = forms.CharField(label=gettext_lazy("Province"), required=False, max_length=20)
+    city = forms.CharField(label=gettext_lazy("City"), required=False, max_length=30)
+    model = forms.ChoiceField(label=gettext_lazy("Product model"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Product category"), required=False,
+                                 choices=[("", gettext_lazy("All categories")), *ProductCategory.choices])
+    service_level = forms.ChoiceField(label=gettext_lazy("Service level"), required=False,
+                                      choices=[("", gettext_lazy("All levels")), *ServiceLevel.choices])
     group_by = forms.ChoiceField(label=gettext_lazy("Group by"), required=False, choices=list(GROUP_LABELS.items()))
+
+    def filters(self) -> dict:
+        """The filters of selectors.filter_orders / aggregate_sums that are set."""
+        return {name: self.cleaned_data.get(name) for name in FILTER_NAMES if self.cleaned_data.get(name)}
 
 
 def _check(request) -> None:
@@ -131,9 +163,9 @@ def dashboard_print(request):
 def _report(request) -> dict:
     """What the dashboard, its print view and its workbook show; ``tiles`` is None when the
     filters are invalid (the form carries the errors)."""
-    form = StatsFilter(request.GET or None)
+    form = StatsFilter(request.GET or None, user=request.user)
     if not request.GET or set(request.GET) <= {"export", "source"}:
-        form = StatsFilter({"group_by": "organization"})
+        form = StatsFilter({"group_by": "organization"}, user=request.user)
     period = _period(form)
     context = {"form": form, "labels": MEASURE_LABELS, "tiles": None}
     if period is None:
@@ -144,20 +176,22 @@ def _report(request) -> dict:
     channel = form.cleaned_data.get("channel") or None
     span_days = (date_to - date_from).days + 1
     bucket = "week" if span_days <= 92 else "month"
-    from_aggregates = selectors.use_aggregates(date_from, date_to, request.GET.get("source", "auto"), channel)
+    filters = form.filters()
+    from_aggregates = selectors.use_aggregates(date_from, date_to, request.GET.get("source", "auto"), channel,
+                                               filters, group_by)
     if from_aggregates:
         # A long period: the daily aggregates (means), not every order's timeline.
         sums = selectors.aggregate_sums(request.user, date_from=date_from, date_to=date_to, group_by=group_by,
-                                        order_type=order_type, bucket=bucket)
+                                        order_type=order_type, bucket=bucket, channel=channel, filters=filters)
         overall = engine.figures_from_sums(sums["overall"])
         table = {g: engine.figures_from_sums(s) for g, s in sums["groups"].items()} if group_by != "none" else {}
         series = sorted((label, float(s.get("intake", (0, 0))[0])) for label, s in sums["buckets"].items())
         pm = selectors.process_map(request.user, date_from=date_from, date_to=date_to, start=start, end=end,
-                                   order_type=order_type, source="aggregates")
+                                   order_type=order_type, channel=channel, source="aggregates", filters=filters)
         order_count = overall["intake"].n
     else:
         traces = list(selectors.traces(request.user, start=start, end=end, group_by=group_by, order_type=order_type,
-                                       channel=channel))
+                                       channel=channel, filters=filters))
         overall = engine.summary(traces)
         table = engine.kpis(traces) if group_by != "none" else {}
         over_time = engine.kpis([replace(t, group=selectors.group_label(bucket, None, t.created_at)) for t in traces])
@@ -165,7 +199,7 @@ def _report(request) -> dict:
         pm = engine.process_map(traces)
         order_count = len(traces)
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
-              "channel": channel or "", "group_by": group_by}
+              "channel": channel or "", "group_by": group_by, **filters}
     tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
               "link": _drill_link(params, m)} for m in TILES if m in overall]
 
@@ -192,6 +226,29 @@ def _report(request) -> dict:
                         "examples": d.examples} for d in pm.deviations],
     })
     context["definitions"] = _definitions(status_labels)
+    # 回访满意度 beside the ratings (the visits app's figures for the same period and reader).
+    from aftersales.stats import measures as extra
+
+    visits = extra.visit_satisfaction(request.user, date_from=date_from, date_to=date_to)[""]
+    context["tiles"].append({"label": MEASURE_LABELS["visit_satisfaction"], "value": _cell(visits["visit_satisfaction"]),
+                             "n": visits["visit_satisfaction"].n, "link": None})
+    drill = reverse("stats:drill")
+    context["chart_data"] = {
+        "intake": {"kind": "columns", "title": str(_("Orders received per %(bucket)s") % {"bucket": GROUP_LABELS[bucket]}),
+                   "labels": [label for label, _v in series], "values": [v for _l, v in series], "integer": True},
+        "groups": {"kind": "bars", "title": str(_("Orders received by %(group)s") % {"group": GROUP_LABELS[group_by]}),
+                   "labels": [r["group"] for r in rows[:15]], "values": [r["cells"][0]["n"] for r in rows[:15]],
+                   "integer": True,
+                   "links": [drill + r["cells"][0]["link"] if r["cells"][0]["link"] else None for r in rows[:15]]},
+        "rates": {"kind": "bars", "title": str(_("Rates in the period (%)")), "unit": "%",
+                  "labels": [str(MEASURE_LABELS[m]) for m in RATE_CHART if overall.get(m) and overall[m].n],
+                  "values": [round(overall[m].value * 100, 1) for m in RATE_CHART if overall.get(m) and overall[m].n],
+                  "links": [drill + _drill_link(params, m) if _drill_link(params, m) else None
+                            for m in RATE_CHART if overall.get(m) and overall[m].n]},
+    }
+    context["intake_rows"] = series
+    context["rate_rows"] = [(MEASURE_LABELS[m], _cell(overall[m]), overall[m].n, _drill_link(params, m))
+                            for m in RATE_CHART if m in overall]
     context.update({"overall": overall, "table": table, "series": series, "group_by": group_by,
                     "bucket_label": GROUP_LABELS[bucket], "table_measures": TABLE_MEASURES})
     return context
@@ -242,7 +299,7 @@ def _group_name(group_by: str, group: str) -> str:
 def drill(request):
     """The orders behind one figure of the dashboard, slowest first."""
     _check(request)
-    form = StatsFilter(request.GET)
+    form = StatsFilter(request.GET, user=request.user)
     measure = request.GET.get("measure", "")
     period = _period(form)
     base = measure.removesuffix("_attainment")
@@ -263,7 +320,7 @@ def drill(request):
     group = request.GET.get("group")
     traces = selectors.traces(request.user, start=start, end=end, group_by=group_by,
                               order_type=form.cleaned_data.get("order_type") or None,
-                              channel=form.cleaned_data.get("channel") or None)
+                              channel=form.cleaned_data.get("channel") or None, filters=form.filters())
     if group is not None:
         traces = (t for t in traces if t.group == group)
     rows = engine.drill(traces, base)
