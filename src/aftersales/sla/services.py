@@ -160,7 +160,7 @@ def on_order_changed(order, events) -> None:
     handoff notices commit with it. A new order's events are its whole timeline; later actions
     read the stored one (once, for both)."""
     new_order = bool(events) and events[0].seq == 1
-    inputs = _inputs(order, list(events) if new_order else list(order.events.order_by("seq")))
+    inputs = _inputs(order, list(events) if new_order else list(order.timeline()))
     clocks_sync(order, timeline=list(events) if new_order else None, inputs=inputs)
     _tell_new_holders(order, events, inputs)
 

@@ -437,7 +437,8 @@ def _know_new_relations(order: ServiceOrder, *, complaint=None, return_request=N
     known = {"complaint": complaint, "return_request": return_request}
     for name in order_selectors.ORDER_CHILDREN:
         ServiceOrder._meta.get_field(name).set_cached_value(order, known.get(name))
-    order._prefetched_objects_cache = {"escalations": order.escalations.none(), "quotes": order.quotes.none()}
+    # A new order has no quotes or escalations, and its timeline is the events just appended.
+    order.__dict__.update(_quote_list=[], _escalation_list=[], _timeline=list(order.__dict__.get("_new_events", ())))
 
 
 def _return_fault(data: OrderInput) -> dict:
