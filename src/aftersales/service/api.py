@@ -152,7 +152,7 @@ def _totals(order, record) -> dict:
     zero = Decimal("0.00")
     parts_rows = list(record.parts.all()) if record is not None else []
     warranty = sum((p.quantity * p.unit_price for p in parts_rows if p.warranty), zero).quantize(zero)
-    quote = order.quotes.filter(status="accepted").order_by("-id").first()
+    quote = max((q for q in order.quote_list() if q.status == "accepted"), key=lambda q: q.pk, default=None)
     if quote is not None:
         amounts = {"part": zero, "labour": zero, "travel": zero}
         for line in quote.items:
@@ -195,7 +195,7 @@ def order_detail_out(order, user) -> dict:
             "overridden": request.overridden,
         },
         rating=None if rating is None else {"score": rating.score, "comment": rating.comment, "recorded_at": rating.recorded_at},
-        escalations=[_escalation_out(e) for e in order.escalations.select_related("order").order_by("raised_at")],
+        escalations=[_escalation_out(e) for e in sorted(order.escalation_list(), key=lambda e: (e.raised_at, e.pk))],
     )
     return out
 

@@ -53,7 +53,7 @@ def repair_history(machine) -> list:
     from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, PartAction, PartUsage, ServiceMode, ServiceOrder, ServiceRecord
     from aftersales.warranty.engine import WHOLE_MACHINE, RepairRecord
 
-    # Three narrow queries (orders, records, part lines): this runs at every repair intake.
+    # At most three narrow queries (orders, records, part lines): this runs at every repair intake.
     orders = list(ServiceOrder.objects.filter(machine=machine, order_type=OrderType.REPAIR)
                   .exclude(status=OrderStatus.CANCELLED).order_by("created_at", "pk")
                   .values_list("pk", "created_at", "completed_at", "service_mode", "status"))
@@ -61,9 +61,10 @@ def repair_history(machine) -> list:
                ServiceRecord.objects.filter(order__machine=machine)
                .values_list("order_id", "component", "serious", "updated_at")}
     lines: dict[int, list[tuple[str, str, bool]]] = {}
+    # Part lines belong to records: a machine with no service record (most of them) has none to read.
     for order_id, component, action, serious in (PartUsage.objects.filter(record__order__machine=machine)
                                                  .order_by("pk").values_list("record__order_id", "component",
-                                                                             "action", "serious")):
+                                                                             "action", "serious") if records else ()):
         lines.setdefault(order_id, []).append((component, action, serious))
 
     history = []

@@ -247,6 +247,31 @@ class ServiceOrder(TimeStamped):
     def status_colour(self) -> str:
         return STATUS_COLOURS.get(self.status, "secondary")
 
+    # The order's quotes, escalations and timeline, read once per instance: an action's guards, its
+    # hooks (the SLA clocks read the timeline) and its answer (totals, allowed actions, escalations)
+    # each asked the database again, and a related manager's queryset is compiled even when empty.
+    # An action that writes quotes or escalations forgets them (``forget_children``); events are
+    # appended to the held timeline by the one function that writes them (services.common).
+    def quote_list(self) -> list:
+        if "_quote_list" not in self.__dict__:
+            self.__dict__["_quote_list"] = list(self.quotes.all())
+        return self.__dict__["_quote_list"]
+
+    def escalation_list(self) -> list:
+        if "_escalation_list" not in self.__dict__:
+            self.__dict__["_escalation_list"] = list(self.escalations.all())
+        return self.__dict__["_escalation_list"]
+
+    def timeline(self) -> list:
+        """Every event of the order, by ``seq``."""
+        if "_timeline" not in self.__dict__:
+            self.__dict__["_timeline"] = list(self.events.order_by("seq"))
+        return self.__dict__["_timeline"]
+
+    def forget_children(self) -> None:
+        self.__dict__.pop("_quote_list", None)
+        self.__dict__.pop("_escalation_list", None)
+
 
 class OrderEvent(models.Model):
     """任务单日志: one step of an order's timeline. Append-only; the SLA, statistics and process

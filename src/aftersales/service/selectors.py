@@ -201,8 +201,13 @@ def order_allowed_actions(user, order: ServiceOrder) -> list[dict]:
 def _resume_status(order, t) -> str | None:
     if t.target != workflow.RESUME:
         return None
-    esc = order.escalations.filter(answered_at__isnull=True).first()
+    esc = open_escalation(order)
     return esc.resume_status if esc else None
+
+
+def open_escalation(order: ServiceOrder):
+    """The escalation still waiting for its answer (at most one), from the order's held list."""
+    return min((e for e in order.escalation_list() if e.answered_at is None), key=lambda e: e.pk, default=None)
 
 
 def order_events(user, order: ServiceOrder) -> QuerySet[OrderEvent]:

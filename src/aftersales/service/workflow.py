@@ -79,7 +79,7 @@ PAUSE_REASONS = ("waiting_customer", "waiting_parts", "weather")
 
 
 def _clock_paused(order) -> bool:
-    last = order.events.filter(action__in=("pause_clock", "resume_clock")).order_by("-seq").first()
+    last = next((e for e in reversed(order.timeline()) if e.action in ("pause_clock", "resume_clock")), None)
     return bool(last and last.action == "pause_clock")
 
 
@@ -119,7 +119,7 @@ is_repair_or_consultation = _type_is(OrderType.REPAIR, OrderType.CONSULTATION)
 
 
 def _quote_accepted_if_paid(order) -> str | None:
-    if order.service_mode == ServiceMode.PAID and not order.quotes.filter(status=QuoteStatus.ACCEPTED).exists():
+    if order.service_mode == ServiceMode.PAID and not any(q.status == QuoteStatus.ACCEPTED for q in order.quote_list()):
         return str(_("Paid service: the customer must accept a quote before work starts."))
     return None
 
@@ -143,7 +143,7 @@ def can_receive(order) -> str | None:
 def has_proposed_quote(order) -> str | None:
     if order.order_type != OrderType.REPAIR:
         return str(_("Not possible on an order of this type."))
-    if not order.quotes.filter(status=QuoteStatus.PROPOSED).exists():
+    if not any(q.status == QuoteStatus.PROPOSED for q in order.quote_list()):
         return str(_("There is no quote waiting for the customer's answer."))
     return None
 

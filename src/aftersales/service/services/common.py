@@ -160,6 +160,8 @@ def _append_event(order: ServiceOrder, *, actor, action: str, from_status: str, 
         **(position.fields() if position else {}),
     )
     order.__dict__.setdefault("_new_events", []).append(event)
+    if "_timeline" in order.__dict__:  # held by a guard or a hook: keep it whole
+        order.__dict__["_timeline"].append(event)
     return event
 
 
@@ -188,9 +190,10 @@ def _perform(*, actor, order_id: int, action: str, version: int, note: str = "",
         promised_before = order.promised_at
         resume = None
         if t.target == workflow.RESUME:
-            esc = order.escalations.filter(answered_at__isnull=True).first()
+            esc = order_selectors.open_escalation(order)
             resume = esc.resume_status if esc else None
         data = (apply(order) if apply else None) or {}
+        order.forget_children()  # the action may have written quotes or escalations
         order.status = t.target_for(order, resume)
         if order.status in (OrderStatus.CLOSED, OrderStatus.CANCELLED) and order.closed_at is None:
             order.closed_at = timezone.now()

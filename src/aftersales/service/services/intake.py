@@ -144,17 +144,26 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str,
     live = scope.filter(order_type__in=[OrderType.REPAIR, OrderType.RETURN_EXCHANGE]).exclude(
         status=OrderStatus.CANCELLED
     )
-    # Asked at every repair intake and usually answered "none": read ids and symptoms only, the
-    # whole row only for the order found.
-    found = None
-    if machine is not None:
-        found = (live.filter(machine=machine, status__in=OPEN_STATUSES).order_by("-created_at")
-                 .values_list("pk", flat=True).first())
+    # Asked at every repair intake and usually answered "none": both questions in one statement
+    # that reads ids and symptoms only, the whole row only for the order found. The machine's open
+    # order wins; else the first similar one among the phone's 20 latest of the window.
+    since = timezone.now() - DUPLICATE_WINDOW
+    by_phone = Q(contact_phone=contact_phone, created_at__gte=since)
+    by_machine = Q(machine_id=machine.pk, status__in=OPEN_STATUSES) if machine is not None else None
+    rows = list(live.filter(by_phone if by_machine is None else by_phone | by_machine).order_by("-created_at")
+                .values_list("pk", "symptom", "machine_id", "status")[:_DUPLICATE_ROWS])
+    found = next((pk for pk, _text, machine_id, status in rows
+                  if machine is not None and machine_id == machine.pk and status in OPEN_STATUSES), None)
+    if found is None and by_machine is not None and len(rows) == _DUPLICATE_ROWS:
+        # So many calls from this phone this week that the machine's open order may lie beyond them.
+        found = live.filter(by_machine).order_by("-created_at").values_list("pk", flat=True).first()
     if found is None:
-        since = timezone.now() - DUPLICATE_WINDOW
-        recent = live.filter(contact_phone=contact_phone, created_at__gte=since).order_by("-created_at")
-        found = next((pk for pk, text in recent.values_list("pk", "symptom")[:20] if _similar(text, symptom)), None)
+        # No row is the machine's open order, so every row came by the phone.
+        found = next((pk for pk, text, *_ in rows[:20] if _similar(text, symptom)), None)
     return None if found is None else ServiceOrder.objects.get(pk=found)
+
+
+_DUPLICATE_ROWS = 100  # more than the phone's 20 latest, so the machine's open order is usually among them
 
 
 def _next_number(today: date) -> str:
@@ -437,7 +446,8 @@ def _know_new_relations(order: ServiceOrder, *, complaint=None, return_request=N
     known = {"complaint": complaint, "return_request": return_request}
     for name in order_selectors.ORDER_CHILDREN:
         ServiceOrder._meta.get_field(name).set_cached_value(order, known.get(name))
-    order._prefetched_objects_cache = {"escalations": order.escalations.none(), "quotes": order.quotes.none()}
+    # A new order has no quotes or escalations, and its timeline is the events just appended.
+    order.__dict__.update(_quote_list=[], _escalation_list=[], _timeline=list(order.__dict__.get("_new_events", ())))
 
 
 def _return_fault(data: OrderInput) -> dict:
