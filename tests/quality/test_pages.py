@@ -72,3 +72,15 @@ def test_supervisor_starts_the_campaign_in_their_own_name(browser, live_server, 
 def test_partners_get_403_on_quality_pages(client, net):
     client.force_login(net.agency_tech)
     assert client.get("/quality/").status_code == 403
+
+
+def test_the_list_filters_have_distinct_chinese_names(client, net):
+    """"Active" (every issue not closed) and the status "Open" both read 处理中 once: two chips with one
+    name and different lists."""
+    import re
+
+    client.force_login(net.engineer)
+    html = client.get("/quality/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    chips = re.findall(r'<a href="\?status=[a-z]+"[^>]*>([^<]+)</a>', html)
+    assert len(chips) >= 3 and len(chips) == len(set(chips)), chips
+    assert "未关闭" in chips
