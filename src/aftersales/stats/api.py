@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from aftersales.api.errors import COMMON_ERRORS
 from aftersales.core.errors import ValidationFailed
+from aftersales.core.types import DbId
 from aftersales.stats import engine, measures as extra_measures, policies, selectors, services
 
 router = Router(tags=["Statistics"])
@@ -26,7 +27,7 @@ class StatsQuery(Schema):
     date_to: date | None = Field(None, description="Last day, inclusive. Default: today. At most 366 days in all. / 截止日期")
     order_type: OrderTypeFilter | None = Field(None, description="Only orders of this type. / 任务单类型")
     channel: ChannelFilter | None = Field(None, description="Only orders that came in by this channel. / 受理渠道")
-    organization: int | None = Field(None, description="Only orders served by this organization or one below it. / 服务组织（含下级）")
+    organization: DbId | None = Field(None, description="Only orders served by this organization or one below it. / 服务组织（含下级）")
     province: str | None = Field(None, max_length=20, description="The customer's province. / 省")
     city: str | None = Field(None, max_length=30, description="The customer's city. / 市")
     model: str | None = Field(None, max_length=40, description="The machine's model code. / 机型")
