@@ -37,16 +37,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
 
-    workdir = ROOT / "var" / "bench"
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / f'bench-{args.scale}.sqlite3'}")
-    os.environ["AFTERSALES_VAR_DIR"] = str(workdir)
-    os.environ["AFTERSALES_DEBUG"] = "0"
-    os.environ.setdefault("AFTERSALES_CONN_MAX_AGE", "60")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
-    import django
+    from bench.run import setup_django
 
-    django.setup()
+    workdir = setup_django(args.scale)
     from django.db import connection
 
     from aftersales.service.models import ServiceOrder

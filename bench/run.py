@@ -259,6 +259,22 @@ def print_table(results: dict, notes: dict) -> None:
         print(f"{key:<22} {_fmt(results[key])}")
 
 
+def setup_django(scale: int) -> Path:
+    """The bench's settings (its own SQLite file per scale unless DATABASE_URL says otherwise, no
+    debug, kept connections) and Django set up with them; answers the bench's working folder."""
+    workdir = ROOT / "var" / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / f'bench-{scale}.sqlite3'}")
+    os.environ["AFTERSALES_VAR_DIR"] = str(workdir)
+    os.environ["AFTERSALES_DEBUG"] = "0"
+    os.environ.setdefault("AFTERSALES_CONN_MAX_AGE", "60")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
+    import django
+
+    django.setup()
+    return workdir
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 100_000)))
@@ -270,16 +286,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
 
-    workdir = ROOT / "var" / "bench"
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / f'bench-{args.scale}.sqlite3'}")
-    os.environ["AFTERSALES_VAR_DIR"] = str(workdir)
-    os.environ["AFTERSALES_DEBUG"] = "0"
-    os.environ.setdefault("AFTERSALES_CONN_MAX_AGE", "60")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
-    import django
-
-    django.setup()
+    workdir = setup_django(args.scale)
     from django.db import connection
 
     from bench.client import Server
