@@ -210,12 +210,20 @@ def timed(client: Client, url: str, runs: int | None = None) -> dict:
 def measure(pages: list[str] | None = None, partial: Path | None = None) -> dict:
     """Time each page per user; with ``partial``, the figures so far are written after every page, so a
     run cut short (the 10,000,000 archive on a shared machine) still leaves what it measured."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from aftersales.accounts.models import User
+    from aftersales.api.pagination import encode_cursor
 
     urls = {
         "queue_page": "/queue/",
         "orders_api_list": "/api/v1/orders",
         "orders_api_closed_list": "/api/v1/orders?status=closed",
+        # A page three years deep, as a `next` link gives it: the cursor of (three years ago, any id).
+        "orders_api_cursor_3y": "/api/v1/orders?cursor=" + encode_cursor(
+            timezone.now() - timedelta(days=3 * 365), 2**62),
         "search_page": "/search/?q=%E5%8F%91%E5%8A%A8%E6%9C%BA",  # 发动机
         "stats_dashboard": "/stats/",
         "stats_kpis_api": "/api/v1/stats/kpis",
