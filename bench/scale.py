@@ -288,7 +288,11 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_total_relation_size('service_serviceorder'))")
         size = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{DOCS}')) FROM {DOCS} WHERE kind = 'order'")
+        documents, documents_size = cur.fetchone()
     result = {"orders": orders(), "build_seconds": round(seconds), "order_table_with_indexes": size,
+              "order_search_documents": documents, "search_index_with_indexes": documents_size,
+              "copies_have": "every order column and the order's search document; no timeline, SLA clock or aggregate",
               "figures": measure(args.pages, ROOT / f"bench/scale-{args.orders}.partial.json"),
               "runs_per_page": args.runs, "daily_aggregate_rows": aggregates, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPU, shared"}
     out = ROOT / f"bench/scale-{args.orders}.json"
