@@ -199,6 +199,7 @@ def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: lis
     hits: list[Hit] = []
     upper = 2**63 - 1  # the walk's next start: the documents below it are not seen yet
     window = PROBE_ROWS
+    walked = matched = word_total = 0
     while True:
         cursor.execute(edge, edge_params(upper, window - 1))
         end = cursor.fetchone()[0]  # None: the window reaches the kind's oldest document
@@ -213,15 +214,16 @@ def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: lis
         if len(hits) >= limit or end is None:
             return hits
         # Costs of the rest in rows walked (a GIN match costs about three: posting, heap, sort),
-        # from this window's share of matches; object ids are dense enough to estimate the rows
-        # left from them.
+        # from the share of matches among all the rows walked so far (one window can be a run of
+        # alike documents); object ids are dense enough to estimate the rows left from them.
         word_matches = len(rows)
         if gin_blind:
             cursor.execute(f"SELECT count(*) FROM {_TABLE} d WHERE {window_sql}", bounds)
             word_matches = cursor.fetchone()[0]
+        walked, matched, word_total = walked + window, matched + len(rows), word_total + word_matches
         left = end * window / max(upper - end, 1) if upper < 2**63 - 1 else end * window / max(_top(cursor, kind) - end, 1)
-        walk_cost = (limit - len(hits)) * window / len(rows) if rows else float("inf")
-        gin_cost = 3 * word_matches / window * left
+        walk_cost = (limit - len(hits)) * walked / matched if matched else float("inf")
+        gin_cost = 3 * word_total / walked * left
         upper = end + 1
         if walk_cost > gin_cost:
             break
