@@ -50,12 +50,13 @@ def _state() -> AggregateState:
     return state
 
 
-def _facts_of(order_ids: list[int], memo: dict | None = None) -> dict[int, OrderFact]:
-    """The current share of each order (orders that no longer exist have none)."""
+def _facts_of(order_ids: list[int], memo: dict | None = None, done: dict | None = None) -> dict[int, OrderFact]:
+    """The current share of each order (orders that no longer exist have none). ``done``: every
+    machine's repair completions (``selectors.repairs_completed()``), read once by the rebuild."""
     from aftersales.stats.selectors import _traces_of
 
     rows = list(ServiceOrder.objects.filter(pk__in=order_ids).values_list(*_ORDER_FIELDS))
-    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "", r[3]) for r in rows], "none")}
+    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "", r[3]) for r in rows], "none", done)}
     facts = {}
     for pk, order_type, created_at, _machine, assigned, owning, *dims in rows:
         trace = traces[pk]
@@ -174,11 +175,16 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         # per-key additions are per distinct combination, not per order x cell.
         combos: dict[tuple, list] = {}
         memo: dict = {}
+        # Read once: per batch, the previous repairs of its machines were most of a rebuild's time
+        # (a machine's orders are spread over many batches, so each was read again and again).
+        from aftersales.stats.selectors import repairs_completed
+
+        done = repairs_completed()
         step = BATCH * 2
         for start in range(0, len(ids), step):
             if len(memo) > 200_000:
                 memo.clear()
-            facts = _facts_of(ids[start:start + step], memo)
+            facts = _facts_of(ids[start:start + step], memo, done)
             _insert_raw(OrderFact, ("order_id", "day", "assigned_org_id", "owning_org_id", "order_type", "dims", "sums",
                                     "deviations"),
                         [(f.order_id, f.day, f.assigned_org_id, f.owning_org_id, f.order_type, json.dumps(f.dims),

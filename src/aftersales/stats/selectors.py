@@ -120,31 +120,50 @@ def traces(user, *, start: datetime, end: datetime, group_by: str = "none",
         yield from _traces_of(batch, group_by)
 
 
-def prior_fixes(batch: list[tuple]) -> dict[int, datetime]:
-    """{order id: when its machine's previous repair was completed} for the repair orders of the batch
-    (rows of (pk, order_type, created_at, group, machine_id)); one query per batch. The previous
-    repair is the latest repair order of the same machine completed before this one was created, so
-    the figure is fixed once the order exists."""
+def repairs_completed(machine_ids=None) -> dict[int, list[datetime]]:
+    """{machine id: the completion times of its repair orders, ascending}, of the given machines or
+    (None) of every machine: the rebuild reads them once for the whole archive instead of once per
+    batch (a machine's orders are spread over many batches)."""
     from aftersales.service.models import ServiceOrder
+    from aftersales.stats.engine import REPAIR
+
+    rows = ServiceOrder.objects.filter(order_type__in=REPAIR, completed_at__isnull=False)
+    if machine_ids is not None:
+        rows = rows.filter(machine_id__in=machine_ids)
+    done: dict[int, list[datetime]] = {}
+    for machine_id, completed in rows.filter(machine_id__isnull=False).values_list(
+            "machine_id", "completed_at").iterator(chunk_size=20_000):
+        done.setdefault(machine_id, []).append(completed)
+    for times in done.values():
+        times.sort()
+    return done
+
+
+def prior_fixes(batch: list[tuple], done: dict[int, list[datetime]] | None = None) -> dict[int, datetime]:
+    """{order id: when its machine's previous repair was completed} for the repair orders of the batch
+    (rows of (pk, order_type, created_at, group, machine_id)); one query per batch unless ``done``
+    (``repairs_completed()``) is given. The previous repair is the latest repair order of the same
+    machine completed before this one was created, so the figure is fixed once the order exists."""
+    from bisect import bisect_left
+
     from aftersales.stats.engine import REPAIR
 
     wanted = [(r[0], r[2], r[4]) for r in batch if len(r) > 4 and r[4] and r[1] in REPAIR]
     if not wanted:
         return {}
-    done: dict[int, list[datetime]] = {}
-    for machine_id, completed in (ServiceOrder.objects.filter(machine_id__in={m for _, _, m in wanted},
-                                                              order_type__in=REPAIR, completed_at__isnull=False)
-                                  .values_list("machine_id", "completed_at")):
-        done.setdefault(machine_id, []).append(completed)
+    if done is None:
+        done = repairs_completed({m for _, _, m in wanted})
     out = {}
     for pk, created, machine_id in wanted:
-        before = [c for c in done.get(machine_id, ()) if c < created]
-        if before:
-            out[pk] = max(before)
+        times = done.get(machine_id)
+        if times:
+            i = bisect_left(times, created)  # times[i - 1] is the latest completed before created
+            if i:
+                out[pk] = times[i - 1]
     return out
 
 
-def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
+def _traces_of(batch: list[tuple], group_by: str, done: dict[int, list[datetime]] | None = None) -> Iterator[Trace]:
     ids = [row[0] for row in batch]
     steps: dict[int, list[Step]] = {pk: [] for pk in ids}
     scores = dict(
@@ -157,7 +176,7 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
     for order_id, seq, at, action, from_status, to_status in events:
         score = scores.get((order_id, seq)) if action == "rate" else None
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
-    prior = prior_fixes(batch)
+    prior = prior_fixes(batch, done)
     for pk, order_type, created_at, value, *_rest in batch:
         yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at,
                     prior.get(pk))
