@@ -336,11 +336,12 @@ def org_subtree(org_id: int) -> list[int]:
 def deviation_examples(user, *, date_from: date, date_to: date, codes, order_type: str | None = None,
                        channel: str | None = None, filters: dict | None = None,
                        limit: int = 5) -> dict[str, tuple[int, ...]]:
-    """A few orders showing each deviation, read from the orders' recorded shares."""
-    from aftersales.stats.models import OrderFact
+    """A few orders showing each deviation (the newest), read through the deviations' index
+    (``OrderDeviation``: by code and day, so a rare deviation costs no scan of the period)."""
+    from aftersales.stats.models import OrderDeviation
 
     filters = filters or {}
-    base = OrderFact.objects.filter(day__gte=date_from, day__lte=date_to)
+    base = OrderDeviation.objects.filter(day__gte=date_from, day__lte=date_to)
     if order_type:
         base = base.filter(order_type=order_type)
     if filters.get("organization"):
@@ -350,8 +351,8 @@ def deviation_examples(user, *, date_from: date, date_to: date, codes, order_typ
         base = base.filter(**{f"dims__{dim[0]}": dim[1]})
     out = {}
     for code in codes:
-        qs = _aggregate_scope(user, base.filter(deviations__contains=f",{code},"))
-        out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
+        qs = _aggregate_scope(user, base.filter(code=code))
+        out[code] = tuple(qs.order_by("-day", "-order_id").values_list("order_id", flat=True)[:limit])
     return out
 
 
