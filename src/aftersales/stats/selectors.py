@@ -358,14 +358,16 @@ def deviation_examples(user, *, date_from: date, date_to: date, codes, order_typ
 
 def process_map(user, *, date_from: date, date_to: date, start: datetime, end: datetime,
                 order_type: str | None = None, channel: str | None = None, source: str = "events", traces_read=None,
-                filters: dict | None = None):
+                filters: dict | None = None, sums: dict | None = None):
     """The process map from the events (medians) or from the aggregates (means, a few examples per
-    deviation from the orders' recorded shares)."""
+    deviation from the orders' recorded shares). ``sums``: the overall sums of the same period and
+    filters when the caller has read them already (the dashboard), so the rows are read once."""
     from aftersales.stats import engine
 
     if source == "aggregates":
-        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type, channel=channel,
-                              filters=filters)["overall"]
+        if sums is None:
+            sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type, channel=channel,
+                                  filters=filters)["overall"]
         codes = [k[2:] for k in sums if k.startswith("d:")]
         return engine.process_map_from_sums(sums, deviation_examples(
             user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type, channel=channel,

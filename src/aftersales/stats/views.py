@@ -116,14 +116,18 @@ def _cell(figure: engine.Figure) -> str:
     return f"{charts._num(shown)} {UNIT_LABELS.get(figure.unit, '')}".strip()
 
 
-def _drill_link(params: dict, measure: str, group: str | None = None) -> str | None:
+def _drill_link(params: dict | str, measure: str, group: str | None = None) -> str | None:
+    """``params``: the page's filters, or them already encoded (``_encoded``: the table has hundreds
+    of cells, each a link with the same filters)."""
     if measure.removesuffix("_attainment") not in engine.DRILLABLE and not measure.startswith("move:"):
         return None
-    query = {k: v for k, v in params.items() if v}
-    query["measure"] = measure
-    if group is not None:
-        query["group"] = group
-    return "?" + urlencode(query)
+    base = params if isinstance(params, str) else _encoded(params)
+    tail = {"measure": measure} if group is None else {"measure": measure, "group": group}
+    return "?" + (base + "&" if base else "") + urlencode(tail)
+
+
+def _encoded(params: dict) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @login_required
@@ -194,7 +198,8 @@ def _report(request) -> dict:
         table = {g: engine.figures_from_sums(s) for g, s in sums["groups"].items()} if group_by != "none" else {}
         series = sorted((label, float(s.get("intake", (0, 0))[0])) for label, s in sums["buckets"].items())
         pm = selectors.process_map(request.user, date_from=date_from, date_to=date_to, start=start, end=end,
-                                   order_type=order_type, channel=channel, source="aggregates", filters=filters)
+                                   order_type=order_type, channel=channel, source="aggregates", filters=filters,
+                                   sums=sums["overall"])
         order_count = overall["intake"].n
         state = AggregateState.objects.filter(pk=1).values_list("refreshed_at", "rebuilt_at").first()
         context["counted_at"] = max((t for t in (state or ()) if t), default=None)
@@ -209,6 +214,7 @@ def _report(request) -> dict:
         order_count = len(traces)
     params = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "order_type": order_type or "",
               "channel": channel or "", "group_by": group_by, **filters}
+    params = _encoded(params)  # encoded once for every link of the page
     tiles = [{"label": MEASURE_LABELS[m], "value": _cell(overall[m]), "n": overall[m].n,
               "link": _drill_link(params, m)} for m in TILES if m in overall]
 
