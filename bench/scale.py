@@ -194,14 +194,20 @@ def fill_aggregates(days: int = 2190) -> int:
     thousands of orders a day fills them. Counts are the demo's scaled up; the sums are the demo's.
     Rows that exist are left alone. Returns the aggregate rows now in the table."""
     with connection.cursor() as cur:
-        cur.execute(f"""
-            INSERT INTO stats_dailyaggregate (day, assigned_org_id, owning_org_id, order_type, dim, value, orders, sums)
-            SELECT g.day::date, a.assigned_org_id, a.owning_org_id, a.order_type, a.dim, a.value, a.orders * 20, a.sums
-            FROM (SELECT assigned_org_id, owning_org_id, order_type, dim, value, sum(orders) AS orders,
-                         (array_agg(sums ORDER BY day DESC))[1] AS sums
-                  FROM stats_dailyaggregate GROUP BY 1, 2, 3, 4, 5) a
-            CROSS JOIN generate_series(current_date - {days}, current_date - 1, interval '1 day') g(day)
-            ON CONFLICT DO NOTHING""")
+        # Day rows for every day, and month rows (grain "m", day = the 1st) for every month, as the
+        # worker keeps both (a year is read from twelve month rows). Sums are the demo's as they are.
+        for grain, step, scale, start in (("d", "1 day", 20, f"current_date - {days}"),
+                                          ("m", "1 month", 600, f"date_trunc('month', current_date - {days})")):
+            cur.execute(f"""
+                INSERT INTO stats_dailyaggregate (grain, day, assigned_org_id, owning_org_id, order_type, dim, value,
+                                                  orders, sums)
+                SELECT '{grain}', g.day::date, a.assigned_org_id, a.owning_org_id, a.order_type, a.dim, a.value,
+                       a.orders * {scale}, a.sums
+                FROM (SELECT assigned_org_id, owning_org_id, order_type, dim, value, sum(orders) AS orders,
+                             (array_agg(sums ORDER BY day DESC))[1] AS sums
+                      FROM stats_dailyaggregate WHERE grain = 'd' GROUP BY 1, 2, 3, 4, 5) a
+                CROSS JOIN generate_series({start}, current_date - 1, interval '{step}') g(day)
+                ON CONFLICT DO NOTHING""")
         cur.execute("ANALYZE stats_dailyaggregate")
         cur.execute("SELECT count(*) FROM stats_dailyaggregate")
         return cur.fetchone()[0]
