@@ -178,6 +178,7 @@ def _mount_routers() -> None:
     from aftersales.parts.claims_api import router as claims_router
     from aftersales.visits.api import router as visits_router
     from aftersales.calls.api import router as calls_router
+    from aftersales.portal.api import router as portal_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", registry_router)
@@ -194,6 +195,7 @@ def _mount_routers() -> None:
     api.add_router("/", claims_router)
     api.add_router("/", visits_router)
     api.add_router("/", calls_router)
+    api.add_router("/portal", portal_router)
     api.add_router("/admin", admin_router)
 
 
