@@ -28,6 +28,12 @@ After-sales service (售后服务): customers, machines, warranty (三包), serv
 **Actions / 操作.** Each step of an order's flow is its own operation,
 `POST /orders/{order_id}/actions/{action}`, with the body `{"version": <the version you read>, "note": "",
 "data": {...}}`; `data` is that action's own schema. `GET /orders/{order_id}/actions` lists what you may do now.
+
+**The customer's phone app / 客户门户.** `/portal/...` is for customers, not staff: `POST /portal/login/code`
+sends an SMS code to a customer's phone, `POST /portal/login/token` exchanges phone and code for a portal token
+(`pt_...`, sent as `Authorization: Bearer`, valid 30 days, `POST /portal/logout` revokes it). It opens only the
+machines and orders of the customers holding that phone; staff tokens are refused there and portal tokens
+everywhere else. 客户门户接口：短信验证码登录换取令牌，只能访问本人（该手机号）的机器与服务单。
 """
 
 class AftersalesAPI(NinjaAPI):
