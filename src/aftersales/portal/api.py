@@ -55,7 +55,11 @@ class PortalCodeSentOut(Schema):
     expires_in: int = Field(..., description="Seconds the code is valid. / 验证码有效秒数")
 
 
-@router.post("/login/code", auth=None, response={202: PortalCodeSentOut, **ERRORS},
+# No credential: the OpenAPI document says so (``security: []``), for the app's generated client.
+NO_AUTH = {"security": []}
+
+
+@router.post("/login/code", auth=None, response={202: PortalCodeSentOut, **ERRORS}, openapi_extra=NO_AUTH,
              summary="Send an SMS login code / 发送短信验证码")
 def login_code(request, payload: PortalCodeIn):
     """Sends a 6-digit code by SMS if the number is a customer's (the answer is the same either way).
@@ -78,7 +82,7 @@ class PortalTokenOut(Schema):
     phone: str = Field(..., description="The proved phone, E.164. / 已验证的手机号")
 
 
-@router.post("/login/token", auth=None, response={200: PortalTokenOut, **ERRORS},
+@router.post("/login/token", auth=None, response={200: PortalTokenOut, **ERRORS}, openapi_extra=NO_AUTH,
              summary="Exchange phone and code for a portal token / 用验证码换取令牌")
 def login_token(request, payload: PortalTokenIn):
     """The newest code of the phone, once: a wrong or expired code is a 422 on ``code``; 5 wrong tries
