@@ -136,7 +136,8 @@ def sla_sweep(bench) -> dict:
 
 
 def stats(bench) -> dict:
-    return _plugin(bench, "bench.stats_bench", ("dashboard_p95_ms", "process_map_s"), "statistics centre")
+    return _plugin(bench, "bench.stats_bench", ("dashboard_p95_ms", "process_map_s", "stats_page_p95_ms", "stats_more_p95_ms"),
+                   "statistics centre")
 
 
 def intake_seq(bench) -> dict:

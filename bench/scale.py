@@ -4,16 +4,21 @@ holds millions of orders, most of them closed years ago, on PostgreSQL.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/scale_db python bench/scale.py --orders 10000000
 
 How the rows are made: `aftersales demo` builds the network and a few hundred orders through the
-real services; then plain SQL (INSERT … SELECT … generate_series, one transaction per million)
+real services; then plain SQL (INSERT … SELECT … generate_series, one statement per two million)
 copies those orders, every column as the services wrote it, with a new number and a creation time
 spread over the last six years (the retention), closed ones closed within days of creation. Then
 ANALYZE, and each page is requested through Django's test client as a supervisor of the service
 centre (who sees every order) and as an agency's technician (who sees a sliver): 20 times after one
 warm-up; p50 and p95 in ms. Writes bench/scale-<orders>.json.
 
-What the copies do not get: timelines (order events), SLA clocks and search documents. The list and
-the dashboard read only the order table (and its indexes); search reads its own index, which is
-therefore measured at the demo's size here and at 1,000,000 orders by `make bench` (docs/performance.md).
+Each copy also gets its search document (knowledge_searchdocument, what the search page reads): the
+template's document with the new number in its title and tokens, the same organizations, status and
+words, so the index holds as many order documents as the table holds orders. What the copies do not
+get: timelines (order events), SLA clocks and the statistics' daily aggregates (--fill-aggregates
+writes those for six years).
+
+The copy drops the secondary indexes of both tables first and builds them at the end (park_indexes):
+`--grow-only` then `--measure-only` measures the grown database again without copying anything.
 """
 
 from __future__ import annotations
@@ -41,59 +46,139 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-BATCH = 1_000_000
+BATCH = 2_000_000
 SKIP = {"id", "number", "tracking_token", "created_at", "updated_at", "closed_at", "completed_at"}
+ORDERS = "service_serviceorder"
+DOCS = "knowledge_searchdocument"
+# Where the definitions of the indexes dropped for the copy wait until they are built again: a copy
+# cut short (killed, out of disk) leaves them here, and the next run builds them at its end.
+PARKED = "bench_scale_parked_index"
 
 
 def orders() -> int:
     with connection.cursor() as cur:
-        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'service_serviceorder'")
+        cur.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{ORDERS}'")
         estimate = cur.fetchone()[0]
         if estimate > 1_000_000:
             return estimate
-        cur.execute("SELECT count(*) FROM service_serviceorder")
+        cur.execute(f"SELECT count(*) FROM {ORDERS}")
         return cur.fetchone()[0]
 
 
+def park_indexes(cur) -> None:
+    """Drop every index of the order table and of the search index but the primary keys, keeping
+    their definitions in PARKED. Maintaining some twenty indexes row by row is what made the copy
+    run at ~2,000 orders/s; built once over the whole table each is one sort."""
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {PARKED} (name text PRIMARY KEY, tbl text, def text, con text)")
+    cur.execute(f"""
+        SELECT i.relname, t.relname, pg_get_indexdef(i.oid), c.conname
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+        LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype IN ('u', 'x')
+        WHERE t.relname IN ('{ORDERS}', '{DOCS}') AND NOT x.indisprimary""")
+    for name, table, definition, constraint in cur.fetchall():
+        cur.execute(f"INSERT INTO {PARKED} VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    [name, table, definition, constraint])
+        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"' if constraint else f'DROP INDEX "{name}"')
+
+
+def build_parked(cur) -> None:
+    cur.execute(f"SELECT to_regclass('{PARKED}')")
+    if cur.fetchone()[0] is None:
+        return
+    cur.execute(f"SELECT name, tbl, def, con FROM {PARKED} ORDER BY tbl, name")
+    for name, table, definition, constraint in cur.fetchall():
+        t = time.monotonic()
+        cur.execute(f"SELECT to_regclass(%s)", [name])
+        if cur.fetchone()[0] is None:
+            cur.execute(definition)
+            if constraint:
+                cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" UNIQUE USING INDEX "{name}"')
+        cur.execute(f"DELETE FROM {PARKED} WHERE name = %s", [name])
+        print(f"  index {name}: {time.monotonic() - t:.0f} s", flush=True)
+    cur.execute(f"DROP TABLE {PARKED}")
+
+
 def grow(target: int) -> float:
-    """Copy the template orders until the table holds ``target`` rows. Seconds taken."""
+    """Copy the template orders, each with its search document, until the table holds ``target``
+    rows. Seconds taken.
+
+    The copy runs with the tables' secondary indexes dropped (built again at the end: see
+    park_indexes), the foreign keys' triggers off for the session (session_replication_role: the
+    copied ids are the templates', which exist) and asynchronous commit, in statements of BATCH
+    orders; on this 2-core machine (load average 8-11 from other jobs) the copy went from
+    1,700-2,200 orders/s (indexes kept, no search documents) to 6,300-7,600 orders/s with the search
+    documents, then some minutes of index builds."""
     started = time.monotonic()
     with connection.cursor() as cur:
-        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'service_serviceorder' "
-                    "ORDER BY ordinal_position")
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                    "ORDER BY ordinal_position", [ORDERS])
         cols = [c for (c,) in cur.fetchall() if c not in SKIP]
-        cur.execute("SELECT min(id), max(id) FROM service_serviceorder WHERE number NOT LIKE 'Z%%'")
-        lo, hi = cur.fetchone()
+        cur.execute(f"SELECT min(id), max(id), count(*) FROM {ORDERS} WHERE number NOT LIKE 'Z%%'")
+        lo, hi, count = cur.fetchone()
+        assert count == hi - lo + 1, "the template orders must have consecutive ids"
+        cur.execute(f"SELECT max(substr(number, 2)::bigint) FROM {ORDERS} WHERE number LIKE 'Z%%'")
+        top = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*) FROM {ORDERS}")
+        have = cur.fetchone()[0]
     templates = hi - lo + 1
-    have = orders()
+    # A copy's number is Z + a multiple of the template count + its template's offset, so that its
+    # search document is found from the number alone (the template id is not among the inserted
+    # columns RETURNING can give back).
+    base = 0 if top is None else (top // templates + 1) * templates
+    if have >= target:
+        with connection.cursor() as cur:
+            build_parked(cur)
+        return 0.0
+    # A top-up of less than a tenth goes through the indexes: building them all again costs more.
+    park = target - have > have // 10
+    with connection.cursor() as cur:
+        cur.execute("SET synchronous_commit = off")
+        cur.execute("SET session_replication_role = replica")
+        if park:
+            park_indexes(cur)
+    col_list = ", ".join(cols)
     while have < target:
         n = min(BATCH, target - have)
-        # Numbers continue after the highest copy's: LIMIT takes the copies in no set order, so a batch's
-        # numbers are spread over its whole range and the next batch must start past all of them.
-        with connection.cursor() as cur:
-            cur.execute("SELECT number FROM service_serviceorder WHERE number LIKE 'Z%%' ORDER BY number DESC LIMIT 1")
-            row = cur.fetchone()
-        base = int(row[0][1:]) + 1 if row else 0
         copies = -(-n // templates)
-        col_list = ", ".join(cols)
+        t = time.monotonic()
         sql = f"""
-            INSERT INTO service_serviceorder ({col_list}, number, created_at, updated_at, completed_at, closed_at)
-            SELECT {", ".join("t." + c for c in cols)},
-                   'Z' || lpad((%(base)s + g * {templates} + (t.id - {lo}))::text, 12, '0'),
-                   c.at, c.at, CASE WHEN t.completed_at IS NOT NULL THEN c.at + interval '2 days' END,
-                   CASE WHEN t.closed_at IS NOT NULL THEN c.at + interval '3 days' END
-            FROM service_serviceorder t
-            CROSS JOIN generate_series(0, %(copies)s - 1) g
-            CROSS JOIN LATERAL (SELECT now() - (random() * interval '2190 days') - (t.id * 0 + g * 0) * interval '1 s' AS at) c
-            WHERE t.id BETWEEN {lo} AND {hi}
-            LIMIT %(n)s
+            WITH copied AS (
+                INSERT INTO {ORDERS} ({col_list}, number, created_at, updated_at, completed_at, closed_at)
+                SELECT {", ".join("t." + c for c in cols)},
+                       'Z' || lpad((%(base)s + g * {templates} + (t.id - {lo}))::text, 12, '0'),
+                       c.at, c.at, CASE WHEN t.completed_at IS NOT NULL THEN c.at + interval '2 days' END,
+                       CASE WHEN t.closed_at IS NOT NULL THEN c.at + interval '3 days' END
+                FROM {ORDERS} t
+                CROSS JOIN generate_series(0, %(copies)s - 1) g
+                CROSS JOIN LATERAL (SELECT now() - (random() * interval '2190 days') - (t.id * 0 + g * 0) * interval '1 s' AS at) c
+                WHERE t.id BETWEEN {lo} AND {hi}
+                -- Templates take turns, as orders of every kind arrive mixed: without the order the
+                -- copies of one template came in runs of ~9,000 consecutive ids, and the newest
+                -- documents the search walks first were all one order's words.
+                ORDER BY g, t.id
+                LIMIT %(n)s
+                RETURNING id, number, created_at
+            )
+            INSERT INTO {DOCS} (kind, object_id, org_a, org_b, status, category, title, body, tokens, boost, updated_at)
+            SELECT d.kind, o.id, d.org_a, d.org_b, d.status, d.category, replace(d.title, t.number, o.number), d.body,
+                   replace(d.tokens, lower(regexp_replace(t.number, '[^0-9A-Za-z]', '', 'g')), lower(o.number)),
+                   d.boost, o.created_at
+            FROM copied o
+            JOIN {ORDERS} t ON t.id = {lo} + substr(o.number, 2)::bigint %% {templates}
+            JOIN {DOCS} d ON d.kind = 'order' AND d.object_id = t.id
         """
         with connection.cursor() as cur:
             cur.execute(sql, {"base": base, "copies": copies, "n": n})
+        base += copies * templates
         have += n
-        print(f"  {have:,} orders ({time.monotonic() - started:.0f} s)", flush=True)
+        print(f"  {have:,} orders ({n / (time.monotonic() - t):,.0f}/s, {time.monotonic() - started:.0f} s)", flush=True)
     with connection.cursor() as cur:
-        cur.execute("VACUUM ANALYZE service_serviceorder")
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        build_parked(cur)
+        cur.execute(f"VACUUM ANALYZE {ORDERS}")
+        cur.execute(f"VACUUM ANALYZE {DOCS}")
+        cur.execute("RESET session_replication_role")
+        cur.execute("RESET synchronous_commit")
     return time.monotonic() - started
 
 
@@ -139,12 +224,20 @@ def timed(client: Client, url: str, runs: int | None = None) -> dict:
 def measure(pages: list[str] | None = None, partial: Path | None = None) -> dict:
     """Time each page per user; with ``partial``, the figures so far are written after every page, so a
     run cut short (the 10,000,000 archive on a shared machine) still leaves what it measured."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from aftersales.accounts.models import User
+    from aftersales.api.pagination import encode_cursor
 
     urls = {
         "queue_page": "/queue/",
         "orders_api_list": "/api/v1/orders",
         "orders_api_closed_list": "/api/v1/orders?status=closed",
+        # A page three years deep, as a `next` link gives it: the cursor of (three years ago, any id).
+        "orders_api_cursor_3y": "/api/v1/orders?cursor=" + encode_cursor(
+            timezone.now() - timedelta(days=3 * 365), 2**62),
         "search_page": "/search/?q=%E5%8F%91%E5%8A%A8%E6%9C%BA",  # 发动机
         "stats_dashboard": "/stats/",
         "stats_kpis_api": "/api/v1/stats/kpis",
@@ -202,7 +295,11 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_total_relation_size('service_serviceorder'))")
         size = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*), pg_size_pretty(pg_total_relation_size('{DOCS}')) FROM {DOCS} WHERE kind = 'order'")
+        documents, documents_size = cur.fetchone()
     result = {"orders": orders(), "build_seconds": round(seconds), "order_table_with_indexes": size,
+              "order_search_documents": documents, "search_index_with_indexes": documents_size,
+              "copies_have": "every order column and the order's search document; no timeline, SLA clock or aggregate",
               "figures": measure(args.pages, ROOT / f"bench/scale-{args.orders}.partial.json"),
               "runs_per_page": args.runs, "daily_aggregate_rows": aggregates, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPU, shared"}
     out = ROOT / f"bench/scale-{args.orders}.json"

@@ -9,7 +9,8 @@
   365 days grouped by organization (read from the aggregates), alternately network-wide (the
   supervisor) and for the partner organization with the most orders; the larger of the two p95s;
 - ``process_map_s``: ``GET /api/v1/stats/process-map`` for the last 365 days network-wide, the
-  slowest of three answers.
+  slowest of three answers;
+- ``stats_page_p95_ms`` and ``stats_more_p95_ms``: the HTML pages themselves (``measure_pages``).
 """
 
 from __future__ import annotations
@@ -100,4 +101,37 @@ def measure(bench) -> dict:
     bench.note("process_map_s", f"GET /api/v1/stats/process-map a year network-wide (aggregates), slowest of 3: "
                + ", ".join(f"{s:.3f}" for s in seconds) + "; load average %.1f %.1f %.1f" % __import__("os").getloadavg()
                + (f"; unexpected {bad}" if bad else ""))
-    return {"dashboard_p95_ms": round(p95, 1) if p95 is not None else None, "process_map_s": round(max(seconds), 3)}
+    pages = measure_pages(bench, supervisor, partner, query)
+    return {"dashboard_p95_ms": round(p95, 1) if p95 is not None else None, "process_map_s": round(max(seconds), 3),
+            **pages}
+
+
+def measure_pages(bench, supervisor, partner, year_query: str) -> dict:
+    """``stats_page_p95_ms``: the HTML page ``/stats/`` as a person opens it (no parameters: the last
+    30 days by organization) and for the last 12 months, as the supervisor (network-wide) and as the
+    partner; the largest p95. ``stats_more_p95_ms``: ``/stats/more/`` (cost, failures, SLA; read from
+    claims, machines and clocks, not the aggregates) as the supervisor, the default 30 days."""
+    runs = {}
+    for user in (supervisor, partner):
+        client = Client(bench.port, cookie=bench.session(user), timeout=300)
+        for label, path in (("30 days", "/stats/"), ("12 months", f"/stats/?{year_query}&group_by=organization")):
+            _warm(client, path)
+            calls = [("GET", path, None)] * bench.requests
+            runs[(user.username, label)] = timed_requests(client, calls, max_requests=max(bench.requests // 4, 20),
+                                                          max_seconds=bench.seconds)
+        client.close()
+    p95s = [r["p95_ms"] for r in runs.values() if r["p95_ms"] is not None]
+    bench.note("stats_page_p95_ms", "GET /stats/ (HTML), p95 ms: " + "; ".join(
+        f"{who} {label} {r['p95_ms']:.1f} (p50 {r['p50_ms']:.1f}, {r['count']} requests"
+        + (f", unexpected {r['unexpected']}" if r["unexpected"] else "") + ")"
+        for (who, label), r in runs.items()) + "; the largest; load average %.1f %.1f %.1f" % __import__("os").getloadavg())
+    client = Client(bench.port, cookie=bench.session(supervisor), timeout=600)
+    _warm(client, "/stats/more/", seconds=600)
+    more = timed_requests(client, [("GET", "/stats/more/", None)] * 10, max_requests=10, max_seconds=bench.seconds)
+    client.close()
+    bench.note("stats_more_p95_ms", f"GET /stats/more/ (HTML) as the supervisor, default 30 days: p50 {more['p50_ms']:.1f} "
+               f"p95 {more['p95_ms']:.1f} ms over {more['count']} requests"
+               + (f", unexpected {more['unexpected']}" if more["unexpected"] else "")
+               + "; load average %.1f %.1f %.1f" % __import__("os").getloadavg())
+    return {"stats_page_p95_ms": round(max(p95s), 1) if p95s else None,
+            "stats_more_p95_ms": round(more["p95_ms"], 1) if more["p95_ms"] is not None else None}

@@ -386,6 +386,9 @@ RETENTION_OUTBOX_DAYS = env_int("AFTERSALES_RETENTION_OUTBOX_DAYS", 180)
 RETENTION_IDEMPOTENCY_DAYS = env_int("AFTERSALES_RETENTION_IDEMPOTENCY_DAYS", 30)
 RETENTION_LOGIN_CODE_DAYS = env_int("AFTERSALES_RETENTION_LOGIN_CODE_DAYS", 30)
 RETENTION_EXPORT_DAYS = env_int("AFTERSALES_RETENTION_EXPORT_DAYS", 7)
+# Handled inbox messages (the order keeps a copy of their files) and the staff's in-app notices.
+RETENTION_DRAFT_DAYS = env_int("AFTERSALES_RETENTION_DRAFT_DAYS", 365)
+RETENTION_NOTIFICATION_DAYS = env_int("AFTERSALES_RETENTION_NOTIFICATION_DAYS", 365)
 # The worker runs the purge once a day (0: only `aftersales retention purge --apply` by hand).
 RETENTION_PURGE_DAILY = env_int("AFTERSALES_RETENTION_PURGE_DAILY", 1) == 1
 # --- Every way a customer reaches us (issue 16) ----------------------------------------------

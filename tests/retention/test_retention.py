@@ -101,7 +101,8 @@ def world(api, net):
 
 
 EXPECTED = {"orders": 3, "customers": 1, "phone_reveals": 1, "outbox_messages": 1, "idempotency_keys": 3,
-            "login_codes": 1, "exports": 1, "sessions": 1}
+            "login_codes": 1, "exports": 1, "sessions": 1, "calls": 0, "mail_drafts": 0,
+            "notifications": 0}
 
 
 def test_the_dry_run_counts_and_changes_nothing_then_apply_purges_once_with_a_record(net, api):
@@ -244,3 +245,60 @@ def test_the_policy_table_in_the_deploy_guide_is_the_policy_the_code_applies():
             assert getattr(settings, setting) == int(default) == rule.days(), rule.name
         else:
             assert setting == "RETENTION_YEARS" and rule.days() == settings.RETENTION_YEARS * 365
+
+
+def test_calls_drafts_and_notices_age_out_numbers_and_files_go_the_rest_stays(net, api, tmp_path):
+    """The phone system's calls keep their times and agent after six years but lose the number, the
+    recording and the raw events; handled inbox messages go with their files after a year, a message
+    still to handle never; the staff's notices go after a year."""
+    from django.core.files.base import ContentFile
+
+    from aftersales.calls import services as calls
+    from aftersales.calls.models import Call, CallbackTask, CallEvent
+    from aftersales.inbox.models import DraftAttachment, DraftState, IntakeDraft
+    from aftersales.notify.inbox import inbox_add_many
+    from aftersales.notify.models import Notification
+
+    system, _token, _secret = calls.phone_system_create(name="Asterisk", organization_id=net.service_center.pk)
+    start = timezone.now() - timedelta(minutes=3)
+    for i, number in enumerate(("13700001111", "13700002222")):
+        for kind, at in (("ringing", start), ("ended", start + timedelta(seconds=40))):
+            calls.call_event_record(system=system, event={
+                "event_id": f"e{i}{kind}", "call_id": f"c{i}", "kind": kind, "caller": number, "extension": "",
+                "at": at, "recording": f"rec/{i}.wav"})
+    old_call, new_call = Call.objects.order_by("pk")
+    age(Call, [old_call.pk], by=YEARS_AGO_7, created_at=1)
+    assert CallbackTask.objects.filter(call=old_call).get().number == "+8613700001111"  # abandoned: a callback
+
+    drafts = {}
+    for name, state in (("old_done", DraftState.COMPLETED), ("old_open", DraftState.DRAFT), ("new_done", DraftState.DISCARDED)):
+        draft = IntakeDraft.objects.create(message_key=name, state=state, sender=f"{name}@example.com", body="传真 报修")
+        row = DraftAttachment(draft=draft, token=name, content_type="image/png", extension=".png", size=4)
+        row.file.save("upload", ContentFile(b"\x89PNG"), save=False)
+        row.save()
+        drafts[name] = (draft, Path(row.file.path))
+    age(IntakeDraft, [drafts["old_done"][0].pk, drafts["old_open"][0].pk], by=timedelta(days=366), received_at=1)
+    with transaction.atomic():
+        old_note, new_note = inbox_add_many([(net.agent.pk, None, "order_created", {"number": "FW-1"}),
+                                              (net.supervisor.pk, None, "order_created", {"number": "FW-1"})])
+    age(Notification, [old_note.pk], by=timedelta(days=366), created_at=1)
+
+    only = ["calls", "mail_drafts", "notifications"]
+    assert retention_purge(only=only).counts == {"calls": 1, "mail_drafts": 1, "notifications": 1}
+    assert retention_purge(apply=True, only=only).counts == {"calls": 1, "mail_drafts": 1, "notifications": 1}
+
+    old_call.refresh_from_db()
+    assert old_call.caller == "" and old_call.recording == "" and old_call.rang_at is not None
+    assert old_call.outcome == "abandoned" and old_call.system_id == system.pk
+    assert all(e.data == {} for e in CallEvent.objects.filter(call=old_call)) and CallEvent.objects.filter(call=old_call).count() == 2
+    assert CallbackTask.objects.get(call=old_call).number == ""
+    new_call.refresh_from_db()
+    assert new_call.caller == "+8613700002222" and CallbackTask.objects.get(call=new_call).number == "+8613700002222"
+    assert any(e.data for e in CallEvent.objects.filter(call=new_call))
+
+    assert not IntakeDraft.objects.filter(message_key="old_done").exists() and not drafts["old_done"][1].exists()
+    assert IntakeDraft.objects.filter(message_key="old_open").exists() and drafts["old_open"][1].exists()
+    assert IntakeDraft.objects.filter(message_key="new_done").exists() and drafts["new_done"][1].exists()
+    assert list(Notification.objects.values_list("pk", flat=True)) == [new_note.pk]
+    # Once: a second run finds nothing left.
+    assert retention_purge(apply=True, only=only).counts == {"calls": 0, "mail_drafts": 0, "notifications": 0}

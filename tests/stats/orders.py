@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from aftersales.stats.services import aggregates_refresh
 from tests.service.helpers import Actor, create, repair_body, shandong_farmer
 from tests.support import make_customer, make_machine
 
@@ -48,4 +49,6 @@ def two_orders(net, api):
     t.ok(sd["id"], "schedule", appointment_at=(timezone.now() + timedelta(hours=2)).isoformat())
     t.ok(sd["id"], "check_in")
     _to_tech_accepted(api, net, ha["id"], net.branch_henan, net.branch_tech)
+    # The worker's tick: the dashboard reads the daily aggregates, which it keeps.
+    aggregates_refresh()
     return sd["id"], ha["id"]

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from aftersales.stats import engine, selectors
-from aftersales.stats.models import DailyAggregate, OrderFact, StatsBacklog
+from aftersales.stats.models import DailyAggregate, OrderDeviation, OrderFact, StatsBacklog
 from aftersales.stats.services import aggregates_refresh
 from tests.service.helpers import Actor, create, repair_body
 from tests.support import make_customer, make_machine
@@ -157,8 +157,13 @@ def test_aggregates_equal_the_recomputation_from_the_events(net, api, monkeypatc
                        tuple(sorted((k, v[0], round(v[1], 3)) for k, v in r.sums.items())))
                       for r in DailyAggregate.objects.all())
     kept = rows()
+
+    def deviations():
+        return sorted(OrderDeviation.objects.values_list("order_id", "code", "day", "assigned_org_id", "order_type"))
+    kept_deviations = deviations()
     call_command("stats", "rebuild")
     assert rows() == kept and OrderFact.objects.count() == 10
+    assert deviations() == kept_deviations and kept_deviations  # the deviations' index too (the ping-pong at least)
 
     # The API and the dashboard read the aggregates for a long period, with the events' numbers.
     for user in (net.supervisor, net.agency_tech):
@@ -180,6 +185,12 @@ def test_aggregates_equal_the_recomputation_from_the_events(net, api, monkeypatc
         assert ({(e["source"], e["target"], e["count"]) for e in pm["edges"]}
                 == {(e["source"], e["target"], e["count"]) for e in pm_events["edges"]})
         assert {d["code"]: d["count"] for d in pm["deviations"]} == {d["code"]: d["count"] for d in pm_events["deviations"]}
+        # the examples read through the deviations' index are orders of that deviation the reader may see
+        for d in pm["deviations"]:
+            from_events = next(x for x in pm_events["deviations"] if x["code"] == d["code"])
+            assert d["examples"], d
+            if d["count"] <= 5:  # every order of the deviation is an example on both sides
+                assert set(d["examples"]) == set(from_events["examples"]), (d, from_events)
     client = api.client
     client.force_login(net.supervisor)
     page = client.get("/stats/", {"date_from": (date_to - timedelta(days=200)).isoformat(),
@@ -206,4 +217,5 @@ def test_the_worker_brings_the_aggregates_up_to_date(net, api):
     assert not StatsBacklog.objects.exists()
     fact = OrderFact.objects.get(order_id=order["id"])
     assert fact.dims["province"] == "山东省" and fact.sums["intake"] == [1, 1.0]
-    assert DailyAggregate.objects.get(dim="", day=fact.day).orders == 1
+    # grain "d": on the 1st of a month the month row has the same day
+    assert DailyAggregate.objects.get(grain="d", dim="", day=fact.day).orders == 1

@@ -168,3 +168,30 @@ def test_filters_narrow_the_page_and_the_rates_drill_down_reaches_the_orders(bro
     page.locator("[data-echart=failures] svg").first.wait_for()
     assert "LX904" in page.locator("#failures").inner_text()
     assert errors == []
+
+
+def test_the_page_reads_the_aggregates_the_worker_keeps_and_the_events_only_on_request(client, api, net, two_orders):
+    """The dashboard must not walk the period's orders per request (44 s at 8,000,000 orders): it reads
+    the daily aggregates, so an order the worker has not counted yet is not on it; ?source=events
+    walks the orders for the exact medians."""
+    from aftersales.stats.services import aggregates_refresh
+    from tests.service.helpers import create, repair_body
+    from tests.support import make_customer, make_machine
+
+    client.force_login(net.supervisor)
+    resp = client.get("/stats/", {"group_by": "none"})
+    assert resp.context["from_aggregates"] is True and resp.context["orders"] == 2
+    body = resp.content.decode()
+    assert 'id="from-aggregates"' in body and "source=events" in body and "后台任务统计于" in body
+    farmer = make_customer("赵秋收", "13611112222", province="河南省", city="郑州市", county="中牟县")
+    status, _ = create(api, net, repair_body(farmer, make_machine("LX904-HA-0010", farmer)))
+    assert status == 201
+    assert client.get("/stats/", {"group_by": "none"}).context["orders"] == 2  # not counted yet
+    events = client.get("/stats/", {"group_by": "none", "source": "events"})
+    assert events.context["from_aggregates"] is False and events.context["orders"] == 3
+    assert 'id="from-aggregates"' not in events.content.decode()
+    aggregates_refresh()  # the worker's tick
+    assert client.get("/stats/", {"group_by": "none"}).context["orders"] == 3
+    # a filter the aggregates cannot answer (a city) is computed from the events
+    city = client.get("/stats/", {"group_by": "none", "city": "郑州市"})
+    assert city.context["from_aggregates"] is False and city.context["orders"] == 2

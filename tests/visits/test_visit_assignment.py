@@ -56,16 +56,16 @@ def test_an_agent_takes_a_visit_and_finds_it_under_my_visits(browser, live_serve
     task = _visit(net)
     page = session(browser, live_server, net.agent, viewport=PHONE)
     page.goto(f"{live_server.url}/visits/?whose=mine")
-    assert page.locator("table tbody tr a").count() == 0
+    assert page.locator("#due-list tbody tr a").count() == 0
     page.goto(f"{live_server.url}/visits/?whose=unassigned")
-    row = page.locator("table tbody tr")
+    row = page.locator("#due-list tbody tr")
     assert row.count() == 1 and task.customer.name in row.inner_text()
     with page.expect_navigation():
         row.get_by_role("button").click()
-    assert "?whose=unassigned" in page.url and page.locator("table tbody tr a").count() == 0
+    assert "?whose=unassigned" in page.url and page.locator("#due-list tbody tr a").count() == 0
     with page.expect_navigation():
         page.locator("nav.tabs a[href='?whose=mine']").click()
-    row = page.locator("table tbody tr")
+    row = page.locator("#due-list tbody tr")
     assert row.count() == 1 and "话务代表小李" in row.inner_text()
     assert not axe_violations(page), axe_violations(page)
     assert VisitTask.objects.get(pk=task.pk).assigned_to_id == net.agent.pk

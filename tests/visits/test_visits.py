@@ -196,3 +196,21 @@ def test_the_questionnaire_is_data(net):
     # Loaded by the migration, editable in the admin: a score, a yes/no and a free text at least.
     assert {q.answer_type for q in VisitQuestion.objects.all()} == {"score", "yes_no", "text"}
     assert Season.objects.filter(province="山东省").count() >= 2
+
+
+@pytest.mark.django_db
+def test_the_worklist_shows_tomorrows_planned_list_apart_from_todays(net, client):
+    """After the nightly plan the agents see tomorrow's calls under their own heading, not as calls to
+    make now; the morning they come due they move to the list to call."""
+    orders = build_orders(net)
+    services.visits_plan(on=_tomorrow())
+    task = VisitTask.objects.get(order=orders.completed)
+    client.force_login(net.agent)
+    page = client.get("/visits/").content.decode()
+    due, planned = page.split('id="planned-title"')
+    assert "明日回访计划" in planned and orders.completed.number in planned and _tomorrow().isoformat() in planned
+    assert orders.completed.number not in due and "目前没有需要回访的客户。" in due
+    VisitTask.objects.filter(pk=task.pk).update(due_on=_shanghai_today())  # the morning has come
+    page = client.get("/visits/").content.decode()
+    due = page.split('id="planned-title"')[0]
+    assert orders.completed.number in due

@@ -19,7 +19,7 @@ def test_an_agent_works_the_visit_list(browser, live_server, net):  # noqa: F811
     task = _visit(net)
     page = session(browser, live_server, net.agent, viewport=PHONE)
     page.goto(f"{live_server.url}/visits/")
-    row = page.locator("table tbody tr")
+    row = page.locator("#due-list tbody tr")
     assert row.count() == 1 and task.customer.name in row.inner_text() and "139 1234 5678" in row.inner_text()
     with page.expect_navigation():
         row.locator("a").click()
@@ -39,7 +39,7 @@ def test_an_agent_works_the_visit_list(browser, live_server, net):  # noqa: F811
     assert task.status == "done" and task.score == 1 and task.complaint is not None
     assert task.complaint.number in message
     assert ServiceOrder.objects.get(pk=task.complaint_id).channel == "visit"
-    assert page.locator("table tbody tr a").count() == 0  # off the list
+    assert page.locator("#due-list tbody tr a").count() == 0  # off the list
     assert not axe_violations(page), axe_violations(page)
     assert not VisitTask.objects.filter(status="open", due_on__lte=task.due_on).exists()
     page.context.close()

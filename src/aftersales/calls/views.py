@@ -47,8 +47,8 @@ def pop(request):
         shown = phone_for(request.user, None, call.caller, where="web:call-pop")
         values = ({"customer": desk.NEW, "c_phone_call": str(call.pk)} if shown.masked
                   else {"customer": desk.NEW, "c_phone": shown.value})
-    context = {"call": call, "callers": [desk._caller(request.user, customer)] if customer else [],
-               "form": desk._intake_context(request.user, values), "q": ""}
+    context = {"call": call, "callers": [desk.caller_card(request.user, customer)] if customer else [],
+               "form": desk.intake_context(request.user, values), "q": ""}
     return render(request, "calls/pop.html", context)
 
 

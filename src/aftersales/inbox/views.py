@@ -36,7 +36,7 @@ def draft_list(request):
 
 def _page(request, draft, *, errors=None, values=None, status=200):
     from aftersales.registry.models import CustomerClass
-    from aftersales.web.desk import _sellers
+    from aftersales.web.desk import seller_choices
 
     machines = []
     if draft.customer_id:
@@ -45,7 +45,7 @@ def _page(request, draft, *, errors=None, values=None, status=200):
         "draft": draft, "machines": machines, "errors": errors or {}, "values": values or {},
         # The desk's new-customer and new-machine fields (same names, same services).
         "classes": CustomerClass.choices, "models": list(registry_selectors.product_models()),
-        "sellers": _sellers(request.user),
+        "sellers": seller_choices(request.user),
         "types": [(OrderType.REPAIR, OrderType.REPAIR.label), (OrderType.CONSULTATION, OrderType.CONSULTATION.label)],
     }, status=status)
 
@@ -65,7 +65,7 @@ def _int(value: str) -> int | None:
 @require_POST
 def draft_complete(request, pk: int):
     _check(request)
-    from aftersales.web.desk import NEW, _form_errors, _order_input
+    from aftersales.web.desk import NEW, form_errors, order_input_from_form
 
     post = request.POST
     errors: dict = {}
@@ -73,7 +73,7 @@ def draft_complete(request, pk: int):
     as_desk = post.copy()
     as_desk["customer"] = post.get("customer") or NEW
     as_desk["c_phone"] = post.get("phone", "")
-    desk_input = _order_input(as_desk, errors)
+    desk_input = order_input_from_form(as_desk, errors)
     data = services.CompleteInput(
         order_type=post.get("order_type", OrderType.REPAIR), customer_id=_int(post.get("customer", "")),
         new_customer_name=post.get("c_name", "")[:100], phone=post.get("phone", "")[:30],
@@ -88,7 +88,7 @@ def draft_complete(request, pk: int):
         order = services.draft_complete(actor=request.user, draft_id=pk, data=data)
     except DomainError as exc:
         draft = selectors.draft_get(request.user, pk=pk)
-        return _page(request, draft, errors={"all": exc.message, **_form_errors(exc.fields)}, values=post,
+        return _page(request, draft, errors={"all": exc.message, **form_errors(exc.fields)}, values=post,
                      status=exc.status)
     messages.success(request, _("Order %(number)s recorded.") % {"number": order.number})
     return redirect("web:order", order.pk)

@@ -131,7 +131,7 @@ def index_query(groups: Sequence[Sequence[Term]], kinds: Sequence[str], limit: i
                 # The organizations are tokens of the expression too (GIN applies them); status
                 # and category only the walk can test.
                 hits += _pg_newest(cursor, kind, expression, where, params, limit, rank,
-                                   gin_blind=statuses is not None or bool(category))
+                                   gin_blind=statuses is not None or bool(category), orgs=orgs)
             if len(kinds) > 1:
                 hits.sort(key=lambda h: h.object_id, reverse=True)
             return hits[:limit]
@@ -155,7 +155,7 @@ _TABLE = SearchDocument._meta.db_table
 
 
 def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: list, limit: int, rank: bool,
-               gin_blind: bool = False) -> list[Hit]:
+               gin_blind: bool = False, orgs: Sequence[int] | None = None) -> list[Hit]:
     """The newest ``limit`` matches of one kind on PostgreSQL, at a bounded cost whatever the words.
 
     Two ways to find them, each cheap where the other is ruinous:
@@ -173,6 +173,11 @@ def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: lis
     walk the newest PROBE_ROWS, estimate both costs from what they held, and walk on (WALK_ROWS
     at a time, deciding again after each) while walking is the cheaper, else let GIN find the
     older matches.
+
+    With ``orgs`` (a partner) the walk goes over the partner's own documents only, on the
+    (kind, org, object_id) indexes: how many orders the rest of the network holds costs it
+    nothing (walking the whole network's documents for a partner holding 3% of them took seconds
+    at 10,000,000 orders).
     """
     query = "to_tsquery('simple', %s)"
     rank_sql = f"ts_rank_cd(d.tsv, {query})" if rank else "0"
@@ -181,12 +186,22 @@ def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: lis
     # The object_id of the n-th newest document of the kind below a bound: a walk window's end.
     edge = (f"SELECT (SELECT e.object_id FROM {_TABLE} e WHERE e.kind = '{kind}' AND e.object_id < %s "
             f"ORDER BY e.object_id DESC OFFSET %s LIMIT 1)")
+    edge_params = lambda upper, offset: [upper, offset]  # noqa: E731
+    if orgs:
+        # The window's end: the highest of each (organization, column) stream's n-th newest, so
+        # the window holds at most n documents of each stream; None only when every stream ends.
+        streams = [(column, org) for org in orgs for column in ("org_a", "org_b")]
+        edge = "SELECT " + (f"GREATEST({', '.join(['(%s)'] * len(streams))})" % tuple(
+            f"SELECT e.object_id FROM {_TABLE} e WHERE e.kind = '{kind}' AND e.{column} = %s "
+            "AND e.object_id < %s ORDER BY e.object_id DESC OFFSET %s LIMIT 1" for column, _org in streams))
+        edge_params = lambda upper, offset: [v for _c, org in streams for v in (org, upper, offset)]  # noqa: E731
     window_sql = f"d.kind = '{kind}' AND d.object_id < %s AND d.object_id > %s AND ts_match_vq(d.tsv, {query})"
     hits: list[Hit] = []
     upper = 2**63 - 1  # the walk's next start: the documents below it are not seen yet
     window = PROBE_ROWS
+    walked = matched = word_total = 0
     while True:
-        cursor.execute(edge, [upper, window - 1])
+        cursor.execute(edge, edge_params(upper, window - 1))
         end = cursor.fetchone()[0]  # None: the window reaches the kind's oldest document
         bounds = [upper, -1 if end is None else end, expression]
         cursor.execute(
@@ -199,15 +214,16 @@ def _pg_newest(cursor, kind: str, expression: str, where: list[str], params: lis
         if len(hits) >= limit or end is None:
             return hits
         # Costs of the rest in rows walked (a GIN match costs about three: posting, heap, sort),
-        # from this window's share of matches; object ids are dense enough to estimate the rows
-        # left from them.
+        # from the share of matches among all the rows walked so far (one window can be a run of
+        # alike documents); object ids are dense enough to estimate the rows left from them.
         word_matches = len(rows)
         if gin_blind:
             cursor.execute(f"SELECT count(*) FROM {_TABLE} d WHERE {window_sql}", bounds)
             word_matches = cursor.fetchone()[0]
+        walked, matched, word_total = walked + window, matched + len(rows), word_total + word_matches
         left = end * window / max(upper - end, 1) if upper < 2**63 - 1 else end * window / max(_top(cursor, kind) - end, 1)
-        walk_cost = (limit - len(hits)) * window / len(rows) if rows else float("inf")
-        gin_cost = 3 * word_matches / window * left
+        walk_cost = (limit - len(hits)) * walked / matched if matched else float("inf")
+        gin_cost = 3 * word_total / walked * left
         upper = end + 1
         if walk_cost > gin_cost:
             break

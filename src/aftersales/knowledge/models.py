@@ -155,9 +155,10 @@ class SearchDocument(models.Model):
         verbose_name_plural = _("search documents")
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_document_unique")]
         indexes = [
-            # A partner's order search: only the documents of its organization.
-            models.Index(fields=["kind", "org_a"], name="searchdoc_org_a_idx"),
-            models.Index(fields=["kind", "org_b"], name="searchdoc_org_b_idx"),
+            # A partner's order search walks only the documents of its organization, newest first
+            # (index._pg_newest): with the object id in the key each is an ordered range.
+            models.Index(fields=["kind", "org_a", "object_id"], name="searchdoc_org_a_newest_idx"),
+            models.Index(fields=["kind", "org_b", "object_id"], name="searchdoc_org_b_newest_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,10 +9,12 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from aftersales.accounts.models import OrganizationKind as K, RoleCode as R, User
+from aftersales.core.errors import DomainError
 from aftersales.parts import claims, returns, services
 from aftersales.parts.models import (
     Claim,
@@ -284,6 +286,24 @@ def build(*, network, stdout=None) -> dict:
         if repeat is not None:
             pair = [earlier]
             this_month.extend([repeat] + ([earlier] if earlier not in this_month else []))
+        elif earlier is None:
+            # On the first days of a month no claim is left unfiled (last month's were reviewed as they
+            # were): the pump then fails twice after the latest repair, and the two repeat repairs'
+            # claims are the pair.
+            # A machine whose organization has no technician certified for its category cannot be
+            # assigned (staff standards): that attempt is rolled back and the next latest is tried.
+            for latest in [c for c in reversed(drafts) if c.pk not in planted and c.order.machine_id][:12]:
+                try:
+                    with transaction.atomic():
+                        first = _repeat_pump_repair(latest, pump, network, desk=desk, centre=centre)
+                        second = _repeat_pump_repair(first, pump, network, desk=desk, centre=centre) if first else None
+                        if second is None:
+                            raise DomainError("no repeat repair on this machine")
+                except DomainError:
+                    continue
+                pair = [first, second]
+                this_month.extend(pair)
+                break
     if pair is not None:
         for c in pair:
             if c.status == ClaimStatus.DRAFT and not c.lines.filter(part=pump).exists():

@@ -46,7 +46,7 @@ def cutoff(rule: Rule, now: datetime) -> datetime | None:
         return None
     if rule.name == "sessions":
         return now
-    if rule.name in ("orders", "customers"):
+    if rule.name in ("orders", "customers", "calls"):
         return years_before(now, settings.RETENTION_YEARS)
     return now - timedelta(days=days)
 
@@ -86,6 +86,21 @@ def _deleting(model_path: str, field: str, **extra) -> Callable[[datetime], Quer
     return candidates
 
 
+def _calls(cut: datetime) -> QuerySet:
+    from aftersales.calls.models import Call
+
+    # caller = "" marks a call already anonymised.
+    return Call.objects.filter(created_at__lt=cut).exclude(caller="").order_by("pk").values_list("pk", flat=True)
+
+
+def _drafts(cut: datetime) -> QuerySet:
+    from aftersales.inbox.models import DraftState, IntakeDraft
+
+    # A draft still to handle is never removed: a message nobody answered is a customer waiting.
+    return (IntakeDraft.objects.filter(received_at__lt=cut).exclude(state=DraftState.DRAFT)
+            .order_by("pk").values_list("pk", flat=True))
+
+
 def _sessions(cut: datetime) -> QuerySet:
     from django.contrib.sessions.models import Session
 
@@ -113,6 +128,27 @@ def _delete_exports(ids: list, context: dict) -> int:
         # The workbook holds what the page showed (names, maybe numbers): it goes with its row.
         (root / f"{token}.xlsx").unlink(missing_ok=True)
     return files.delete()[0]
+
+
+def _anonymise_calls(ids: list, context: dict) -> int:
+    from aftersales.calls.models import Call, CallbackTask, CallEvent
+
+    # The call's times, agent, queue, customer and order stay (the call log and the agents' figures);
+    # the number, the recording's reference and the phone system's raw payloads (which repeat the
+    # number) go, and so does the number of the callback made for it.
+    CallEvent.objects.filter(call_id__in=ids).update(data={})
+    CallbackTask.objects.filter(call_id__in=ids).update(number="")
+    return Call.objects.filter(pk__in=ids).exclude(caller="").update(caller="", recording="")
+
+
+def _delete_drafts(ids: list, context: dict) -> int:
+    from aftersales.inbox.models import DraftAttachment, IntakeDraft
+
+    # Files first: a row deleted while its file stayed would leave the sender's fax on disk for good.
+    # A completed draft's files were copied to its order, which keeps them as the repair record.
+    for attachment in DraftAttachment.objects.filter(draft_id__in=ids):
+        attachment.file.delete(save=False)
+    return IntakeDraft.objects.filter(pk__in=ids).delete()[1].get(IntakeDraft._meta.label, 0)
 
 
 def _anonymise_orders(ids: list, context: dict) -> int:
@@ -177,6 +213,13 @@ RULES: tuple[Rule, ...] = (
          _setting("RETENTION_LOGIN_CODE_DAYS"), _deleting("portal.LoginCode", "created_at"), _delete("portal.LoginCode")),
     Rule("exports", _("Exported workbooks and their requests"), "delete",
          _setting("RETENTION_EXPORT_DAYS"), _deleting("exports.ExportFile", "created_at"), _delete_exports),
+    Rule("calls", _("Phone-system calls: caller number, recording reference, raw events"), ANONYMISE,
+         lambda: settings.RETENTION_YEARS * 365, _calls, _anonymise_calls),
+    Rule("mail_drafts", _("Handled fax and e-mail messages of the intake inbox, with their files"), "delete",
+         _setting("RETENTION_DRAFT_DAYS"), _drafts, _delete_drafts),
+    Rule("notifications", _("In-app notices of the staff's inbox"), "delete",
+         _setting("RETENTION_NOTIFICATION_DAYS"), _deleting("notify.Notification", "created_at"),
+         _delete("notify.Notification")),
     # Expired sessions: "days" is only on/off here, the cutoff is their own expiry (see cutoff()).
     Rule("sessions", _("Expired sign-in sessions"), "delete", lambda: 1, _sessions, _delete("sessions.Session")),
 )

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from aftersales.api.errors import COMMON_ERRORS, VALIDATION_PRECHECKS
-from aftersales.api.pagination import LazyPage, Pages
+from aftersales.api.pagination import LazyPage, NewestFirstPages, Pages
 from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from aftersales.core.files import download_response as attachment_download_response
 from aftersales.core.types import TEXT_MAX, DbId, DbInt
@@ -304,7 +304,7 @@ def _check_choices(**params) -> None:
 
 
 @router.get("/orders", response={200: list[OrderOut], **COMMON_ERRORS}, summary="List service orders")
-@paginate(Pages)
+@paginate(NewestFirstPages)
 def order_list(
     request, status: str = Query("", max_length=300), order_type: str = Query("", max_length=20),
     level: str = Query("", max_length=12), mode: str = Query("", max_length=10), organization: DbId | None = None, technician: DbId | None = None, customer: DbId | None = None,
@@ -313,7 +313,11 @@ def order_list(
 ):
     """``status`` takes one status or several separated by commas. ``overdue=true``: open orders past
     the appointment or promised time. An unknown value of ``status``, ``order_type``, ``level`` or
-    ``mode`` is a 422 naming the parameter, never an empty list."""
+    ``mode`` is a 422 naming the parameter, never an empty list.
+
+    Newest first. ``count`` counts up to 10,000 matches (``count_exact`` false beyond): the archive
+    holds millions. ``next`` continues after the last row by cursor, at the same cost at any depth
+    and unshifted by orders recorded meanwhile; ``page`` numbers still work."""
     _check_choices(status=(status, OrderStatus), order_type=(order_type, OrderType), level=(level, ServiceLevel),
                    mode=(mode, ServiceMode), channel=(channel, Channel))
     qs = selectors.order_search(

@@ -26,8 +26,10 @@ def _customers_of_orders(org_id: int):
 
     from aftersales.service.models import ServiceOrder
 
-    orders = ServiceOrder.objects.filter(customer=OuterRef("pk")).filter(Q(assigned_org_id=org_id) | Q(owning_org_id=org_id))
-    return Q(Exists(orders))
+    # Two EXISTS, one per column: each is one probe of its (customer, organization) index, where an OR
+    # inside one EXISTS walked all the customer's orders (tens of thousands for a big farm).
+    orders = ServiceOrder.objects.filter(customer=OuterRef("pk"))
+    return Q(Exists(orders.filter(assigned_org_id=org_id))) | Q(Exists(orders.filter(owning_org_id=org_id)))
 
 
 def _serves_open_order(user, customer, order):

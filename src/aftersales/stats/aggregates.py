@@ -30,7 +30,7 @@ from django.utils import timezone
 from aftersales.service.models import ServiceOrder
 from aftersales.stats import engine
 from aftersales.stats.selectors import DIMENSIONS
-from aftersales.stats.models import AggregateState, DailyAggregate, OrderFact, StatsBacklog
+from aftersales.stats.models import AggregateState, DailyAggregate, OrderDeviation, OrderFact, StatsBacklog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BATCH = 2_000
@@ -50,12 +50,13 @@ def _state() -> AggregateState:
     return state
 
 
-def _facts_of(order_ids: list[int], memo: dict | None = None) -> dict[int, OrderFact]:
-    """The current share of each order (orders that no longer exist have none)."""
+def _facts_of(order_ids: list[int], memo: dict | None = None, done: dict | None = None) -> dict[int, OrderFact]:
+    """The current share of each order (orders that no longer exist have none). ``done``: every
+    machine's repair completions (``selectors.repairs_completed()``), read once by the rebuild."""
     from aftersales.stats.selectors import _traces_of
 
     rows = list(ServiceOrder.objects.filter(pk__in=order_ids).values_list(*_ORDER_FIELDS))
-    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "", r[3]) for r in rows], "none")}
+    traces = {t.order_id: t for t in _traces_of([(r[0], r[1], r[2], "", r[3]) for r in rows], "none", done)}
     facts = {}
     for pk, order_type, created_at, _machine, assigned, owning, *dims in rows:
         trace = traces[pk]
@@ -139,7 +140,17 @@ def _recount(order_ids: list[int]) -> int:
                                   unique_fields=["order_id"], update_fields=[
                                       "day", "assigned_org_id", "owning_org_id", "order_type", "dims", "sums",
                                       "deviations"])
+    OrderDeviation.objects.filter(order_id__in=order_ids).delete()
+    OrderDeviation.objects.bulk_create([OrderDeviation(**row) for f in now.values() for row in _deviation_rows(f)],
+                                       batch_size=500)
     return len(order_ids)
+
+
+def _deviation_rows(fact: OrderFact) -> list[dict]:
+    """The ``OrderDeviation`` rows of an order's share: one per deviation code."""
+    return [{"order_id": fact.order_id, "code": code, "day": fact.day, "assigned_org_id": fact.assigned_org_id,
+             "owning_org_id": fact.owning_org_id, "order_type": fact.order_type, "dims": fact.dims}
+            for code in filter(None, fact.deviations.split(","))]
 
 
 def refresh(limit: int = 5_000) -> int:
@@ -168,21 +179,31 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         marks = list(StatsBacklog.objects.values_list("pk", flat=True))
         DailyAggregate.objects.all().delete()
         OrderFact.objects.all().delete()
+        OrderDeviation.objects.all().delete()
         ids = list(ServiceOrder.objects.order_by("pk").values_list("pk", flat=True))
         # Orders of one day, organization pair, type and dimension values are summed once, then
         # that sum is added to each of their cells (day and month, whole and per dimension): the
         # per-key additions are per distinct combination, not per order x cell.
         combos: dict[tuple, list] = {}
         memo: dict = {}
+        # Read once: per batch, the previous repairs of its machines were most of a rebuild's time
+        # (a machine's orders are spread over many batches, so each was read again and again).
+        from aftersales.stats.selectors import repairs_completed
+
+        done = repairs_completed()
         step = BATCH * 2
         for start in range(0, len(ids), step):
             if len(memo) > 200_000:
                 memo.clear()
-            facts = _facts_of(ids[start:start + step], memo)
+            facts = _facts_of(ids[start:start + step], memo, done)
             _insert_raw(OrderFact, ("order_id", "day", "assigned_org_id", "owning_org_id", "order_type", "dims", "sums",
                                     "deviations"),
                         [(f.order_id, f.day, f.assigned_org_id, f.owning_org_id, f.order_type, json.dumps(f.dims),
                           json.dumps(f.sums), f.deviations) for f in facts.values()])
+            _insert_raw(OrderDeviation, ("order_id", "code", "day", "assigned_org_id", "owning_org_id", "order_type",
+                                         "dims"),
+                        [(*(r[k] for k in ("order_id", "code", "day", "assigned_org_id", "owning_org_id", "order_type")),
+                          json.dumps(r["dims"])) for f in facts.values() for r in _deviation_rows(f)])
             for fact in facts.values():
                 key = (fact.day, fact.assigned_org_id, fact.owning_org_id, fact.order_type,
                        tuple(sorted(fact.dims.items())))

@@ -120,31 +120,50 @@ def traces(user, *, start: datetime, end: datetime, group_by: str = "none",
         yield from _traces_of(batch, group_by)
 
 
-def prior_fixes(batch: list[tuple]) -> dict[int, datetime]:
-    """{order id: when its machine's previous repair was completed} for the repair orders of the batch
-    (rows of (pk, order_type, created_at, group, machine_id)); one query per batch. The previous
-    repair is the latest repair order of the same machine completed before this one was created, so
-    the figure is fixed once the order exists."""
+def repairs_completed(machine_ids=None) -> dict[int, list[datetime]]:
+    """{machine id: the completion times of its repair orders, ascending}, of the given machines or
+    (None) of every machine: the rebuild reads them once for the whole archive instead of once per
+    batch (a machine's orders are spread over many batches)."""
     from aftersales.service.models import ServiceOrder
+    from aftersales.stats.engine import REPAIR
+
+    rows = ServiceOrder.objects.filter(order_type__in=REPAIR, completed_at__isnull=False)
+    if machine_ids is not None:
+        rows = rows.filter(machine_id__in=machine_ids)
+    done: dict[int, list[datetime]] = {}
+    for machine_id, completed in rows.filter(machine_id__isnull=False).values_list(
+            "machine_id", "completed_at").iterator(chunk_size=20_000):
+        done.setdefault(machine_id, []).append(completed)
+    for times in done.values():
+        times.sort()
+    return done
+
+
+def prior_fixes(batch: list[tuple], done: dict[int, list[datetime]] | None = None) -> dict[int, datetime]:
+    """{order id: when its machine's previous repair was completed} for the repair orders of the batch
+    (rows of (pk, order_type, created_at, group, machine_id)); one query per batch unless ``done``
+    (``repairs_completed()``) is given. The previous repair is the latest repair order of the same
+    machine completed before this one was created, so the figure is fixed once the order exists."""
+    from bisect import bisect_left
+
     from aftersales.stats.engine import REPAIR
 
     wanted = [(r[0], r[2], r[4]) for r in batch if len(r) > 4 and r[4] and r[1] in REPAIR]
     if not wanted:
         return {}
-    done: dict[int, list[datetime]] = {}
-    for machine_id, completed in (ServiceOrder.objects.filter(machine_id__in={m for _, _, m in wanted},
-                                                              order_type__in=REPAIR, completed_at__isnull=False)
-                                  .values_list("machine_id", "completed_at")):
-        done.setdefault(machine_id, []).append(completed)
+    if done is None:
+        done = repairs_completed({m for _, _, m in wanted})
     out = {}
     for pk, created, machine_id in wanted:
-        before = [c for c in done.get(machine_id, ()) if c < created]
-        if before:
-            out[pk] = max(before)
+        times = done.get(machine_id)
+        if times:
+            i = bisect_left(times, created)  # times[i - 1] is the latest completed before created
+            if i:
+                out[pk] = times[i - 1]
     return out
 
 
-def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
+def _traces_of(batch: list[tuple], group_by: str, done: dict[int, list[datetime]] | None = None) -> Iterator[Trace]:
     ids = [row[0] for row in batch]
     steps: dict[int, list[Step]] = {pk: [] for pk in ids}
     scores = dict(
@@ -157,7 +176,7 @@ def _traces_of(batch: list[tuple], group_by: str) -> Iterator[Trace]:
     for order_id, seq, at, action, from_status, to_status in events:
         score = scores.get((order_id, seq)) if action == "rate" else None
         steps[order_id].append(Step(at, action, from_status, to_status, score if isinstance(score, int) else None))
-    prior = prior_fixes(batch)
+    prior = prior_fixes(batch, done)
     for pk, order_type, created_at, value, *_rest in batch:
         yield Trace(pk, order_type, tuple(steps[pk]), group_label(group_by, value, created_at), created_at,
                     prior.get(pk))
@@ -317,11 +336,12 @@ def org_subtree(org_id: int) -> list[int]:
 def deviation_examples(user, *, date_from: date, date_to: date, codes, order_type: str | None = None,
                        channel: str | None = None, filters: dict | None = None,
                        limit: int = 5) -> dict[str, tuple[int, ...]]:
-    """A few orders showing each deviation, read from the orders' recorded shares."""
-    from aftersales.stats.models import OrderFact
+    """A few orders showing each deviation (the newest), read through the deviations' index
+    (``OrderDeviation``: by code and day, so a rare deviation costs no scan of the period)."""
+    from aftersales.stats.models import OrderDeviation
 
     filters = filters or {}
-    base = OrderFact.objects.filter(day__gte=date_from, day__lte=date_to)
+    base = OrderDeviation.objects.filter(day__gte=date_from, day__lte=date_to)
     if order_type:
         base = base.filter(order_type=order_type)
     if filters.get("organization"):
@@ -331,21 +351,23 @@ def deviation_examples(user, *, date_from: date, date_to: date, codes, order_typ
         base = base.filter(**{f"dims__{dim[0]}": dim[1]})
     out = {}
     for code in codes:
-        qs = _aggregate_scope(user, base.filter(deviations__contains=f",{code},"))
-        out[code] = tuple(qs.order_by("order_id").values_list("order_id", flat=True)[:limit])
+        qs = _aggregate_scope(user, base.filter(code=code))
+        out[code] = tuple(qs.order_by("-day", "-order_id").values_list("order_id", flat=True)[:limit])
     return out
 
 
 def process_map(user, *, date_from: date, date_to: date, start: datetime, end: datetime,
                 order_type: str | None = None, channel: str | None = None, source: str = "events", traces_read=None,
-                filters: dict | None = None):
+                filters: dict | None = None, sums: dict | None = None):
     """The process map from the events (medians) or from the aggregates (means, a few examples per
-    deviation from the orders' recorded shares)."""
+    deviation from the orders' recorded shares). ``sums``: the overall sums of the same period and
+    filters when the caller has read them already (the dashboard), so the rows are read once."""
     from aftersales.stats import engine
 
     if source == "aggregates":
-        sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type, channel=channel,
-                              filters=filters)["overall"]
+        if sums is None:
+            sums = aggregate_sums(user, date_from=date_from, date_to=date_to, order_type=order_type, channel=channel,
+                                  filters=filters)["overall"]
         codes = [k[2:] for k in sums if k.startswith("d:")]
         return engine.process_map_from_sums(sums, deviation_examples(
             user, date_from=date_from, date_to=date_to, codes=codes, order_type=order_type, channel=channel,

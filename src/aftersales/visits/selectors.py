@@ -47,6 +47,12 @@ def waiting(user, *, on: date, now: datetime, whose: str = "all") -> QuerySet[Vi
                   .order_by("retry_at"), user, whose)
 
 
+def planned(user, *, on: date, whose: str = "all") -> QuerySet[VisitTask]:
+    """The list planned for ``on`` (the next morning's, made by the worker each night): shown beside
+    today's so the agents see tomorrow's calls, and can take them, before the day begins."""
+    return whose_filter(visit_queryset(user).filter(status=VisitStatus.OPEN, due_on=on).order_by("id"), user, whose)
+
+
 def visiting_agents(user) -> list:
     """The colleagues a supervisor may assign visits to (those the visit policy lets call)."""
     from aftersales.accounts.models import User

@@ -35,8 +35,10 @@ def worklist(request):
     whose = whose if whose in ("all", "mine", "unassigned") else "all"
     due = [visit_out(user, t) for t in selectors.worklist(user, on=today, now=now, whose=whose)[:200]]
     later = [visit_out(user, t) for t in selectors.waiting(user, on=today, now=now, whose=whose)[:100]]
+    tomorrow = today + timedelta(days=1)
+    planned = [visit_out(user, t) for t in selectors.planned(user, on=tomorrow, whose=whose)[:200]]
     return render(request, "visits/worklist.html", {"due": due, "later": later, "today": today, "whose": whose,
-                                                    "me": user.pk})
+                                                    "me": user.pk, "planned": planned, "tomorrow": tomorrow})
 
 
 def _get(request, pk: int):

@@ -50,7 +50,7 @@ def _machines_with_warranty(user, customer) -> list[dict]:
     return rows
 
 
-def _caller(user, customer) -> dict:
+def caller_card(user, customer) -> dict:
     orders = list(selectors.order_rows(user, customer=customer.pk)[:8])
     return {
         "customer": customer,
@@ -64,8 +64,8 @@ def _caller(user, customer) -> dict:
 @login_required
 @require_GET
 def desk(request):
-    form = _intake_context(request.user, request.GET)
-    callers = [_caller(request.user, form["customer"])] if form.get("customer") is not None and form["customer"].pk else []
+    form = intake_context(request.user, request.GET)
+    callers = [caller_card(request.user, form["customer"])] if form.get("customer") is not None and form["customer"].pk else []
     context = {"phrases": _phrases(request.user), "form": form, "callers": callers, "q": request.GET.get("q", "")}
     return render(request, "web/desk.html", context)
 
@@ -91,7 +91,7 @@ def lookup(request):
         return render(request, "web/desk.html#lookup", {"callers": [], "q": q, "throttled": exc.message}, status=429)
     if len(q) >= 2:
         customers = registry_selectors.customer_search(request.user, q=q)[:LOOKUP_CUSTOMERS]
-        callers = [_caller(request.user, c) for c in customers]
+        callers = [caller_card(request.user, c) for c in customers]
     return render(request, "web/desk.html#lookup", {"callers": callers, "q": q})
 
 
@@ -100,7 +100,7 @@ CUSTOMER_FIELDS = ("name", "customer_class", "province", "city", "county", "town
 MACHINE_FIELDS = ("model_code", "serial_number", "engine_number", "invoice_date", "delivery_date", "selling_dealer_id")
 
 
-def _sellers(user) -> list:
+def seller_choices(user) -> list:
     """The organizations a machine can have been sold by, for the new-machine form."""
     from aftersales.accounts import selectors as account_selectors
     from aftersales.accounts.models import OrganizationKind as K
@@ -126,7 +126,7 @@ def _duplicates(user, values) -> dict:
     return found
 
 
-def _intake_context(user, values, errors=None, duplicate=None) -> dict:
+def intake_context(user, values, errors=None, duplicate=None) -> dict:
     """The intake form for the chosen (or a new) customer and machine, with the proposal beside it."""
     values = values.dict() if hasattr(values, "dict") else dict(values)
     context = {"values": values, "errors": errors or {}, "duplicate": duplicate, "customer": None, "machines": [],
@@ -196,7 +196,7 @@ def _intake_context(user, values, errors=None, duplicate=None) -> dict:
                    masked_phone=shown.text if shown and shown.masked else "",
                    purchase_date=purchase_date,
                    models=list(registry_selectors.product_models()) if new_machine else [],
-                   sellers=_sellers(user) if new_machine else [],
+                   sellers=seller_choices(user) if new_machine else [],
                    duplicates=_duplicates(user, {**values, "machine": NEW if new_machine else chosen}))
     return context
 
@@ -225,7 +225,7 @@ def intake_form(request):
                 values["c_name"] = take
         else:
             return render(request, "web/desk.html#intake", {"form": {"pick": True, "q": take}})
-    return render(request, "web/desk.html#intake", {"form": _intake_context(request.user, values)})
+    return render(request, "web/desk.html#intake", {"form": intake_context(request.user, values)})
 
 
 def _date(errors: dict, name: str, raw: str):
@@ -239,7 +239,7 @@ def _date(errors: dict, name: str, raw: str):
         return None
 
 
-def _order_input(post, errors: dict, user=None) -> services.OrderInput:
+def order_input_from_form(post, errors: dict, user=None) -> services.OrderInput:
     def text(name):
         return post.get(name, "").strip()
 
@@ -280,7 +280,7 @@ def _order_input(post, errors: dict, user=None) -> services.OrderInput:
 
 # The service names the new customer's and machine's fields by their place in the API's body
 # (``new_customer.phones[0]``); the form names them c_* and m_*.
-def _form_errors(fields: dict) -> dict:
+def form_errors(fields: dict) -> dict:
     errors = {}
     for key, message in fields.items():
         if key.startswith("new_customer.phones"):
@@ -298,10 +298,10 @@ def _form_errors(fields: dict) -> dict:
 def _page(request, values, *, errors=None, duplicate=None, status=200):
     """The whole desk again after a refused save: what was typed in the form, and on the left the
     caller as they were found (the looked-up customer, or the search as typed)."""
-    form = _intake_context(request.user, values, errors=errors, duplicate=duplicate)
+    form = intake_context(request.user, values, errors=errors, duplicate=duplicate)
     callers = []
     if form.get("customer") is not None and form["customer"].pk:
-        callers = [_caller(request.user, form["customer"])]
+        callers = [caller_card(request.user, form["customer"])]
     return render(request, "web/desk.html", {"phrases": _phrases(request.user), "form": form, "callers": callers,
                                             "q": values.get("q", "")}, status=status)
 
@@ -313,7 +313,7 @@ def intake(request):
     answers with the order it looks like, before anything is saved; a refused save changes
     nothing and shows the form as it was typed."""
     errors: dict[str, str] = {}
-    data = _order_input(request.POST, errors, request.user)
+    data = order_input_from_form(request.POST, errors, request.user)
     if errors:
         return _page(request, request.POST, errors={"all": _("Nothing was saved."), **errors}, status=422)
     try:
@@ -322,10 +322,10 @@ def intake(request):
         duplicate = None
         if exc.code == "duplicate_order" and exc.current:
             duplicate = selectors.order_queryset(request.user).filter(pk=exc.current["id"]).first()
-        return _page(request, request.POST, errors={"all": exc.message, **_form_errors(exc.fields)},
+        return _page(request, request.POST, errors={"all": exc.message, **form_errors(exc.fields)},
                      duplicate=duplicate, status=409)
     except DomainError as exc:
-        fields = _form_errors(exc.fields)
+        fields = form_errors(exc.fields)
         # "already belongs to customer #12" would name another organization's customer: the form
         # shows the duplicate as far as this user may see it (desk.html, from _duplicates).
         for key in ("c_phone", "c_phone2"):
