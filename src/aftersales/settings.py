@@ -355,6 +355,8 @@ HOTLINE = os.environ.get("AFTERSALES_HOTLINE", "400-800-1234")
 COMPANY_NAME = os.environ.get("AFTERSALES_COMPANY_NAME", "开拓机械")
 # The customer portal's intake account (portal.services.portal_actor), created on first use.
 PORTAL_USERNAME = os.environ.get("AFTERSALES_PORTAL_USERNAME", "portal")
+# The portal API's bearer token (the phone app after the SMS-code login) lasts this many days.
+PORTAL_TOKEN_DAYS = env_int("AFTERSALES_PORTAL_TOKEN_DAYS", 30)
 
 # --- Operations limits (issue 12) -----------------------------------------------------------
 # Archive imports (registry.importers): a file over these is refused before any row is written.

@@ -72,15 +72,50 @@ def test_a_retry_naming_another_call_leaves_no_call_behind_and_an_event_costs_fe
     r = post_event(client, token, secret, event("r1", "c8", "ringing", at=start))
     assert r.status_code == 200 and r.json()["duplicate"] is True and r.json()["call_id"] == "c7"
     assert list(Call.objects.values_list("call_id", flat=True)) == ["c7"]
-    # An answer on a known call: the integration, the replay guard, the call's lock, the event row,
-    # the agent, the call's update, the transaction's begin and commit; no callback task read before
-    # the call ends (docs/performance.md, "CTI events").
+    # An answer on a known call: the transaction (here a savepoint and its release, inside the
+    # test's own transaction), the replay guard (which also checks the integration is still active),
+    # the call's locked row, the event row, the call's update (the agent looked up inside it). The
+    # integration comes from the process's cache; no callback statement when a call simply ends
+    # (docs/performance.md, "Phone-system events").
     with CaptureQueriesContext(connection) as ctx:
         r = post_event(client, token, secret, event("r2", "c7", "answered", at=start + timedelta(seconds=5)))
     assert r.json()["state"] == "answered"
-    assert len(ctx.captured_queries) <= 9, [q["sql"][:80] for q in ctx.captured_queries]
-    assert CallEvent.objects.filter(call__call_id="c7").count() == 2
+    assert len(ctx.captured_queries) == 6, [q["sql"][:80] for q in ctx.captured_queries]
+    with CaptureQueriesContext(connection) as ctx:
+        r = post_event(client, token, secret, event("r3", "c7", "ended", at=start + timedelta(seconds=65)))
+    assert r.json() == {"call_id": "c7", "state": "ended", "outcome": "answered", "duplicate": False}
+    assert len(ctx.captured_queries) == 6, [q["sql"][:80] for q in ctx.captured_queries]
+    # A new call: its row is inserted (the caller's customer looked up inside) instead of read.
+    with CaptureQueriesContext(connection) as ctx:
+        r = post_event(client, token, secret, event("r4", "c9", "ringing", at=start + timedelta(seconds=70)))
+    assert r.json()["state"] == "ringing"
+    assert len(ctx.captured_queries) == 7, [q["sql"][:80] for q in ctx.captured_queries]
+    assert CallEvent.objects.filter(call__call_id="c7").count() == 3
+    c7 = Call.objects.get(call_id="c7")
+    assert (c7.agent, c7.ring_seconds, c7.talk_seconds, c7.outcome) == (net.agent, 5.0, 60.0, "answered")
+    assert not CallbackTask.objects.exists()
 
+
+def test_an_integration_deactivated_or_moved_in_another_process_is_seen_on_the_next_event(client, net, cti):
+    """The integration is cached per process; the replay guard checks it is still active in the same
+    organization, so a change made elsewhere (the admin, another worker) counts from the next event."""
+    system, token, secret = cti
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert post_event(client, token, secret, event("d1", "k1", "ringing", at=start)).status_code == 200
+    assert services._SYSTEMS  # cached by the first event
+    # Moved to the Henan branch behind this process's back: the next event's call belongs there.
+    type(system).objects.filter(pk=system.pk).update(organization=net.branch_henan)
+    r = post_event(client, token, secret, event("d2", "k2", "ringing", at=start))
+    assert r.status_code == 200, r.content
+    assert Call.objects.get(call_id="k2").organization == net.branch_henan
+    # Deactivated the same way: refused at once, nothing recorded.
+    type(system).objects.filter(pk=system.pk).update(is_active=False)
+    r = post_event(client, token, secret, event("d3", "k3", "ringing", at=start))
+    assert r.status_code == 401 and r.json()["errors"][0]["field"] == "X-CTI-Token"
+    assert not Call.objects.filter(call_id="k3").exists() and not CallEvent.objects.filter(event_id="d3").exists()
+    # Active again: accepted at once (an inactive integration is never cached).
+    type(system).objects.filter(pk=system.pk).update(is_active=True)
+    assert post_event(client, token, secret, event("d4", "k4", "ringing", at=start)).status_code == 200
 
 def _get(client, url, token):
     r = client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")

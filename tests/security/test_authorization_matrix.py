@@ -105,8 +105,13 @@ def test_every_operation_for_every_persona_on_own_and_other_organization(net, ap
                 cells += 1
                 assert status < 500, where
                 if user is None:
-                    # The customer's public operations take the tracking token instead of an account.
-                    assert status == 401 or "openapi" in url or "docs" in url or url.startswith("/public/"), where
+                    # The customer's public operations take the tracking token instead of an account;
+                    # the portal's login is how a customer's phone gets its portal token.
+                    assert status == 401 or "openapi" in url or "docs" in url or url.startswith(
+                        ("/public/", "/portal/login/")), where
+                elif url.startswith("/portal/") and not url.startswith("/portal/login/"):
+                    # The customer portal takes a customer's portal token: no staff token opens it.
+                    assert status == 401, where
                 elif partner_org and SCOPED.search(path) and (side == "other" or partner_org not in world):
                     assert status == 404 or schema_error, (where, status)
                 elif action and not (user.role_codes() & workflow.TRANSITIONS_BY_ACTION[action].roles):

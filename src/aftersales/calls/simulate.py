@@ -73,8 +73,9 @@ def play(planned: list[PlannedEvent], post, *, speed: float = 60.0, log=None) ->
     return len(planned)
 
 
-def burst(events: list[dict], post, *, rate: float, threads: int = 8) -> dict:
-    """Send ``events`` at ``rate`` per second from ``threads`` senders; count the answers."""
+def burst(events: list, post, *, rate: float, threads: int = 8) -> dict:
+    """Send ``events`` at ``rate`` per second from ``threads`` senders; count the answers. An event
+    is a dict (its ``at`` set now if missing) or anything ``post`` takes as is (a pre-signed one)."""
     lock = threading.Lock()
     counts = {"sent": 0, "duplicate": 0, "failed": 0}
     slots = iter(range(len(events)))
@@ -90,7 +91,10 @@ def burst(events: list[dict], post, *, rate: float, threads: int = 8) -> dict:
             if wait > 0:
                 time.sleep(wait)
             try:
-                answer = post({**events[i], "at": events[i].get("at") or datetime.now(timezone.utc).isoformat()})
+                item = events[i]
+                if isinstance(item, dict):
+                    item = {**item, "at": item.get("at") or datetime.now(timezone.utc).isoformat()}
+                answer = post(item)
                 with lock:
                     counts["sent"] += 1
                     counts["duplicate"] += bool(answer.get("duplicate"))

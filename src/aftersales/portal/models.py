@@ -26,3 +26,25 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+class PortalToken(models.Model):
+    """门户令牌: the bearer token a customer's phone app (a WeChat mini-program, an app) holds after the
+    SMS-code login, for the portal API only. It stands for the proved phone, as the /m/ pages'
+    session does (the portal's "user" is the phone; see portal.selectors). Only a SHA-256 of the key
+    is kept; it expires, and the customer's logout revokes it. Not accounts.ApiToken: that one is a
+    staff user's, and a customer has no user."""
+
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164, as in the customer's phones."))
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal token")
+        verbose_name_plural = _("portal tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

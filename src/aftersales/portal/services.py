@@ -29,7 +29,7 @@ from aftersales.core.errors import ValidationFailed
 from aftersales.core.phones import normalize_phone
 from aftersales.notify.services import outbox_enqueue
 from aftersales.portal import selectors
-from aftersales.portal.models import LoginCode
+from aftersales.portal.models import LoginCode, PortalToken
 from aftersales.service import services as order_services
 from aftersales.service.models import AttachmentKind, Channel, ComplaintCategory, ComplaintSeverity, OrderType, Urgency
 
@@ -97,6 +97,46 @@ def login_code_verify(*, phone: str, code: str, client: str) -> str:
     throttle.record(client_key, window=FAIL_WINDOW)
     raise ValidationFailed(_("Nothing was changed."), code="wrong_code",
                            fields={"code": _("The code is not right or has expired; ask for a new one.")})
+
+
+TOKEN_PREFIX = "pt_"  # staff tokens start "as_": neither kind opens the other's endpoints
+
+
+def _token_hash(key: str) -> str:
+    # 32 random bytes: a fast hash is enough, there is nothing to guess.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def portal_token_issue(*, phone: str) -> tuple[PortalToken, str]:
+    """A bearer token for the phone just proved by login_code_verify (the portal API's login). The
+    key is returned once; only its hash is kept."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = PortalToken.objects.create(phone=phone, prefix=key[:10], key_hash=_token_hash(key),
+                                       expires_at=timezone.now() + timedelta(days=settings.PORTAL_TOKEN_DAYS))
+    return token, key
+
+
+def portal_token_authenticate(key: str) -> str | None:
+    """The phone (E.164) a live token stands for, or None: unknown, revoked, expired, or the phone
+    no longer a customer's (as the pages' login check)."""
+    if not key or not key.startswith(TOKEN_PREFIX) or len(key) > 100:
+        return None
+    phone = (PortalToken.objects.filter(key_hash=_token_hash(key), revoked_at=None, expires_at__gt=timezone.now())
+             .values_list("phone", flat=True).first())
+    if phone is None or not selectors.customer_ids(phone):
+        return None
+    return phone
+
+
+def portal_token_revoke(*, key: str) -> None:
+    """The app's logout: the token opens nothing from now on."""
+    PortalToken.objects.filter(key_hash=_token_hash(key or ""), revoked_at=None).update(revoked_at=timezone.now())
+
+
+def _scoped_key(phone: str, key: str) -> str:
+    # Idempotency keys are stored per acting user, and every portal order is made by the one
+    # portal account: the phone in the key keeps one customer's key from meeting another's.
+    return f"{phone}:{key}"[:order_services.IDEMPOTENCY_KEY_MAX] if key else ""
 
 
 def portal_actor() -> User:
@@ -196,7 +236,7 @@ def fault_report(*, phone: str, report: FaultReport, idempotency_key: str = "") 
         duplicate_reason=report.duplicate_reason,
     )
     actor = portal_actor()
-    result = order_services.order_create(actor=actor, data=data, idempotency_key=idempotency_key,
+    result = order_services.order_create(actor=actor, data=data, idempotency_key=_scoped_key(phone, idempotency_key),
                                          request_hash=f"portal:{phone}:{machine.pk}")
     if not result.replayed:
         for upload, kind in files:
@@ -220,7 +260,7 @@ def complaint_file(*, phone: str, number: str, category: str, text: str, idempot
         symptom=text, about_order_id=about.pk, complaint_category=category,
         complaint_severity=ComplaintSeverity.MEDIUM,
     )
-    return order_services.order_create(actor=portal_actor(), data=data, idempotency_key=idempotency_key,
+    return order_services.order_create(actor=portal_actor(), data=data, idempotency_key=_scoped_key(phone, idempotency_key),
                                        request_hash=f"portal-complaint:{phone}:{about.pk}").order
 
 

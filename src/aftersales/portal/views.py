@@ -19,8 +19,9 @@ from aftersales.core import throttle
 from aftersales.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from aftersales.portal import selectors, services
 from aftersales.portal.status import machine_status
-from aftersales.service.models import OrderStatus, OrderType
-from aftersales.web.tracking import PLAIN, STAR_LABELS, _calls, _steps
+from aftersales.service.models import OrderStatus
+from aftersales.portal.facts import complaint_categories, order_facts
+from aftersales.web.tracking import STAR_LABELS
 
 SESSION_KEY = "portal_phone"
 SERIAL_KEY = "portal_serial"
@@ -165,16 +166,11 @@ def report(request):
 
 
 def _order_page(request, order, *, status=200, **extra):
-    rating = getattr(order, "rating", None) if order.status == OrderStatus.CLOSED else None
-    files = list(order.attachments.order_by("id").values("kind", "content_type", "original_name"))
+    # The same facts the portal API answers with (portal.facts): one place decides what a customer sees.
+    facts = order_facts(order)
     return _render(request, "portal/order.html", {
-        "order": order, "steps": _steps(order), "plain": PLAIN.get(order.status, ""), "calls": _calls(order),
-        "may_confirm": order.status == OrderStatus.AWAITING_CONFIRMATION and order.order_type == OrderType.REPAIR,
-        "may_rate": order.status == OrderStatus.COMPLETED, "rating": rating,
-        "rating_label": STAR_LABELS.get(rating.score) if rating else "", "stars": list(STAR_LABELS.items()),
-        "may_complain": order.order_type != OrderType.COMPLAINT and order.status != OrderStatus.CANCELLED,
-        "categories": [(c.value, c.label) for c in services.COMPLAINT_CATEGORIES],
-        "files": files, "sent": request.GET.get("sent") == "1", "key": uuid.uuid4().hex, **extra,
+        "order": order, **facts, "stars": list(STAR_LABELS.items()), "categories": complaint_categories(),
+        "sent": request.GET.get("sent") == "1", "key": uuid.uuid4().hex, **extra,
     }, status=status)
 
 
