@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -296,27 +296,30 @@ def _context(clock: SlaClock, **extra) -> dict:
 
 
 def pool_members(pairs) -> dict[tuple[int, str], list[User]]:
-    """{(organization, pool): the active people who answer for that pool there}, in few queries
-    (one per role tried). ``pairs``: (organization id, pool code)."""
+    """{(organization, pool): the active people who answer for that pool there}, in one query.
+    ``pairs``: (organization id, pool code). A pool is answered by its first tier of roles that has
+    anyone in the organization (POOL_ROLES): every tier's people are read at once, with the role
+    each row came by, and the tiers are tried here (it was one query per tier tried: a dispatch's
+    acceptance pool asked twice)."""
     wanted = {(org, pool) for org, pool in pairs if org}
+    if not wanted:
+        return {}
+    roles = {role for _org, pool in wanted for tier in POOL_ROLES.get(pool, POOL_ROLES[""]) for role in tier}
+    rows = (User.objects.filter(organization_id__in={org for org, _pool in wanted}, is_active=True,
+                                roles__code__in=roles)
+            .annotate(role=F("roles__code")).only("id", "organization_id", "phone", "email").order_by("pk"))
+    people: dict[int, dict[int, User]] = defaultdict(dict)  # org -> {user id: user}, by id
+    held: dict[int, set[str]] = defaultdict(set)  # user id -> the roles asked for that they hold
+    for u in rows:
+        people[u.organization_id].setdefault(u.pk, u)
+        held[u.pk].add(u.role)
     found: dict[tuple[int, str], list[User]] = {}
-    tier = 0
-    while wanted:
-        by_roles: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        for org, pool in wanted:
-            tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
-            if tier < len(tiers):
-                by_roles[tiers[tier]].add(org)
-        if not by_roles:
-            break
-        for roles, orgs in by_roles.items():
-            people = _people(orgs, roles)
-            for org, pool in list(wanted):
-                tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
-                if tier < len(tiers) and tiers[tier] == roles and people.get(org):
-                    found[(org, pool)] = people[org]
-                    wanted.discard((org, pool))
-        tier += 1
+    for org, pool in wanted:
+        for tier in POOL_ROLES.get(pool, POOL_ROLES[""]):
+            members = [u for u in people[org].values() if held[u.pk] & set(tier)]
+            if members:
+                found[(org, pool)] = members
+                break
     return found
 
 

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -89,8 +90,9 @@ class OrderInput:
 @dataclass
 class CreateResult:
     order: ServiceOrder
-    response: dict = field(default_factory=dict)
+    response: dict = field(default_factory=dict)  # the answer in JSON form, as kept for a retry
     replayed: bool = False
+    rendered: Any = None  # what ``render`` made of the new order (not on a replay)
 
 
 def propose_service_level(customer: Customer, urgency: str = Urgency.NORMAL) -> str:
@@ -465,8 +467,10 @@ INTAKE_TEXT_LIMITS = {"symptom": 4000, "answer": 4000, "contact_name": 50, "crop
 
 
 def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_hash: str = "",
-                 render: Callable[[ServiceOrder], dict] | None = None) -> CreateResult:
-    """Record a new order (任务单). With an idempotency key, a retry returns the first result."""
+                 render: Callable[[ServiceOrder], Any] | None = None) -> CreateResult:
+    """Record a new order (任务单). With an idempotency key, a retry returns the first result.
+    ``render``: the answer for the new order, made inside the transaction (a pydantic model: its
+    JSON form is what a retry gets)."""
     if not policies.may_create_order(actor):
         raise Forbidden(_("You may not record service orders."))
     key = (idempotency_key or "").strip()
@@ -485,7 +489,8 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
             # index until we commit, then fails and replays our answer instead of creating again.
             stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash) if key else None
             order = _intake(actor, data, known)
-            response = render(order) if render else {}
+            rendered = render(order) if render else None
+            response = rendered.model_dump(mode="json") if stored is not None and rendered is not None else {}
             if stored is not None:
                 stored.order, stored.response = order, response
                 stored.save(update_fields=["order", "response"])
@@ -495,7 +500,7 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
         if replay is None:
             raise
         return replay
-    return CreateResult(order=order, response=response)
+    return CreateResult(order=order, response=response, rendered=rendered)
 
 
 def _replay(actor, key: str, request_hash: str) -> CreateResult | None:
