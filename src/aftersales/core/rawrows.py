@@ -43,3 +43,26 @@ class Columns:
                 value = conv(value, col, connection)
             values[i] = value
         return self.model.from_db(db, self.attnames, values)
+
+
+class RowConverter:
+    """The database converters of a hand-written SELECT's columns, given as model fields in select
+    order (``fields``), applied to each row: what the ORM's ``values_list`` would have returned."""
+
+    def __init__(self, fields, connection):
+        self.connection = connection
+        self.steps = []
+        for i, f in enumerate(fields):
+            col = f.get_col(f.model._meta.db_table)
+            convs = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+            if convs:
+                self.steps.append((i, col, convs))
+
+    def __call__(self, row: Sequence) -> list:
+        values = list(row)
+        for i, col, convs in self.steps:
+            value = values[i]
+            for conv in convs:
+                value = conv(value, col, self.connection)
+            values[i] = value
+        return values

@@ -127,6 +127,19 @@ def machine_queryset(user) -> QuerySet[Machine]:
     return qs.none()
 
 
+def customer_and_machine(user, *, customer_id: int | None, machine_id: int | None) -> tuple[Customer | None, Machine | None]:
+    """The chosen customer and machine as ``user`` may see them (None for either not visible), in
+    one read where it can be: the machine comes with its owner joined, and for a user who sees
+    every customer that owner is the customer when the ids match (the usual intake: a caller's own
+    machine), so the customer is not read a second time (issue 14)."""
+    machine = machine_queryset(user).filter(pk=machine_id).first() if machine_id is not None else None
+    if customer_id is None:
+        return None, machine
+    if machine is not None and machine.owner_id == customer_id and policies.sees_whole_network(user):
+        return machine.owner, machine
+    return customer_queryset(user).filter(pk=customer_id).first(), machine
+
+
 def machine_get(user, *, pk: int) -> Machine:
     try:
         return machine_queryset(user).get(pk=pk)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -295,6 +295,18 @@ def _context(clock: SlaClock, **extra) -> dict:
             **extra}
 
 
+# The active people of some organizations holding some roles, one row per (person, role). Hand-
+# written (issue 14): it runs at every handoff notice (each create and most actions), and building
+# the ORM's join of users and their roles cost more than running it. Plain columns only; the people
+# are User instances with these fields loaded (like ``.only()``). tests/sla/test_pool_members.py
+# pins the result against the ORM's on both databases.
+# Model.from_db takes a partial row in the model's field order.
+_POOL_USER_FIELDS = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", "organization_id", "phone", "email")]
+_POOL_SQL = ("SELECT " + ", ".join(f"u.{name}" for name in _POOL_USER_FIELDS) + ", r.role_id FROM accounts_user u "
+             "INNER JOIN accounts_user_roles r ON r.user_id = u.id "
+             "WHERE u.is_active = %s AND u.organization_id IN ({orgs}) AND r.role_id IN ({roles}) ORDER BY u.id")
+
+
 def pool_members(pairs) -> dict[tuple[int, str], list[User]]:
     """{(organization, pool): the active people who answer for that pool there}, in one query.
     ``pairs``: (organization id, pool code). A pool is answered by its first tier of roles that has
@@ -304,15 +316,17 @@ def pool_members(pairs) -> dict[tuple[int, str], list[User]]:
     wanted = {(org, pool) for org, pool in pairs if org}
     if not wanted:
         return {}
-    roles = {role for _org, pool in wanted for tier in POOL_ROLES.get(pool, POOL_ROLES[""]) for role in tier}
-    rows = (User.objects.filter(organization_id__in={org for org, _pool in wanted}, is_active=True,
-                                roles__code__in=roles)
-            .annotate(role=F("roles__code")).only("id", "organization_id", "phone", "email").order_by("pk"))
+    roles = sorted({role for _org, pool in wanted for tier in POOL_ROLES.get(pool, POOL_ROLES[""]) for role in tier})
+    orgs = sorted({org for org, _pool in wanted})
     people: dict[int, dict[int, User]] = defaultdict(dict)  # org -> {user id: user}, by id
     held: dict[int, set[str]] = defaultdict(set)  # user id -> the roles asked for that they hold
-    for u in rows:
-        people[u.organization_id].setdefault(u.pk, u)
-        held[u.pk].add(u.role)
+    with connection.cursor() as cursor:
+        cursor.execute(_POOL_SQL.format(orgs=", ".join(["%s"] * len(orgs)), roles=", ".join(["%s"] * len(roles))),
+                       [True, *orgs, *roles])
+        for *values, role in cursor.fetchall():
+            u = User.from_db(connection.alias, _POOL_USER_FIELDS, values)
+            people[u.organization_id].setdefault(u.pk, u)
+            held[u.pk].add(role)
     found: dict[tuple[int, str], list[User]] = {}
     for org, pool in wanted:
         for tier in POOL_ROLES.get(pool, POOL_ROLES[""]):

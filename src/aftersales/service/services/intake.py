@@ -199,12 +199,10 @@ def _read_before_lock(actor, data: OrderInput) -> _ReadBeforeLock:
     waits while one is open): the chosen customer and machine through the selectors, and the
     warranty answer for a repair. Inside the transaction they are locked by id and used as read."""
     known = _ReadBeforeLock()
-    if data.customer_id is not None:
-        known.customer = registry_selectors.customer_queryset(actor).filter(pk=data.customer_id).first()
-    if data.machine_id is not None:
-        known.machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
-        if known.machine is not None and data.order_type == OrderType.REPAIR:
-            known.warranty = warranty_evaluate(known.machine, fault=_repair_fault(data))
+    known.customer, known.machine = registry_selectors.customer_and_machine(
+        actor, customer_id=data.customer_id, machine_id=data.machine_id)
+    if known.machine is not None and data.order_type == OrderType.REPAIR:
+        known.warranty = warranty_evaluate(known.machine, fault=_repair_fault(data))
     return known
 
 
