@@ -66,3 +66,70 @@ class RowConverter:
                 value = conv(value, col, self.connection)
             values[i] = value
         return values
+
+
+class JoinedRead:
+    """``Model.objects.select_related(*relations).get(pk=...)`` as one statement written once:
+    the same joins (inner for a required foreign key, outer otherwise and for reverse one-to-ones),
+    every concrete column of each model, and the instances linked as select_related links them
+    (both directions of a one-to-one). ``where`` adds conditions on the base table (alias ``t0``)
+    with their parameters; ``suffix`` ends the statement (``FOR UPDATE OF t0``)."""
+
+    def __init__(self, model, relations, connection):
+        qn = connection.ops.quote_name
+        self.model = model
+        self.parts = [(None, None, Columns(model, "t0", connection))]  # (parent index, field, columns)
+        joins = []
+        aliases = {(): 0}
+        inner = {(): True}
+        for path in relations:
+            names = tuple(path.split("__"))
+            for depth in range(1, len(names) + 1):
+                key = names[:depth]
+                if key in aliases:
+                    continue
+                parent_key = key[:-1]
+                parent = aliases[parent_key]
+                parent_model = self.parts[parent][2].model
+                field = parent_model._meta.get_field(key[-1])
+                alias = f"t{len(self.parts)}"
+                related = field.related_model
+                if field.one_to_one and not field.concrete:  # reverse one-to-one: the child row points here
+                    on = f"{alias}.{qn(field.field.column)} = t{parent}.{qn(parent_model._meta.pk.column)}"
+                    is_inner = False
+                else:
+                    on = f"{alias}.{qn(related._meta.pk.column)} = t{parent}.{qn(field.column)}"
+                    is_inner = inner[parent_key] and not field.null
+                inner[key] = is_inner
+                joins.append(f"{'INNER' if is_inner else 'LEFT OUTER'} JOIN {qn(related._meta.db_table)} {alias} ON {on}")
+                aliases[key] = len(self.parts)
+                self.parts.append((parent, field, Columns(related, alias, connection)))
+        self.select = (f"SELECT {', '.join(c.sql for _p, _f, c in self.parts)} "
+                       f"FROM {qn(model._meta.db_table)} t0 {' '.join(joins)} "
+                       f"WHERE t0.{qn(model._meta.pk.column)} = %s")
+
+    def get(self, connection, pk, *, where: str = "", params=(), suffix: str = ""):
+        """The instance with its relations held, or None when no row matches."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"{self.select}{' AND ' + where if where else ''}{' ' + suffix if suffix else ''}",
+                           [pk, *params])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        objs = []
+        start = 0
+        for parent, field, cols in self.parts:
+            values = row[start:start + len(cols)]
+            start += len(cols)
+            obj = None
+            owner = objs[parent] if parent is not None else None
+            if parent is None or (owner is not None and values[cols.attnames.index(cols.model._meta.pk.attname)] is not None):
+                obj = cols.instance(values, connection.alias, connection)
+            objs.append(obj)
+            if owner is None:
+                continue
+            field.set_cached_value(owner, obj)
+            if obj is not None and field.one_to_one:
+                # select_related links a one-to-one both ways.
+                (field.field if not field.concrete else field.remote_field).set_cached_value(obj, owner)
+        return objs[0]
