@@ -120,7 +120,7 @@ def _machine_repairs(machine_id: int) -> tuple[list[tuple], dict[int, tuple], di
     records: dict[int, tuple] = {}
     lines: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [machine_id, OrderType.REPAIR, OrderStatus.CANCELLED])
+        cursor.execute(sql, [machine_id, OrderType.REPAIR.value, OrderStatus.CANCELLED.value])
         rows = cursor.fetchall()
     for row in rows:
         (pk, created_at, completed_at, mode, status, record_id, component, serious, updated_at,

@@ -30,6 +30,18 @@ def order_visibility(user) -> int | None:
     return user.organization_id
 
 
+def order_visibility_sql(user, alias: str, quote) -> tuple[str, list]:
+    """order_visibility as a condition on the orders table under ``alias`` for the hand-written
+    hot reads (the order lock, the duplicate guard): ("", []) for every order. ``quote``: the
+    connection's quote_name."""
+    org_id = order_visibility(user)
+    if org_id is None:
+        return "", []
+    if org_id == NOTHING:
+        return "1 = 0", []
+    return f"({alias}.{quote('assigned_org_id')} = %s OR {alias}.{quote('owning_org_id')} = %s)", [org_id, org_id]
+
+
 def order_visibility_q(user) -> Q | None:
     """None means every order (see order_visibility)."""
     org_id = order_visibility(user)

@@ -97,13 +97,7 @@ def _lock(actor, order_id: int) -> ServiceOrder:
     read = _LOCK_READS.get(conn.vendor)
     if read is None:
         read = _LOCK_READS[conn.vendor] = JoinedRead(ServiceOrder, _HELD_RELATIONS, conn)
-    org_id = policies.order_visibility(actor)
-    where, params = "", ()
-    if org_id == policies.NOTHING:
-        raise NotFound(_("Service order not found."))
-    if org_id is not None:
-        qn = conn.ops.quote_name
-        where, params = f"(t0.{qn('assigned_org_id')} = %s OR t0.{qn('owning_org_id')} = %s)", (org_id, org_id)
+    where, params = policies.order_visibility_sql(actor, "t0", conn.ops.quote_name)
     suffix = "FOR UPDATE OF t0" if conn.features.has_select_for_update_of else ""
     order = read.get(conn, order_id, where=where, params=params, suffix=suffix)
     if order is None:

@@ -150,10 +150,8 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str,
     # that reads ids and symptoms only, the whole row only for the order found. The machine's open
     # order wins; else the first similar one among the phone's 20 latest of the window.
     since = timezone.now() - DUPLICATE_WINDOW
-    by_phone = Q(contact_phone=contact_phone, created_at__gte=since)
     by_machine = Q(machine_id=machine.pk, status__in=OPEN_STATUSES) if machine is not None else None
-    rows = list(live.filter(by_phone if by_machine is None else by_phone | by_machine).order_by("-created_at")
-                .values_list("pk", "symptom", "machine_id", "status")[:_DUPLICATE_ROWS])
+    rows = _duplicate_rows(actor, contact_phone, since, machine.pk if machine is not None else None)
     found = next((pk for pk, _text, machine_id, status in rows
                   if machine is not None and machine_id == machine.pk and status in OPEN_STATUSES), None)
     if found is None and by_machine is not None and len(rows) == _DUPLICATE_ROWS:
@@ -166,6 +164,30 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str,
 
 
 _DUPLICATE_ROWS = 100  # more than the phone's 20 latest, so the machine's open order is usually among them
+
+
+def _duplicate_rows(actor, contact_phone: str, since: datetime, machine_id: int | None) -> list[tuple]:
+    """(id, symptom, machine id, status) of the live repair and return orders ``actor`` may see that
+    came from the phone since ``since`` or are the machine's open ones, newest first, at most
+    _DUPLICATE_ROWS. Hand-written (issue 14): every repair intake asks it, and the ORM's build of
+    this OR of two conditions cost several times its run; the visibility is the one rule
+    (policies.order_visibility_sql). tests/service/test_duplicate_rows.py pins it against the ORM's
+    read on both databases."""
+    qn = connection.ops.quote_name
+    created = ServiceOrder._meta.get_field("created_at")
+    params: list = [OrderType.REPAIR.value, OrderType.RETURN_EXCHANGE.value, OrderStatus.CANCELLED.value, contact_phone,
+                    created.get_db_prep_value(since, connection)]
+    either = f"({qn('contact_phone')} = %s AND {qn('created_at')} >= %s)"
+    if machine_id is not None:
+        either = f"({either} OR ({qn('machine_id')} = %s AND {qn('status')} IN ({', '.join(['%s'] * len(OPEN_STATUSES))})))"
+        params += [machine_id, *sorted(OPEN_STATUSES)]
+    visible, more = ("", []) if actor is None else policies.order_visibility_sql(actor, "o", qn)
+    sql = (f"SELECT {qn('id')}, {qn('symptom')}, {qn('machine_id')}, {qn('status')} "
+           f"FROM {qn(ServiceOrder._meta.db_table)} o WHERE {qn('order_type')} IN (%s, %s) AND {qn('status')} <> %s "
+           f"AND {either}{' AND ' + visible if visible else ''} ORDER BY {qn('created_at')} DESC LIMIT {_DUPLICATE_ROWS}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + more)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _next_number(today: date) -> str:
