@@ -133,3 +133,31 @@ class JoinedRead:
                 # select_related links a one-to-one both ways.
                 (field.field if not field.concrete else field.remote_field).set_cached_value(obj, owner)
         return objs[0]
+
+
+_CHILD_READS: dict = {}
+
+
+def children(model, fk_name: str, parent, order_by: tuple[str, ...], connection) -> list:
+    """``parent.<related>.order_by(*order_by)`` as a statement written once per model and database:
+    every row of ``model`` whose foreign key ``fk_name`` points at ``parent``, as instances that
+    hold ``parent`` (as a related manager's rows do). ``order_by``: field names, "-" for descending."""
+    key = (model, fk_name, order_by, connection.vendor)
+    if key not in _CHILD_READS:
+        qn = connection.ops.quote_name
+        cols = Columns(model, "c", connection)
+        ordering = ", ".join(f"c.{qn(model._meta.get_field(n.lstrip('-')).column)}{' DESC' if n.startswith('-') else ''}"
+                             for n in order_by)
+        sql = (f"SELECT {cols.sql} FROM {qn(model._meta.db_table)} c "
+               f"WHERE c.{qn(model._meta.get_field(fk_name).column)} = %s" + (f" ORDER BY {ordering}" if ordering else ""))
+        _CHILD_READS[key] = (sql, cols, model._meta.get_field(fk_name))
+    sql, cols, fk = _CHILD_READS[key]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [parent.pk])
+        rows = cursor.fetchall()
+    out = []
+    for row in rows:
+        obj = cols.instance(row, connection.alias, connection)
+        fk.set_cached_value(obj, parent)
+        out.append(obj)
+    return out

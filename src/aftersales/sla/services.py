@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, User
 from aftersales.core import config
+from aftersales.core.rawrows import children
 from aftersales.notify.models import Channel, OutboxMessage
 from aftersales.notify.services import outbox_enqueue_many, webhook_messages, webhook_subscribers
 from aftersales.sla import engine
@@ -115,7 +116,9 @@ def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = Non
     now = now or timezone.now()
     derived = {c.target: c for c in derive(order, setup, timeline, inputs)}
     new_order = timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq
-    existing = {} if new_order else {c.target: c for c in SlaClock.objects.filter(order=order)}
+    # The stored clocks by a statement written once per process (core.rawrows.children, issue 14;
+    # pinned in tests/service/test_order_children_read.py).
+    existing = {} if new_order else {c.target: c for c in children(SlaClock, "order", order, ("due_at", "id"), connection)}
     if set(existing) - set(derived):
         SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
     kept, new = [], []
