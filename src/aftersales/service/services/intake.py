@@ -489,8 +489,8 @@ INTAKE_TEXT_LIMITS = {"symptom": 4000, "answer": 4000, "contact_name": 50, "crop
 def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_hash: str = "",
                  render: Callable[[ServiceOrder], Any] | None = None) -> CreateResult:
     """Record a new order (任务单). With an idempotency key, a retry returns the first result.
-    ``render``: the answer for the new order, made inside the transaction (a pydantic model: its
-    JSON form is what a retry gets)."""
+    ``render``: the answer for the new order, made inside the transaction; a retry gets it as kept
+    (a dict as it is, a pydantic model in its JSON form)."""
     if not policies.may_create_order(actor):
         raise Forbidden(_("You may not record service orders."))
     key = (idempotency_key or "").strip()
@@ -510,7 +510,9 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
             stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash) if key else None
             order = _intake(actor, data, known)
             rendered = render(order) if render else None
-            response = rendered.model_dump(mode="json") if stored is not None and rendered is not None else {}
+            response = {}
+            if stored is not None and rendered is not None:
+                response = rendered if isinstance(rendered, dict) else rendered.model_dump(mode="json")
             if stored is not None:
                 stored.order, stored.response = order, response
                 stored.save(update_fields=["order", "response"])
