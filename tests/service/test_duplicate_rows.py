@@ -49,3 +49,16 @@ def test_the_candidates_are_the_orms(net, api):
             seen.add(len(got))
     assert len(seen) > 1 and max(seen) == 3  # the old open order by the machine, never the cancelled one
     assert ids[0] not in {r[0] for r in _duplicate_rows(None, phone, since, machine.pk)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_intake_row_lock_finds_the_row_or_answers_none():
+    from django.db import connection, transaction
+
+    from aftersales.registry.models import Customer, Machine
+    from aftersales.service.services.intake import _lock_row
+
+    customer, machine = shandong_farmer()
+    with transaction.atomic():
+        assert _lock_row(Customer, customer.pk) and _lock_row(Machine, machine.pk)
+        assert _lock_row(Machine, machine.pk + 10_000) is (not connection.features.has_select_for_update)
