@@ -61,3 +61,12 @@ def test_the_lock_reads_what_the_orm_reads(net, api):
         _lock(net.other_agency_tech, served["id"])
     with pytest.raises(NotFound):
         _lock(net.repair_coordinator, waiting["id"] + 10_000)
+
+
+def test_an_id_beyond_64_bits_is_not_found(net):
+    # The ORM answered "no such row" for it; the hand-written lock must not hand it to the driver.
+    with pytest.raises(NotFound):
+        _lock(net.repair_coordinator, 2**63)
+    from aftersales.registry.selectors import customer_and_machine
+
+    assert customer_and_machine(net.agent, customer_id=None, machine_id=2**63) == (None, None)

@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+BIGINT_MAX = 2**63 - 1
+
+
+def fits_key(value) -> bool:
+    """Whether ``value`` can be a row's id at all. The ORM answers "no such row" for an integer
+    beyond the database's 64 bits; a hand-written statement would hand it to the driver, which
+    refuses it (SQLite: OverflowError). Callers answer "not found" instead."""
+    return isinstance(value, int) and -BIGINT_MAX - 1 <= value <= BIGINT_MAX
+
 
 class Columns:
     """The concrete columns of ``model`` under the table alias ``alias``, and how to turn a slice

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts import policies
 from aftersales.core.errors import NotFound
 from aftersales.core.phones import phone_search_digits
-from aftersales.core.rawrows import JoinedRead
+from aftersales.core.rawrows import JoinedRead, fits_key
 from aftersales.registry.models import Customer, CustomerPhone, Machine
 
 # Later apps (service orders) add the customers a partner may see through its orders. Each
@@ -138,7 +138,9 @@ def customer_and_machine(user, *, customer_id: int | None, machine_id: int | Non
     every customer that owner is the customer when the ids match (the usual intake: a caller's own
     machine), so the customer is not read a second time (issue 14)."""
     machine = None
-    if machine_id is not None and policies.sees_whole_network(user):
+    if machine_id is not None and not fits_key(machine_id):
+        machine = None  # no row has such an id
+    elif machine_id is not None and policies.sees_whole_network(user):
         # Hand-written (issue 14): every repair intake reads its machine, and the ORM's
         # select_related of three tables cost more to build than to run. core.rawrows.JoinedRead
         # writes the same joined read from the models once per process; a user who sees every

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import Organization, RoleCode, User
 from aftersales.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from aftersales.core.rawrows import JoinedRead
+from aftersales.core.rawrows import JoinedRead, fits_key
 from aftersales.service import hooks, policies, workflow
 from aftersales.service import selectors as order_selectors
 from aftersales.service.models import (
@@ -93,6 +93,8 @@ def _lock(actor, order_id: int) -> ServiceOrder:
     process from the models (every column, the same joins, the instances linked as select_related
     links them); the visibility condition is policies.order_visibility rendered as SQL.
     tests/service/test_order_lock_read.py pins it against the ORM's read on both databases."""
+    if not fits_key(order_id):
+        raise NotFound(_("Service order not found."))
     conn = connection
     read = _LOCK_READS.get(conn.vendor)
     if read is None:
