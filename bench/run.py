@@ -155,7 +155,12 @@ class Bench:
         dispatcher = self.token(self.users["dispatcher"])
         q = ServiceOrder.objects.filter(order_type="repair").order_by("?")
         kinds.append([(f"/api/v1/orders/{o.pk}/actions/dispatch", dispatcher,
-                       json.dumps({"version": o.version, "data": {"organization_id": rc.pk}}))
+                       json.dumps({"version": o.version, "data": {
+                           "organization_id": rc.pk,
+                           # The repair centre covers only its own region: for a customer elsewhere the
+                           # dispatch needs the coordinator's reason (422 without it). A reason for a
+                           # customer inside its coverage is ignored, so every line carries one.
+                           "outside_coverage_reason": "压测：全国维修中心"}}))
                       for o in q.filter(status="awaiting_dispatch")[:3000]])
         kinds.append([(f"/api/v1/orders/{o.pk}/actions/accept", self.token(tech_by_org[o.assigned_org_id]),
                        json.dumps({"version": o.version}))

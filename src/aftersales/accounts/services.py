@@ -7,28 +7,46 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import CharField
-from django.db.models.expressions import RawSQL
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.accounts.models import ApiToken, Role, RoleCode, Skill, User
+from aftersales.accounts.models import ApiToken, Organization, Role, RoleCode, Skill, User
 from aftersales.core import throttle
 from aftersales.core.choices import ProductCategory
 from aftersales.core.errors import ValidationFailed
+from aftersales.core.rawrows import Columns
 
 TOKEN_PREFIX = "as_"
 
 
 # The token's user's role codes joined by commas (codes hold no comma), as one column of the token
-# read: every API call asks the roles for its policies, and this saves it a statement. Hand-written
-# because the ORM's aggregate subquery costs more to compile than the statement it saves;
-# tests/security/test_token_roles.py pins the result on both databases.
+# read: every API call asks the roles for its policies, and this saves it a statement.
 _ROLE_CODES_SQL = {
-    "postgresql": "SELECT STRING_AGG(r.role_id, ',') FROM accounts_user_roles r WHERE r.user_id = accounts_apitoken.user_id",
-    "sqlite": "SELECT GROUP_CONCAT(r.role_id) FROM accounts_user_roles r WHERE r.user_id = accounts_apitoken.user_id",
+    "postgresql": "SELECT STRING_AGG(r.role_id, ',') FROM accounts_user_roles r WHERE r.user_id = t.user_id",
+    "sqlite": "SELECT GROUP_CONCAT(r.role_id) FROM accounts_user_roles r WHERE r.user_id = t.user_id",
 }
+_token_reads: dict[str, tuple] = {}
+
+
+def _token_read(conn) -> tuple:
+    """The token, its user, the user's organization and the user's role codes in one statement,
+    written once per database and process. Hand-written (issue 14): every API request runs it, and
+    the ORM's select_related of three tables with the roles' subquery cost more to compile than
+    the statement took to run (about a sixth of a create's CPU). The columns come from the models
+    (core.rawrows), so a new field is read too; tests/security/test_token_roles.py pins the result
+    on both databases."""
+    if conn.vendor not in _token_reads:
+        qn = conn.ops.quote_name
+        cols = [Columns(ApiToken, "t", conn), Columns(User, "u", conn), Columns(Organization, "o", conn)]
+        sql = (f"SELECT {', '.join(c.sql for c in cols)}, ({_ROLE_CODES_SQL[conn.vendor]}) "
+               f"FROM {qn(ApiToken._meta.db_table)} t "
+               f"INNER JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = t.{qn('user_id')} "
+               f"LEFT OUTER JOIN {qn(Organization._meta.db_table)} o "
+               f"ON o.{qn(Organization._meta.pk.column)} = u.{qn(User._meta.get_field('organization').column)} "
+               f"WHERE t.{qn('key_hash')} = %s AND t.{qn('revoked_at')} IS NULL")
+        _token_reads[conn.vendor] = (sql, cols)
+    return _token_reads[conn.vendor]
 
 
 def _hash_key(key: str) -> str:
@@ -51,14 +69,21 @@ def api_token_authenticate(key: str) -> User | None:
     if not key or not key.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
-    # The user's roles come with the token (every API call asks them, for the policies): one
-    # statement instead of two on every request.
-    token = (
-        ApiToken.objects.select_related("user", "user__organization")
-        .annotate(role_codes=RawSQL(_ROLE_CODES_SQL[connection.vendor], (), output_field=CharField()))
-        .filter(key_hash=_hash_key(key), revoked_at__isnull=True)
-        .first()
-    )
+    alias = router.db_for_read(ApiToken)
+    conn = connections[alias]
+    sql, (token_cols, user_cols, org_cols) = _token_read(conn)
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [_hash_key(key)])
+        row = cursor.fetchone()  # key_hash is unique: one row or none
+    token = None
+    if row is not None:
+        a, b = len(token_cols), len(token_cols) + len(user_cols)
+        token = token_cols.instance(row[:a], alias, conn)
+        user = user_cols.instance(row[a:b], alias, conn)
+        org = org_cols.instance(row[b:-1], alias, conn) if user.organization_id is not None else None
+        User._meta.get_field("organization").set_cached_value(user, org)
+        ApiToken._meta.get_field("user").set_cached_value(token, user)
+        token.role_codes = row[-1]
     if token is None or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None
     token.user._role_codes = frozenset(code for code in (token.role_codes or "").split(",") if code)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts import policies
 from aftersales.core.errors import NotFound
 from aftersales.core.phones import phone_search_digits
+from aftersales.core.rawrows import JoinedRead, fits_key
 from aftersales.registry.models import Customer, CustomerPhone, Machine
 
 # Later apps (service orders) add the customers a partner may see through its orders. Each
@@ -113,8 +114,12 @@ def customer_find_by_phone(user, *, phone: str) -> Customer | None:
     return customer_queryset(user).filter(pk__in=owner_ids).first()
 
 
+_MACHINE_RELATED = ("model", "owner", "selling_dealer")
+_MACHINE_READS: dict = {}
+
+
 def machine_queryset(user) -> QuerySet[Machine]:
-    qs = Machine.objects.select_related("model", "owner", "selling_dealer")
+    qs = Machine.objects.select_related(*_MACHINE_RELATED)
     if policies.sees_whole_network(user):
         return qs
     if user.is_authenticated and user.organization_id:
@@ -125,6 +130,34 @@ def machine_queryset(user) -> QuerySet[Machine]:
         owner_visible = Customer.objects.filter(pk=OuterRef("owner_id")).filter(_partner_customer_q(org_id))
         return qs.filter(Q(registered_by_id=org_id) | Q(selling_dealer_id=org_id) | Q(Exists(owner_visible)))
     return qs.none()
+
+
+def customer_and_machine(user, *, customer_id: int | None, machine_id: int | None) -> tuple[Customer | None, Machine | None]:
+    """The chosen customer and machine as ``user`` may see them (None for either not visible), in
+    one read where it can be: the machine comes with its owner joined, and for a user who sees
+    every customer that owner is the customer when the ids match (the usual intake: a caller's own
+    machine), so the customer is not read a second time (issue 14)."""
+    machine = None
+    if machine_id is not None and not fits_key(machine_id):
+        machine = None  # no row has such an id
+    elif machine_id is not None and policies.sees_whole_network(user):
+        # Hand-written (issue 14): every repair intake reads its machine, and the ORM's
+        # select_related of three tables cost more to build than to run. core.rawrows.JoinedRead
+        # writes the same joined read from the models once per process; a user who sees every
+        # machine needs no condition. tests/test_registry_reads.py pins it on both databases.
+        from django.db import connection
+
+        read = _MACHINE_READS.get(connection.vendor)
+        if read is None:
+            read = _MACHINE_READS[connection.vendor] = JoinedRead(Machine, _MACHINE_RELATED, connection)
+        machine = read.get(connection, machine_id)
+    elif machine_id is not None:
+        machine = machine_queryset(user).filter(pk=machine_id).first()
+    if customer_id is None:
+        return None, machine
+    if machine is not None and machine.owner_id == customer_id and policies.sees_whole_network(user):
+        return machine.owner, machine
+    return customer_queryset(user).filter(pk=customer_id).first(), machine
 
 
 def machine_get(user, *, pk: int) -> Machine:

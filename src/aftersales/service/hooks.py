@@ -50,23 +50,10 @@ def repair_history(machine) -> list:
     """
     from django.utils import timezone
 
-    from aftersales.service.models import OPEN_STATUSES, OrderStatus, OrderType, PartAction, PartUsage, ServiceMode, ServiceOrder, ServiceRecord
+    from aftersales.service.models import OPEN_STATUSES, OrderStatus, PartAction, ServiceMode
     from aftersales.warranty.engine import WHOLE_MACHINE, RepairRecord
 
-    # At most three narrow queries (orders, records, part lines): this runs at every repair intake.
-    orders = list(ServiceOrder.objects.filter(machine=machine, order_type=OrderType.REPAIR)
-                  .exclude(status=OrderStatus.CANCELLED).order_by("created_at", "pk")
-                  .values_list("pk", "created_at", "completed_at", "service_mode", "status"))
-    records = {order_id: (component, serious, updated_at) for order_id, component, serious, updated_at in
-               ServiceRecord.objects.filter(order__machine=machine)
-               .values_list("order_id", "component", "serious", "updated_at")}
-    lines: dict[int, list[tuple[str, str, bool]]] = {}
-    # Part lines belong to records: a machine with no service record (most of them) has none to read.
-    for order_id, component, action, serious in (PartUsage.objects.filter(record__order__machine=machine)
-                                                 .order_by("pk").values_list("record__order_id", "component",
-                                                                             "action", "serious") if records else ()):
-        lines.setdefault(order_id, []).append((component, action, serious))
-
+    orders, records, lines = _machine_repairs(machine.pk)
     history = []
     for pk, created_at, completed_at, mode, status in orders:
         started = timezone.localdate(created_at)
@@ -100,3 +87,51 @@ def repair_history(machine) -> list:
                 kind="main_part_replacement" if replaced else "repair", **warranty,
             ))
     return history
+
+
+def _machine_repairs(machine_id: int) -> tuple[list[tuple], dict[int, tuple], dict[int, list[tuple]]]:
+    """The machine's repair orders (not cancelled, oldest first), their service records and the
+    records' part lines, in one statement: an outer join, one row per part line (or per order
+    without any). Hand-written (issue 14): it runs at every repair intake, and it was three ORM
+    reads whose compilation cost more than the rows; the values go through the fields' own database
+    converters (core.rawrows), so they are what ``values_list`` gave. tests/service/
+    test_repair_history_read.py pins the history against the ORM's reads on both databases."""
+    from django.db import connection
+
+    from aftersales.core.rawrows import RowConverter
+    from aftersales.service.models import OrderStatus, OrderType, PartUsage, ServiceOrder, ServiceRecord
+
+    global _REPAIRS_READ
+    if _REPAIRS_READ is None or _REPAIRS_READ[0] is not connection:
+        o, r, p = (lambda name: ServiceOrder._meta.get_field(name)), (lambda name: ServiceRecord._meta.get_field(name)), \
+            (lambda name: PartUsage._meta.get_field(name))
+        fields = [o("id"), o("created_at"), o("completed_at"), o("service_mode"), o("status"),
+                  r("id"), r("component"), r("serious"), r("updated_at"), p("id"), p("component"), p("action"), p("serious")]
+        sql = ("SELECT o.id, o.created_at, o.completed_at, o.service_mode, o.status, "
+               "r.id, r.component, r.serious, r.updated_at, p.id, p.component, p.action, p.serious "
+               f"FROM {ServiceOrder._meta.db_table} o "
+               f"LEFT OUTER JOIN {ServiceRecord._meta.db_table} r ON r.order_id = o.id "
+               f"LEFT OUTER JOIN {PartUsage._meta.db_table} p ON p.record_id = r.id "
+               "WHERE o.machine_id = %s AND o.order_type = %s AND o.status <> %s "
+               "ORDER BY o.created_at, o.id, p.id")
+        _REPAIRS_READ = (connection, sql, RowConverter(fields, connection))
+    _conn, sql, convert = _REPAIRS_READ
+    orders: list[tuple] = []
+    records: dict[int, tuple] = {}
+    lines: dict[int, list[tuple]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [machine_id, OrderType.REPAIR.value, OrderStatus.CANCELLED.value])
+        rows = cursor.fetchall()
+    for row in rows:
+        (pk, created_at, completed_at, mode, status, record_id, component, serious, updated_at,
+         line_id, line_component, action, line_serious) = convert(row)
+        if not orders or orders[-1][0] != pk:
+            orders.append((pk, created_at, completed_at, mode, status))
+        if record_id is not None:
+            records[pk] = (component, serious, updated_at)
+        if line_id is not None:
+            lines.setdefault(pk, []).append((line_component, action, line_serious))
+    return orders, records, lines
+
+
+_REPAIRS_READ = None  # (connection, SQL, converter), built on first use

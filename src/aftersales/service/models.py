@@ -262,20 +262,24 @@ class ServiceOrder(TimeStamped):
     # each asked the database again, and a related manager's queryset is compiled even when empty.
     # An action that writes quotes or escalations forgets them (``forget_children``); events are
     # appended to the held timeline by the one function that writes them (services.common).
+    # Each is read by a statement written once per process (core.rawrows.children, issue 14): every
+    # action's answer and hooks read them, and building the related manager's queryset cost more
+    # than the read. The orderings are the models' own (a quote's "order, id" is "id" within one
+    # order). tests/service/test_order_children_read.py pins them against the related managers.
     def quote_list(self) -> list:
         if "_quote_list" not in self.__dict__:
-            self.__dict__["_quote_list"] = list(self.quotes.all())
+            self.__dict__["_quote_list"] = _children(Quote, self, ("id",))
         return self.__dict__["_quote_list"]
 
     def escalation_list(self) -> list:
         if "_escalation_list" not in self.__dict__:
-            self.__dict__["_escalation_list"] = list(self.escalations.all())
+            self.__dict__["_escalation_list"] = _children(Escalation, self, ("-raised_at",))
         return self.__dict__["_escalation_list"]
 
     def timeline(self) -> list:
         """Every event of the order, by ``seq``."""
         if "_timeline" not in self.__dict__:
-            self.__dict__["_timeline"] = list(self.events.order_by("seq"))
+            self.__dict__["_timeline"] = _children(OrderEvent, self, ("seq",))
         return self.__dict__["_timeline"]
 
     def forget_children(self) -> None:
@@ -589,3 +593,11 @@ class PublicAttempt(models.Model):
         verbose_name_plural = _("public API calls")
         # The limit counts one key's rows within the window.
         indexes = [models.Index(fields=["key", "at"], name="public_attempt_key_at_idx")]
+
+
+def _children(model, order, order_by: tuple[str, ...]) -> list:
+    from django.db import connections, router
+
+    from aftersales.core.rawrows import children
+
+    return children(model, "order", order, order_by, connections[router.db_for_read(model)])

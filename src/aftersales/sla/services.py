@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aftersales.accounts.models import Organization, OrganizationKind, RoleCode, User
 from aftersales.core import config
+from aftersales.core.rawrows import children
 from aftersales.notify.models import Channel, OutboxMessage
 from aftersales.notify.services import outbox_enqueue_many, webhook_messages, webhook_subscribers
 from aftersales.sla import engine
@@ -115,7 +116,9 @@ def clocks_sync(order, *, setup: Setup | None = None, now: datetime | None = Non
     now = now or timezone.now()
     derived = {c.target: c for c in derive(order, setup, timeline, inputs)}
     new_order = timeline is not None and timeline[0].seq == 1 and len(timeline) == order.event_seq
-    existing = {} if new_order else {c.target: c for c in SlaClock.objects.filter(order=order)}
+    # The stored clocks by a statement written once per process (core.rawrows.children, issue 14;
+    # pinned in tests/service/test_order_children_read.py).
+    existing = {} if new_order else {c.target: c for c in children(SlaClock, "order", order, ("due_at", "id"), connection)}
     if set(existing) - set(derived):
         SlaClock.objects.filter(order=order).exclude(target__in=list(derived)).delete()
     kept, new = [], []
@@ -295,28 +298,45 @@ def _context(clock: SlaClock, **extra) -> dict:
             **extra}
 
 
+# The active people of some organizations holding some roles, one row per (person, role). Hand-
+# written (issue 14): it runs at every handoff notice (each create and most actions), and building
+# the ORM's join of users and their roles cost more than running it. Plain columns only; the people
+# are User instances with these fields loaded (like ``.only()``). tests/sla/test_pool_members.py
+# pins the result against the ORM's on both databases.
+# Model.from_db takes a partial row in the model's field order.
+_POOL_USER_FIELDS = [f.attname for f in User._meta.concrete_fields if f.attname in ("id", "organization_id", "phone", "email")]
+_POOL_SQL = ("SELECT " + ", ".join(f"u.{name}" for name in _POOL_USER_FIELDS) + ", r.role_id FROM accounts_user u "
+             "INNER JOIN accounts_user_roles r ON r.user_id = u.id "
+             "WHERE u.is_active = %s AND u.organization_id IN ({orgs}) AND r.role_id IN ({roles}) ORDER BY u.id")
+
+
 def pool_members(pairs) -> dict[tuple[int, str], list[User]]:
-    """{(organization, pool): the active people who answer for that pool there}, in few queries
-    (one per role tried). ``pairs``: (organization id, pool code)."""
+    """{(organization, pool): the active people who answer for that pool there}, in one query.
+    ``pairs``: (organization id, pool code). A pool is answered by its first tier of roles that has
+    anyone in the organization (POOL_ROLES): every tier's people are read at once, with the role
+    each row came by, and the tiers are tried here (it was one query per tier tried: a dispatch's
+    acceptance pool asked twice)."""
     wanted = {(org, pool) for org, pool in pairs if org}
+    if not wanted:
+        return {}
+    roles = sorted({role for _org, pool in wanted for tier in POOL_ROLES.get(pool, POOL_ROLES[""]) for role in tier})
+    orgs = sorted({org for org, _pool in wanted})
+    people: dict[int, dict[int, User]] = defaultdict(dict)  # org -> {user id: user}, by id
+    held: dict[int, set[str]] = defaultdict(set)  # user id -> the roles asked for that they hold
+    with connection.cursor() as cursor:
+        cursor.execute(_POOL_SQL.format(orgs=", ".join(["%s"] * len(orgs)), roles=", ".join(["%s"] * len(roles))),
+                       [True, *orgs, *roles])
+        for *values, role in cursor.fetchall():
+            u = User.from_db(connection.alias, _POOL_USER_FIELDS, values)
+            people[u.organization_id].setdefault(u.pk, u)
+            held[u.pk].add(role)
     found: dict[tuple[int, str], list[User]] = {}
-    tier = 0
-    while wanted:
-        by_roles: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        for org, pool in wanted:
-            tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
-            if tier < len(tiers):
-                by_roles[tiers[tier]].add(org)
-        if not by_roles:
-            break
-        for roles, orgs in by_roles.items():
-            people = _people(orgs, roles)
-            for org, pool in list(wanted):
-                tiers = POOL_ROLES.get(pool, POOL_ROLES[""])
-                if tier < len(tiers) and tiers[tier] == roles and people.get(org):
-                    found[(org, pool)] = people[org]
-                    wanted.discard((org, pool))
-        tier += 1
+    for org, pool in wanted:
+        for tier in POOL_ROLES.get(pool, POOL_ROLES[""]):
+            members = [u for u in people[org].values() if held[u.pk] & set(tier)]
+            if members:
+                found[(org, pool)] = members
+                break
     return found
 
 

@@ -15,13 +15,34 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from functools import lru_cache
 
 from django.db.backends.sqlite3 import base
+
+
+@lru_cache(maxsize=4096)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """Django rewrites every statement's ``%s`` into SQLite's ``?`` with a regular expression, on
+    every execution: 2% of an order intake's CPU (issue 14). The rewrite depends on the text alone,
+    and a process runs the same few hundred statements over and over, so it is remembered per text
+    (a bounded cache: statements that embed values, e.g. long IN lists, only cost a miss)."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is None:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_fd: int | None = None
     _writer_held = False
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=CursorWrapper)
 
     def get_new_connection(self, conn_params):
         # The database holds every customer's name and number: created readable by the service's

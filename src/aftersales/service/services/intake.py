@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -89,8 +90,9 @@ class OrderInput:
 @dataclass
 class CreateResult:
     order: ServiceOrder
-    response: dict = field(default_factory=dict)
+    response: dict = field(default_factory=dict)  # the answer in JSON form, as kept for a retry
     replayed: bool = False
+    rendered: Any = None  # what ``render`` made of the new order (not on a replay)
 
 
 def propose_service_level(customer: Customer, urgency: str = Urgency.NORMAL) -> str:
@@ -148,10 +150,8 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str,
     # that reads ids and symptoms only, the whole row only for the order found. The machine's open
     # order wins; else the first similar one among the phone's 20 latest of the window.
     since = timezone.now() - DUPLICATE_WINDOW
-    by_phone = Q(contact_phone=contact_phone, created_at__gte=since)
     by_machine = Q(machine_id=machine.pk, status__in=OPEN_STATUSES) if machine is not None else None
-    rows = list(live.filter(by_phone if by_machine is None else by_phone | by_machine).order_by("-created_at")
-                .values_list("pk", "symptom", "machine_id", "status")[:_DUPLICATE_ROWS])
+    rows = _duplicate_rows(actor, contact_phone, since, machine.pk if machine is not None else None)
     found = next((pk for pk, _text, machine_id, status in rows
                   if machine is not None and machine_id == machine.pk and status in OPEN_STATUSES), None)
     if found is None and by_machine is not None and len(rows) == _DUPLICATE_ROWS:
@@ -164,6 +164,30 @@ def find_duplicate(*, machine: Machine | None, contact_phone: str, symptom: str,
 
 
 _DUPLICATE_ROWS = 100  # more than the phone's 20 latest, so the machine's open order is usually among them
+
+
+def _duplicate_rows(actor, contact_phone: str, since: datetime, machine_id: int | None) -> list[tuple]:
+    """(id, symptom, machine id, status) of the live repair and return orders ``actor`` may see that
+    came from the phone since ``since`` or are the machine's open ones, newest first, at most
+    _DUPLICATE_ROWS. Hand-written (issue 14): every repair intake asks it, and the ORM's build of
+    this OR of two conditions cost several times its run; the visibility is the one rule
+    (policies.order_visibility_sql). tests/service/test_duplicate_rows.py pins it against the ORM's
+    read on both databases."""
+    qn = connection.ops.quote_name
+    created = ServiceOrder._meta.get_field("created_at")
+    params: list = [OrderType.REPAIR.value, OrderType.RETURN_EXCHANGE.value, OrderStatus.CANCELLED.value, contact_phone,
+                    created.get_db_prep_value(since, connection)]
+    either = f"({qn('contact_phone')} = %s AND {qn('created_at')} >= %s)"
+    if machine_id is not None:
+        either = f"({either} OR ({qn('machine_id')} = %s AND {qn('status')} IN ({', '.join(['%s'] * len(OPEN_STATUSES))})))"
+        params += [machine_id, *sorted(OPEN_STATUSES)]
+    visible, more = ("", []) if actor is None else policies.order_visibility_sql(actor, "o", qn)
+    sql = (f"SELECT {qn('id')}, {qn('symptom')}, {qn('machine_id')}, {qn('status')} "
+           f"FROM {qn(ServiceOrder._meta.db_table)} o WHERE {qn('order_type')} IN (%s, %s) AND {qn('status')} <> %s "
+           f"AND {either}{' AND ' + visible if visible else ''} ORDER BY {qn('created_at')} DESC LIMIT {_DUPLICATE_ROWS}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + more)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _next_number(today: date) -> str:
@@ -197,12 +221,10 @@ def _read_before_lock(actor, data: OrderInput) -> _ReadBeforeLock:
     waits while one is open): the chosen customer and machine through the selectors, and the
     warranty answer for a repair. Inside the transaction they are locked by id and used as read."""
     known = _ReadBeforeLock()
-    if data.customer_id is not None:
-        known.customer = registry_selectors.customer_queryset(actor).filter(pk=data.customer_id).first()
-    if data.machine_id is not None:
-        known.machine = registry_selectors.machine_queryset(actor).filter(pk=data.machine_id).first()
-        if known.machine is not None and data.order_type == OrderType.REPAIR:
-            known.warranty = warranty_evaluate(known.machine, fault=_repair_fault(data))
+    known.customer, known.machine = registry_selectors.customer_and_machine(
+        actor, customer_id=data.customer_id, machine_id=data.machine_id)
+    if known.machine is not None and data.order_type == OrderType.REPAIR:
+        known.warranty = warranty_evaluate(known.machine, fault=_repair_fault(data))
     return known
 
 
@@ -220,7 +242,14 @@ def _lock_row(model, pk: int) -> bool:
     both pass the duplicate guard. SQLite's write transaction already shuts out every other writer."""
     if not connection.features.has_select_for_update:
         return True
-    return model.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first() is not None
+    # Hand-written (issue 14): two of these run at every intake on PostgreSQL, and the ORM's build of
+    # "SELECT id ... FOR UPDATE" cost more than the lock. tests/service/test_concurrency.py holds the
+    # guard under concurrent creates; tests/service/test_duplicate_rows.py the answer.
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {qn(model._meta.pk.column)} FROM {qn(model._meta.db_table)} "
+                       f"WHERE {qn(model._meta.pk.column)} = %s FOR UPDATE", [pk])
+        return cursor.fetchone() is not None
 
 
 def _resolve_customer(actor, data: OrderInput, errors: dict, known: _ReadBeforeLock) -> Customer | None:
@@ -465,8 +494,10 @@ INTAKE_TEXT_LIMITS = {"symptom": 4000, "answer": 4000, "contact_name": 50, "crop
 
 
 def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_hash: str = "",
-                 render: Callable[[ServiceOrder], dict] | None = None) -> CreateResult:
-    """Record a new order (任务单). With an idempotency key, a retry returns the first result."""
+                 render: Callable[[ServiceOrder], Any] | None = None) -> CreateResult:
+    """Record a new order (任务单). With an idempotency key, a retry returns the first result.
+    ``render``: the answer for the new order, made inside the transaction; a retry gets it as kept
+    (a dict as it is, a pydantic model in its JSON form)."""
     if not policies.may_create_order(actor):
         raise Forbidden(_("You may not record service orders."))
     key = (idempotency_key or "").strip()
@@ -485,7 +516,10 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
             # index until we commit, then fails and replays our answer instead of creating again.
             stored = IdempotencyKey.objects.create(user=actor, key=key, request_hash=request_hash) if key else None
             order = _intake(actor, data, known)
-            response = render(order) if render else {}
+            rendered = render(order) if render else None
+            response = {}
+            if stored is not None and rendered is not None:
+                response = rendered if isinstance(rendered, dict) else rendered.model_dump(mode="json")
             if stored is not None:
                 stored.order, stored.response = order, response
                 stored.save(update_fields=["order", "response"])
@@ -495,7 +529,7 @@ def order_create(*, actor, data: OrderInput, idempotency_key: str = "", request_
         if replay is None:
             raise
         return replay
-    return CreateResult(order=order, response=response)
+    return CreateResult(order=order, response=response, rendered=rendered)
 
 
 def _replay(actor, key: str, request_hash: str) -> CreateResult | None:
