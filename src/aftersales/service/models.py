@@ -8,10 +8,11 @@ here has business logic in ``save()``.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from aftersales.core.models import StoredFile, TimeStamped
+from aftersales.core.rawrows import children
 from aftersales.core.choices import ServiceLevel  # re-exported: the SLA rules share its codes
 
 
@@ -596,8 +597,4 @@ class PublicAttempt(models.Model):
 
 
 def _children(model, order, order_by: tuple[str, ...]) -> list:
-    from django.db import connections, router
-
-    from aftersales.core.rawrows import children
-
     return children(model, "order", order, order_by, connections[router.db_for_read(model)])
