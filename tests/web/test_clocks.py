@@ -37,11 +37,14 @@ def badges(html: str) -> list[dict]:
 
 
 def run_out(order, target="handoff", minutes=5):
-    """Move a clock's due time into the past, as if the time had passed (no sweep runs)."""
+    """The clock's time has run out ``minutes`` ago: due then, started its target's length before, the
+    warning where it was relative to the due time. (Moving the start by the same shift as the due time
+    put it in the last month when a working-time clock was made at night on the 1st: the supervisor's
+    figures count the clocks started this month.)"""
     clock = SlaClock.objects.get(order=order, target=target)
-    shift = clock.due_at - timezone.now() + timedelta(minutes=minutes)
-    SlaClock.objects.filter(pk=clock.pk).update(due_at=clock.due_at - shift, warn_at=clock.warn_at - shift,
-                                                started_at=clock.started_at - shift)
+    due = timezone.now() - timedelta(minutes=minutes)
+    SlaClock.objects.filter(pk=clock.pk).update(due_at=due, warn_at=due - (clock.due_at - clock.warn_at),
+                                                started_at=due - timedelta(seconds=clock.target_seconds))
 
 
 def test_seed_15_minute_handoff_shows_on_the_coordinators_queue_and_reads_breached_once_past_due(client, net, farmer):

@@ -17,6 +17,7 @@ from aftersales.service import services
 from aftersales.sla.models import SlaClock
 from tests.service.helpers import shandong_farmer
 from tests.web.test_browser import OFFICE, PHONE, browser, session  # noqa: F401 - the shared browser fixture
+from tests.web.test_clocks import run_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,13 +39,6 @@ def new_order(net, farmer, i: int = 0):
                                operation="犁地", symptom=f"拖拉机启动困难，冒黑烟 {i}", urgency="urgent",
                                duplicate_reason=f"第{i}次" if i else "")
     return services.order_create(actor=net.agent, data=data).order
-
-
-def run_out(order, target="handoff", minutes=5):
-    clock = SlaClock.objects.get(order=order, target=target)
-    shift = clock.due_at - timezone.now() + timedelta(minutes=minutes)
-    SlaClock.objects.filter(pk=clock.pk).update(due_at=clock.due_at - shift, warn_at=clock.warn_at - shift,
-                                                started_at=clock.started_at - shift)
 
 
 def watch_errors(page) -> list[str]:
