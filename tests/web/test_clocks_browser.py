@@ -6,11 +6,10 @@ sees breaches per hop; the technician sees the overdue clock in red on the phone
 from __future__ import annotations
 
 import importlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
 
 from aftersales.notify.models import Notification
 from aftersales.service import services
