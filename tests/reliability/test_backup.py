@@ -15,7 +15,7 @@ def test_backup_under_load_restores_every_acknowledged_order(site, tmp_path):
 
     def writer():
         n = 0
-        while not stop.is_set() and n < 200:
+        while not stop.is_set() and n < 5000:  # the stop comes first: the cap only bounds a runaway
             machine_id, owner_id = machines[n % len(machines)]
             status, body = site.call("POST", "/orders", token, {
                 "order_type": "repair", "customer_id": owner_id, "machine_id": machine_id,
