@@ -24,10 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _setup() -> None:
-    workdir = ROOT / "var" / "bench-cti-cpu"
+def setup_django(workdir_name: str = "bench-cti-cpu", sqlite_name: str = "cpu.sqlite3") -> Path:
+    """Django for a CTI bench in its own var directory (SQLite there unless DATABASE_URL says otherwise);
+    bench/cti_only.py shares it. Returns the directory."""
+    workdir = ROOT / "var" / workdir_name
     workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'cpu.sqlite3'}")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / sqlite_name}")
     os.environ["AFTERSALES_VAR_DIR"] = str(workdir)
     os.environ["AFTERSALES_DEBUG"] = "0"
     os.environ.setdefault("AFTERSALES_CONN_MAX_AGE", "60")
@@ -35,6 +37,7 @@ def _setup() -> None:
     import django
 
     django.setup()
+    return workdir
 
 
 def main(argv=None) -> int:
@@ -43,7 +46,7 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the timed pass (CPU time: "
                         "process_time, so time waiting for the database or the machine is not counted)")
     args = parser.parse_args(argv)
-    _setup()
+    setup_django()
     import random
 
     from django.core.management import call_command

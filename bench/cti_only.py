@@ -18,16 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    workdir = ROOT / "var" / "bench-cti"
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'cti.sqlite3'}")
-    os.environ["AFTERSALES_VAR_DIR"] = str(workdir)
-    os.environ["AFTERSALES_DEBUG"] = "0"
-    os.environ.setdefault("AFTERSALES_CONN_MAX_AGE", "60")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
-    import django
+    from bench.cti_cpu import setup_django
 
-    django.setup()
+    workdir = setup_django("bench-cti", "cti.sqlite3")
     from django.core.management import call_command
     from django.db import connection
 
